@@ -1,0 +1,34 @@
+# Two entry points on a fresh machine: `make demo` and `make test`.
+# Each creates the virtual environment it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint typecheck pytest bench clean
+
+$(BIN)/campus-geo: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: $(BIN)/campus-geo
+	$(BIN)/campus-geo demo --out maps/demo
+
+lint: $(BIN)/campus-geo
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check campus_geo tests benchmarks
+
+typecheck: $(BIN)/campus-geo
+	$(BIN)/mypy
+
+pytest: $(BIN)/campus-geo
+	$(BIN)/python -m pytest
+
+test: lint typecheck pytest
+
+bench: $(BIN)/campus-geo
+	$(BIN)/python benchmarks/screen_bench.py
+
+clean:
+	rm -rf $(VENV) maps/demo .pytest_cache .mypy_cache .ruff_cache

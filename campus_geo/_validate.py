@@ -1,0 +1,148 @@
+"""Validation of canonical layers where they enter the screening.
+
+Every problem is collected and reported together, naming the layer, the rows
+(by id) and the column, with the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from ._errors import InputDataError
+from .settings import CATEGORIES, DEFAULT_CRS, SCHOOL_KINDS
+
+__all__ = ["validate_entrances", "validate_hazards", "validate_schools"]
+
+_MAX_LISTED = 10
+
+
+def _ids(values: Iterable[object]) -> str:
+    items = [str(v) for v in values]
+    more = f" and {len(items) - _MAX_LISTED} more" if len(items) > _MAX_LISTED else ""
+    return ", ".join(items[:_MAX_LISTED]) + more
+
+
+def _check_frame(gdf: object, name: str, id_name: str, *, allow_empty: bool = False) -> list[str]:
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        return [f"`{name}` must be a GeoDataFrame, got {type(gdf).__name__}"]
+    problems = []
+    if gdf.crs is None:
+        problems.append(
+            f"`{name}` has no CRS; call gdf.set_crs(4326) if the coordinates are lon/lat "
+            "on WGS 84 (convert GCJ-02/BD-09 coordinates with campus_geo.coords first)"
+        )
+    if len(gdf) == 0:
+        if allow_empty:
+            return problems
+        problems.append(f"`{name}` is empty (0 rows); check the input file and its filters")
+        return problems
+    if gdf.index.has_duplicates:
+        dup = gdf.index[gdf.index.duplicated()].unique()
+        problems.append(
+            f"`{name}` has duplicate {id_name} values: {_ids(dup)}; ids must be unique "
+            "(deduplicate the rows or choose another id column with --id-field)"
+        )
+    if gdf.index.hasnans:
+        problems.append(f"`{name}` has rows without {id_name}; give every row an id")
+    return problems
+
+
+def _check_geometry(gdf: gpd.GeoDataFrame, name: str, id_name: str) -> list[str]:
+    problems = []
+    geoms = gdf.geometry.values
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if missing.any():
+        problems.append(
+            f"`{name}` rows without geometry ({id_name}: {_ids(gdf.index[missing])}); "
+            "give them coordinates or drop them into a rejects file"
+        )
+    areal = np.isin(shapely.get_type_id(geoms), [3, 6])  # Polygon, MultiPolygon
+    invalid = ~missing & areal & ~shapely.is_valid(geoms)
+    if invalid.any():
+        reasons = shapely.is_valid_reason(geoms[invalid])
+        listed = [f"{i} ({r})" for i, r in zip(gdf.index[invalid], reasons, strict=True)]
+        problems.append(
+            f"`{name}` has invalid polygons ({id_name}: {_ids(listed)}); repair them with "
+            "gdf.make_valid() or fix the outline in the source"
+        )
+    return problems
+
+
+def _check_values(
+    gdf: gpd.GeoDataFrame, name: str, column: str, allowed: tuple[str, ...]
+) -> list[str]:
+    if column not in gdf.columns:
+        return [f"`{name}` has no `{column}` column; expected one of {', '.join(allowed)} per row"]
+    bad = ~gdf[column].isin(allowed)
+    if not bad.any():
+        return []
+    values = sorted({str(v) for v in gdf.loc[bad, column]})
+    return [
+        f"`{name}` has unknown {column} value(s) {', '.join(values)} in rows "
+        f"{_ids(gdf.index[bad])}; expected one of {', '.join(allowed)}"
+    ]
+
+
+def _raise(problems: list[str], name: str) -> None:
+    if problems:
+        head = f"{len(problems)} problem(s) in `{name}`: " if len(problems) > 1 else ""
+        raise InputDataError(head + "; ".join(problems), problems)
+
+
+def validate_schools(gdf: object, *, name: str = "schools") -> gpd.GeoDataFrame:
+    """Check a schools layer and return it in EPSG:4326.
+
+    Raises
+    ------
+    InputDataError
+        Listing every problem: no CRS, empty, duplicate or missing ids, missing
+        or invalid geometry, unknown kind.
+    """
+    problems = _check_frame(gdf, name, "school_id")
+    if not isinstance(gdf, gpd.GeoDataFrame) or len(gdf) == 0:
+        _raise(problems, name)
+    assert isinstance(gdf, gpd.GeoDataFrame)
+    problems += _check_geometry(gdf, name, "school_id")
+    problems += _check_values(gdf, name, "kind", SCHOOL_KINDS)
+    _raise(problems, name)
+    return gdf.to_crs(DEFAULT_CRS)
+
+
+def validate_hazards(gdf: object, *, name: str = "hazards") -> gpd.GeoDataFrame:
+    """Check a hazards layer and return it in EPSG:4326.
+
+    Raises
+    ------
+    InputDataError
+        Listing every problem: no CRS, empty, duplicate or missing ids, missing
+        or invalid geometry, unknown category.
+    """
+    problems = _check_frame(gdf, name, "hazard_id")
+    if not isinstance(gdf, gpd.GeoDataFrame) or len(gdf) == 0:
+        _raise(problems, name)
+    assert isinstance(gdf, gpd.GeoDataFrame)
+    problems += _check_geometry(gdf, name, "hazard_id")
+    problems += _check_values(gdf, name, "category", CATEGORIES)
+    _raise(problems, name)
+    return gdf.to_crs(DEFAULT_CRS)
+
+
+def validate_entrances(gdf: object, *, name: str = "entrances") -> gpd.GeoDataFrame:
+    """Check an entrances layer (points with a `school_id`) and return it in EPSG:4326."""
+    problems = _check_frame(gdf, name, "entrance_id", allow_empty=True)
+    _raise(problems, name)
+    assert isinstance(gdf, gpd.GeoDataFrame)
+    if "school_id" not in gdf.columns:
+        problems.append(f"`{name}` has no `school_id` column; every entrance names its school")
+    points = shapely.get_type_id(gdf.geometry.values) == 0
+    if not points.all():
+        problems.append(
+            f"`{name}` has non-point geometries (rows {_ids(gdf.index[~points])}); "
+            "entrances are points"
+        )
+    _raise(problems, name)
+    return gdf.to_crs(DEFAULT_CRS)

@@ -1,0 +1,215 @@
+"""Classification of features into hazard categories and of schools into kinds.
+
+Chinese OpenStreetMap data rarely tags internet cafés or lottery shops, so a
+feature is classified by its OSM tags first and then by Chinese (and English)
+name keywords. Each classified feature records which rule matched in
+``subcategory`` (``"amenity=internet_cafe"``, ``"name:网咖"``...), so every
+classification can be checked by a person.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "NAME_KEYWORDS",
+    "NON_K12_KEYWORDS",
+    "TAG_RULES",
+    "classify_features",
+    "classify_names",
+    "school_kinds",
+]
+
+#: (category, tag key, tag values) in priority order; the first match wins.
+TAG_RULES: Final[tuple[tuple[str, str, tuple[str, ...]], ...]] = (
+    ("internet_cafe", "amenity", ("internet_cafe",)),
+    ("internet_cafe", "internet_access", ("terminal",)),
+    ("lottery", "shop", ("lottery",)),
+    ("lottery", "gambling", ("lottery",)),
+    ("arcade", "leisure", ("amusement_arcade", "adult_gaming_centre")),
+    ("arcade", "amenity", ("gambling", "casino")),
+    ("entertainment", "amenity", ("nightclub", "karaoke_box", "bar", "pub", "stripclub")),
+    ("entertainment", "leisure", ("dance",)),
+    ("tobacco_alcohol", "shop", ("tobacco", "alcohol", "wine", "e-cigarette")),
+    ("dangerous_site", "amenity", ("fuel",)),
+    ("dangerous_site", "shop", ("gas", "fireworks")),
+    ("dangerous_site", "industrial", ("chemical", "oil", "gas")),
+    ("care_centre", "amenity", ("childcare", "prep_school", "training")),
+    ("vendor", "street_vendor", ("yes",)),
+    ("water", "natural", ("water",)),
+    ("water", "waterway", ("river", "canal", "stream", "ditch", "drain", "riverbank")),
+    ("water", "landuse", ("reservoir", "basin")),
+    ("traffic", "highway", ("crossing", "traffic_signals", "bus_stop")),
+    ("traffic", "railway", ("level_crossing",)),
+    ("camera", "man_made", ("surveillance",)),
+)
+
+#: (category, keywords) in priority order, matched in feature names (case-insensitive).
+NAME_KEYWORDS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
+    ("internet_cafe", ("网吧", "网咖", "网络会所", "电竞馆", "上网服务")),
+    ("lottery", ("彩票", "体彩", "福彩", "投注站")),
+    ("arcade", ("游戏厅", "电玩", "游艺", "棋牌", "动漫城")),
+    ("entertainment", ("KTV", "歌舞", "夜总会", "迪厅", "酒吧", "量贩式", "娱乐会所")),
+    ("tobacco_alcohol", ("烟酒", "烟草", "名烟", "酒行", "电子烟")),
+    ("dangerous_site", ("加油站", "加气站", "液化气", "燃气站", "化工", "烟花爆竹", "油库")),
+    ("care_centre", ("托管", "午托", "晚托", "小饭桌", "辅导", "补习", "培训")),
+    ("vendor", ("小吃摊", "流动摊", "辣条", "摊点")),
+)
+
+#: Names of schools that are not K-12 campuses (excluded from screening).
+NON_K12_KEYWORDS: Final = (
+    "党校",
+    "进修学校",
+    "大学",
+    "学院",
+    "高等",
+    "神学",
+    "驾校",
+    "驾驶",
+    "培训",
+    "辅导",
+    "老年",
+    "University",
+    "College",
+)
+
+#: (kind, keywords): the keyword that ends LAST in the name decides (the head noun
+#: of a Chinese name is at its end: 南京市第三高级中学文昌初中 is a middle school).
+_KIND_KEYWORDS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
+    ("kindergarten", ("幼儿园", "幼稚园", "托儿所", "Kindergarten")),
+    ("nine_year", ("九年一贯制", "九年制", "一贯制")),
+    ("primary", ("小学", "附小", "Primary School", "Elementary School")),
+    ("middle", ("初级中学", "初中", "中学", "Middle School")),
+    ("high", ("高级中学", "高中", "High School")),
+    ("vocational", ("职业", "职高", "中专", "技工", "中等专业")),
+    ("special", ("特殊教育", "特教", "培智", "启智", "聋哑", "盲校")),
+)
+_TAG_KIND: Final[dict[str, str]] = {
+    "kindergarten": "kindergarten",
+    "primary": "primary",
+    "elementary": "primary",
+    "middle": "middle",
+    "secondary": "middle",
+    "high": "high",
+    "vocational": "vocational",
+    "special_education_needs": "special",
+}
+
+_NUMBERED_MIDDLE: Final = r"(?:[一二三四五六七八九十\d]|附)中(?!心)"
+
+#: Features of these keys never get a name-keyword category (a street called 网吧路 is a street).
+_NOT_POI_KEYS: Final = ("highway", "railway", "boundary", "landuse", "waterway", "natural", "place")
+
+
+def classify_names(names: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Category and matched keyword of each name, or "" when no keyword matches.
+
+    Examples
+    --------
+    >>> cat, sub = classify_names(pd.Series(["星空网咖", "新华书店", "金嗓子KTV"]))
+    >>> cat.tolist(), sub.tolist()
+    (['internet_cafe', '', 'entertainment'], ['name:网咖', '', 'name:KTV'])
+    """
+    text = names.fillna("").astype(str)
+    category = pd.Series("", index=names.index, dtype=object)
+    sub = pd.Series("", index=names.index, dtype=object)
+    for cat, words in NAME_KEYWORDS:
+        for word in words:
+            hit = (category == "") & text.str.contains(re.escape(word), case=False, regex=True)
+            category[hit] = cat
+            sub[hit] = f"name:{word}"
+    return category, sub
+
+
+def classify_features(tags: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Category and subcategory of each feature from its OSM tags, then its name.
+
+    Parameters
+    ----------
+    tags
+        One row per feature, one column per OSM key (as from
+        ``osmnx.features_from_xml``).
+
+    Returns
+    -------
+    category, subcategory
+        "" where the feature is not a hazard.
+    """
+    category = pd.Series("", index=tags.index, dtype=object)
+    sub = pd.Series("", index=tags.index, dtype=object)
+    for cat, key, values in TAG_RULES:
+        if key not in tags.columns:
+            continue
+        col = tags[key]
+        hit = (category == "") & col.isin(values)
+        category[hit] = cat
+        sub[hit] = key + "=" + col[hit].astype(str)
+    if "name" in tags.columns:
+        is_poi = pd.Series(True, index=tags.index)
+        for key in _NOT_POI_KEYS:
+            if key in tags.columns:
+                is_poi &= tags[key].isna()
+        name_cat, name_sub = classify_names(tags["name"])
+        hit = (category == "") & is_poi & (name_cat != "")
+        category[hit] = name_cat[hit]
+        sub[hit] = name_sub[hit]
+    return category, sub
+
+
+def _last_keyword(name: str, table: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+    # ties on the end position go to the longer keyword (高级中学 over 中学)
+    best, best_key = "", (-1, 0)
+    lowered = name.lower()
+    for kind, words in table:
+        for word in words:
+            start = lowered.rfind(word.lower())
+            key = (start + len(word), len(word))
+            if start >= 0 and key > best_key:
+                best, best_key = kind, key
+    return best
+
+
+def school_kinds(names: pd.Series, tags: pd.DataFrame | None = None) -> pd.Series:
+    """Kind of each school from its name (last keyword wins), then its tags, else "other".
+
+    Examples
+    --------
+    >>> school_kinds(pd.Series(["柳湾镇中心小学", "南京市第三高级中学文昌初中", "阳光幼儿园"])).tolist()
+    ['primary', 'middle', 'kindergarten']
+    """
+    kinds = np.array(
+        [_last_keyword(str(n), _KIND_KEYWORDS) for n in names.fillna("")], dtype=object
+    )
+    out = pd.Series(kinds, index=names.index, dtype=object)
+    # 三中, 第九中, 附中: a numbered or affiliated middle school named without 中学
+    numbered = names.fillna("").astype(str).str.contains(_NUMBERED_MIDDLE, regex=True)
+    out = out.where((out != "") | ~numbered, "middle")
+    if tags is not None:
+        from_tags = pd.Series("", index=names.index, dtype=object)
+        if "school" in tags.columns:
+            from_tags = tags["school"].map(_TAG_KIND).fillna("")
+        if "amenity" in tags.columns:
+            from_tags = from_tags.where(tags["amenity"] != "kindergarten", "kindergarten")
+        out = out.where(out != "", from_tags)
+    return out.where(out != "", "other")
+
+
+def non_k12_reason(names: pd.Series) -> pd.Series:
+    """The keyword that marks each name as not a K-12 campus, or "".
+
+    A non-K-12 keyword counts only when it ends after every K-12 keyword, so
+    清华大学附属中学 (a middle school) stays while 秦淮区教师进修学校 is excluded.
+
+    Examples
+    --------
+    >>> non_k12_reason(pd.Series(["清华大学附属中学", "秦淮区委党校", "清华大学"])).tolist()
+    ['', '党校', '大学']
+    """
+    table = (*_KIND_KEYWORDS, *(("!" + w, (w,)) for w in NON_K12_KEYWORDS))
+    winners = [_last_keyword(str(n), table) for n in names.fillna("")]
+    reason = [w[1:] if w.startswith("!") else "" for w in winners]
+    return pd.Series(reason, index=names.index, dtype=object)

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import pytest
+import shapely
+from _truth import truth_distance
+from conftest import EQ_M_PER_DEG, GEOD
+from shapely.geometry import LineString, Point, Polygon
+
+from campus_geo.geodesy import (
+    band_crs,
+    band_of,
+    geodesic_buffer,
+    geodesic_distance,
+    measured_lines,
+    planar_margin,
+)
+
+
+def test_equator_degree_is_a_times_pi_over_180():
+    # along the equator the geodesic is the equator: 1 degree = a * pi / 180 exactly
+    assert geodesic_distance(0.0, 0.0, 1.0, 0.0) == pytest.approx(111319.49079327357, abs=1e-6)
+
+
+def test_meridian_arc_at_lat_34_matches_geographiclib():
+    # 0.001 degree of latitude at 34.05 N; GeographicLib value, independent of pyproj's call path
+    assert geodesic_distance(113.85, 34.05, 113.85, 34.051) == pytest.approx(110.9233, abs=1e-4)
+
+
+def test_band_projection_is_centred_on_its_band():
+    band = int(band_of(113.85))
+    assert -180 + band * 0.5 <= 113.85 < -180 + (band + 1) * 0.5
+    # the central meridian 113.75 maps to x = 0; the scale there is 1
+    x, _ = pyproj.Transformer.from_crs(4326, band_crs(band), always_xy=True).transform(
+        113.75, 34.05
+    )
+    assert x == pytest.approx(0.0, abs=1e-6)
+
+
+def test_planar_margin_only_slightly_larger():
+    assert planar_margin(200.0) == pytest.approx(200.07, abs=1e-9)
+
+
+def test_measured_line_point_to_edge_on_equator():
+    crs = band_crs(int(band_of(0.0)))
+    school = gpd.GeoSeries(
+        [Polygon([(-0.001, -0.001), (0.001, -0.001), (0.001, 0.001), (-0.001, 0.001)])], crs=4326
+    )
+    venue = gpd.GeoSeries([Point(0.001 + 150.0 / EQ_M_PER_DEG, 0.0)], crs=4326)
+    lines, dist, ends = measured_lines(school.to_crs(crs).values, venue.to_crs(crs).values, crs)
+    assert dist[0] == pytest.approx(150.0, abs=0.001)
+    # the nearest point of the campus is (0.001, 0) on the east wall
+    assert ends[0, 0] == pytest.approx(0.001, abs=1e-9)
+    assert ends[0, 1] == pytest.approx(0.0, abs=1e-9)
+    assert lines[0].geom_type == "LineString"
+
+
+# a battery from the equator to 84 N and 80 S, at UTM zone borders (6 E, 72 W, 180)
+PLACES = [
+    (113.85, 34.05),
+    (6.0, 0.0),
+    (-72.000001, -45.0),
+    (179.7, -79.9),
+    (12.0, 83.9),
+    (-0.00001, 51.5),
+]
+
+
+@pytest.mark.parametrize(("lon", "lat"), PLACES)
+def test_distances_match_geodesic_truth(lon, lat):
+    """Polygon and point schools against point, line and polygon hazards, within 0.01 m of the truth."""
+    rng = np.random.default_rng(int(abs(lon * 1000)) + 7)
+    lons, lats, _ = GEOD.fwd([lon] * 5, [lat] * 5, [20, 110, 200, 290, 20], [120, 80, 120, 80, 120])
+    campus = Polygon(zip(lons, lats, strict=True))
+    school_point = Point(lon, lat)
+    hazards = []
+    for _ in range(6):
+        x, y, _ = GEOD.fwd(lon, lat, rng.uniform(0, 360), rng.uniform(150, 300))
+        hazards.append(Point(x, y))
+    x1, y1, _ = GEOD.fwd(lon, lat, 30, 260)
+    x2, y2, _ = GEOD.fwd(lon, lat, 120, 230)
+    hazards.append(LineString([(x1, y1), (x2, y2)]))
+    px, py, _ = GEOD.fwd([x2] * 4, [y2] * 4, [0, 90, 180, 270], [40, 40, 40, 40])
+    hazards.append(Polygon(zip(px, py, strict=True)))
+    for school in (campus, school_point):
+        crs = band_crs(int(band_of(lon)))
+        a = gpd.GeoSeries([school] * len(hazards), crs=4326).to_crs(crs).values
+        b = gpd.GeoSeries(hazards, crs=4326).to_crs(crs).values
+        _, dist, _ = measured_lines(a, b, crs)
+        truth = np.array([truth_distance(school, h) for h in hazards])
+        assert np.abs(dist - truth).max() < 0.01
+
+
+def test_geodesic_buffer_reaches_the_distance_on_the_ellipsoid():
+    zone = geodesic_buffer(gpd.GeoSeries([Point(113.85, 34.05)], crs=4326), 200.0).iloc[0]
+    ring = np.asarray(zone.exterior.coords)
+    d = geodesic_distance(
+        np.full(len(ring), 113.85), np.full(len(ring), 34.05), ring[:, 0], ring[:, 1]
+    )
+    assert d.max() == pytest.approx(200.0, abs=0.005)
+    assert d.min() > 199.97
+    # the Web-Mercator mistake: a 200 "m" EPSG:3857 buffer at 34 N reaches only ~166 m
+    merc = (
+        gpd.GeoSeries([Point(113.85, 34.05)], crs=4326)
+        .to_crs(3857)
+        .buffer(200)
+        .to_crs(4326)
+        .iloc[0]
+    )
+    mring = np.asarray(merc.exterior.coords)
+    md = geodesic_distance(
+        np.full(len(mring), 113.85), np.full(len(mring), 34.05), mring[:, 0], mring[:, 1]
+    )
+    assert md.max() == pytest.approx(165.8, abs=0.5)
+
+
+def test_buffer_never_in_degrees():
+    zone = geodesic_buffer(gpd.GeoSeries([Point(12.0, 83.9)], crs=4326), 200.0).iloc[0]
+    minx, miny, maxx, maxy = zone.bounds
+    # at 83.9 N a degree of longitude is ~9.4 times shorter than one of latitude
+    assert (maxx - minx) / (maxy - miny) == pytest.approx(1 / np.cos(np.radians(83.9)), rel=0.01)
+    assert shapely.is_valid(zone)
