@@ -43,6 +43,8 @@ def _friendly(func: F) -> F:
         debug = bool(ctx.find_root().params.get("debug"))
         try:
             return func(*args, **kwargs)
+        except click.ClickException:
+            raise  # usage errors: click prints them and exits with 2
         except CampusGeoError as exc:
             if debug:
                 raise
@@ -264,6 +266,7 @@ def screen(
     Sources combine: schools and hazards from every --osm file, plus --schools
     and each --hazards file. Rows that cannot be used go to OUT/rejects.csv.
     """
+    specs = [_parse_hazard_option(spec) for spec in hazard_specs]  # syntax first, then files
     layers = empty_layers()
     for path in osm_files:
         layers = layers + layers_from_osm(path)
@@ -275,8 +278,7 @@ def screen(
             hazards=empty_layers().hazards,
             rejects=rejects,
         )
-    for spec in hazard_specs:
-        category, path = _parse_hazard_option(spec)
+    for category, path in specs:
         hazards, rejects = hazards_from_file(
             path, category=category, id_field=id_field, coords=coords
         )

@@ -166,10 +166,7 @@ def _col(gdf: pd.DataFrame, name: str) -> pd.Series:
 
 
 def _addresses(features: pd.DataFrame) -> pd.Series:
-    if "addr:full" in features.columns:
-        full = features["addr:full"].fillna("")
-    else:
-        full = pd.Series("", index=features.index)
+    full = _col(features, "addr:full").fillna("")
     parts = [features[k].fillna("").astype(str) for k in _ADDR_KEYS if k in features.columns]
     composed = pd.Series("", index=features.index)
     for part in parts:

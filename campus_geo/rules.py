@@ -64,7 +64,7 @@ class Rule:
 
 def _line_of(text: str, rule_index: int) -> int:
     """Line number (1-based) of the `rule_index`-th ``[[rule]]`` header in `text`."""
-    starts = [m.start() for m in re.finditer(r"^\s*\[\[rule\]\]", text, flags=re.MULTILINE)]
+    starts = [m.start() for m in re.finditer(r"^[ \t]*\[\[rule\]\]", text, flags=re.MULTILINE)]
     if rule_index < len(starts):
         return text.count("\n", 0, starts[rule_index]) + 1
     return 0

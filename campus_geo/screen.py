@@ -176,6 +176,7 @@ def _screen_group(
     hazards: gpd.GeoDataFrame,
     src: npt.NDArray[np.object_],
     bands: npt.NDArray[np.int64],
+    rule_pos: dict[str, int],
 ) -> pd.DataFrame:
     categories = sorted({r.category for r in group.rules})
     kinds = sorted({k for r in group.rules for k in r.kinds})
@@ -207,9 +208,36 @@ def _screen_group(
     pairs["kind"] = schools["kind"].to_numpy()[pairs["_school"].to_numpy()]
     pairs["category"] = hazards["category"].to_numpy()[pairs["_hazard"].to_numpy()]
     table = pd.DataFrame(
-        [{"kind": k, "category": r.category, "_rule": r} for r in group.rules for k in r.kinds]
+        [
+            {"kind": k, "category": r.category, "_rule": rule_pos[r.id]}
+            for r in group.rules
+            for k in r.kinds
+        ]
     )
     return pairs.merge(table, on=["kind", "category"], how="inner")
+
+
+def _rule_columns(rules: list[Rule]) -> dict[str, npt.NDArray[np.object_]]:
+    """Finding columns that come from the rule, one entry per rule (indexed by rule position)."""
+    return {
+        "rule_id": np.array([r.id for r in rules], dtype=object),
+        "severity": np.array([r.severity for r in rules], dtype=object),
+        "profile": np.array([r.profile for r in rules], dtype=object),
+        "threshold_m": np.array([r.distance_m for r in rules], dtype=np.float64),
+        "basis": np.array([r.basis for r in rules], dtype=object),
+        "lead_units": np.array(["、".join(r.lead_units) for r in rules], dtype=object),
+        "responsible_units": np.array(
+            ["、".join(r.responsible_units) for r in rules], dtype=object
+        ),
+        "suggestion": np.array([r.suggestion for r in rules], dtype=object),
+    }
+
+
+def _text_column(gdf: gpd.GeoDataFrame, name: str) -> npt.NDArray[np.object_]:
+    if name not in gdf.columns:
+        return np.full(len(gdf), "", dtype=object)
+    values: npt.NDArray[np.object_] = gdf[name].fillna("").astype(str).to_numpy(dtype=object)
+    return values
 
 
 def _findings_frame(
@@ -217,54 +245,46 @@ def _findings_frame(
     schools: gpd.GeoDataFrame,
     hazards: gpd.GeoDataFrame,
     notes: npt.NDArray[np.object_],
+    rules: list[Rule],
 ) -> gpd.GeoDataFrame:
     s = pairs["_school"].to_numpy()
     h = pairs["_hazard"].to_numpy()
-    rules: list[Rule] = list(pairs["_rule"])
-    school_ids = schools.index.to_numpy()[s].astype(str)
-    hazard_ids = hazards.index.to_numpy()[h].astype(str)
-    rule_ids = [r.id for r in rules]
-
-    def col(
-        gdf: gpd.GeoDataFrame, name: str, pos: npt.NDArray[np.int64]
-    ) -> npt.NDArray[np.object_]:
-        if name not in gdf.columns:
-            return np.full(len(pos), "", dtype=object)
-        values: npt.NDArray[np.object_] = gdf[name].fillna("").astype(str).to_numpy()[pos]
-        return values
-
-    note = np.asarray(notes, dtype=object)[s]
-    inside = pairs["distance_m"].to_numpy() == 0.0
-    note = np.where(inside, np.char.add(note.astype(str), np.where(note == "", "", "；")), note)
-    note = np.where(inside, np.char.add(note.astype(str), NOTE_INSIDE), note)
+    r = pairs["_rule"].to_numpy()
+    distance = pairs["distance_m"].to_numpy()
+    # order: school, rule, distance, hazard (input positions: cheap and deterministic)
+    order = np.lexsort((h, distance, r, s))
+    s, h, r, distance = s[order], h[order], r[order], distance[order]
+    school_ids = schools.index.to_numpy(dtype=object)[s].astype(str)
+    hazard_ids = hazards.index.to_numpy(dtype=object)[h].astype(str)
+    by_rule = _rule_columns(rules)
+    note = notes[s].astype(object)
+    inside = np.flatnonzero(distance == 0.0)
+    note[inside] = [f"{n}；{NOTE_INSIDE}" if n else NOTE_INSIDE for n in note[inside]]
     data = {
         "school_id": school_ids,
-        "school_name": col(schools, "name", s),
-        "township": col(schools, "township", s),
-        "village": col(schools, "village", s),
+        "school_name": _text_column(schools, "name")[s],
+        "township": _text_column(schools, "township")[s],
+        "village": _text_column(schools, "village")[s],
         "hazard_id": hazard_ids,
-        "hazard_name": col(hazards, "name", h),
-        "category": pairs["category"].to_numpy(),
-        "rule_id": rule_ids,
-        "severity": [r.severity for r in rules],
-        "profile": [r.profile for r in rules],
-        "threshold_m": [r.distance_m for r in rules],
-        "distance_m": pairs["distance_m"].to_numpy(),
-        "basis": [r.basis for r in rules],
-        "lead_units": ["、".join(r.lead_units) for r in rules],
-        "responsible_units": ["、".join(r.responsible_units) for r in rules],
-        "suggestion": [r.suggestion for r in rules],
-        "notes": note.astype(str),
-        "school_lon": pairs["school_lon"].to_numpy(),
-        "school_lat": pairs["school_lat"].to_numpy(),
-        "hazard_lon": pairs["hazard_lon"].to_numpy(),
-        "hazard_lat": pairs["hazard_lat"].to_numpy(),
+        "hazard_name": _text_column(hazards, "name")[h],
+        "category": hazards["category"].to_numpy(dtype=object)[h],
+        "rule_id": by_rule["rule_id"][r],
+        "severity": by_rule["severity"][r],
+        "profile": by_rule["profile"][r],
+        "threshold_m": by_rule["threshold_m"][r],
+        "distance_m": distance,
+        "basis": by_rule["basis"][r],
+        "lead_units": by_rule["lead_units"][r],
+        "responsible_units": by_rule["responsible_units"][r],
+        "suggestion": by_rule["suggestion"][r],
+        "notes": note,
     }
-    index = pd.Index(finding_ids(school_ids, hazard_ids, rule_ids), name="finding_id")
-    out = gpd.GeoDataFrame(
-        data, geometry=pairs["geometry"].to_numpy(), crs=DEFAULT_CRS, index=index
-    )
-    return out.sort_values(["school_id", "rule_id", "distance_m", "hazard_id"], kind="stable")
+    for column in ("school_lon", "school_lat", "hazard_lon", "hazard_lat"):
+        data[column] = pairs[column].to_numpy()[order]
+    ids = finding_ids(school_ids, hazard_ids, data["rule_id"])
+    index = pd.Index(ids, name="finding_id")
+    geometry = pairs["geometry"].to_numpy()[order]
+    return gpd.GeoDataFrame(data, geometry=geometry, crs=DEFAULT_CRS, index=index)
 
 
 def _empty_findings() -> gpd.GeoDataFrame:
@@ -335,6 +355,7 @@ def screen(
     is_point = types == 0
     reps = shapely.get_coordinates(shapely.point_on_surface(schools.geometry.values))
     bands = band_of(reps[:, 0])
+    rule_pos = {rule.id: i for i, rule in enumerate(rule_list)}
     results = []
     for group in _groups(rule_list):
         if group.profile == "entrance":
@@ -345,7 +366,7 @@ def screen(
         else:
             src = np.asarray(schools.geometry.values, dtype=object)
             notes = np.where(is_point, NOTE_POINT_SCHOOL, "")
-        pairs = _screen_group(group, schools, hazards, src, bands)
+        pairs = _screen_group(group, schools, hazards, src, bands, rule_pos)
         log.info(
             "%s profile at %g m: %d findings from %d rules",
             group.profile,
@@ -354,15 +375,19 @@ def screen(
             len(group.rules),
         )
         if len(pairs):
-            results.append(
-                _findings_frame(pairs, schools, hazards, np.asarray(notes, dtype=object))
-            )
+            results.append((pairs, np.asarray(notes, dtype=object)))
     if not results:
         return _empty_findings()
-    findings = pd.concat(results)
-    findings = findings.sort_values(
-        ["school_id", "rule_id", "distance_m", "hazard_id"], kind="stable"
-    )
+    if len(results) == 1:
+        pairs, notes = results[0]
+        return _findings_frame(pairs, schools, hazards, notes, rule_list)
+    # groups differ in their notes (profile): build each, then order all by school and rule
+    frames = [_findings_frame(p, schools, hazards, n, rule_list) for p, n in results]
+    findings = pd.concat(frames)
+    position = schools.index.get_indexer(findings["school_id"])
+    rank = findings["rule_id"].map(rule_pos).to_numpy()
+    order = np.lexsort((findings["distance_m"].to_numpy(), rank, position))
+    findings = findings.iloc[order]
     return gpd.GeoDataFrame(findings, geometry="geometry", crs=DEFAULT_CRS)
 
 

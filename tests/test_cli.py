@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import geopandas as gpd
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from conftest import EQ_M_PER_DEG, equator_school
+
+from campus_geo.cli import cli
+from campus_geo.screen import CSV_COLUMNS
+
+
+@pytest.fixture
+def files(tmp_path):
+    schools = tmp_path / "schools.geojson"
+    gpd.GeoDataFrame(
+        {"id": ["s1"], "name": ["赤道小学"], "township": ["甲镇"]},
+        geometry=[equator_school()],
+        crs=4326,
+    ).to_file(schools, driver="GeoJSON", engine="pyogrio")
+    venues = tmp_path / "wangba.csv"
+    pd.DataFrame(
+        {
+            "id": ["w1", "w2", "w3"],
+            "名称": ["近网吧", "远网吧", "无坐标网吧"],
+            "经度": [0.001 + 199.99 / EQ_M_PER_DEG, 0.001 + 200.02 / EQ_M_PER_DEG, None],
+            "纬度": [0.0, 0.0, None],
+        }
+    ).to_csv(tmp_path / "wangba.csv", index=False, encoding="utf-8-sig")
+    return schools, venues
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(map(str, args)), catch_exceptions=False)
+
+
+def test_screen_files_end_to_end(tmp_path, files):
+    schools, venues = files
+    out = tmp_path / "out"
+    result = run(
+        "-q", "screen", "--schools", schools, "--hazards", f"internet_cafe={venues}", "--out", out
+    )
+    assert result.exit_code == 0, result.output
+    assert "Screened 1 schools against 2 hazards: 1 findings at 1 schools." in result.output
+    assert "Rejected 1 input rows" in result.output
+    table = pd.read_csv(out / "findings.csv", encoding="utf-8-sig")
+    assert list(table.columns) == CSV_COLUMNS
+    assert table[["hazard_id", "distance_m"]].values.tolist() == [["w1", 199.99]]
+    rejects = pd.read_csv(out / "rejects.csv", encoding="utf-8-sig")
+    assert rejects[["row", "column", "reason"]].values.tolist() == [
+        [4, "经度", "missing coordinate"]
+    ]
+    ws = openpyxl.load_workbook(out / "inspection_form.xlsx").active
+    assert ws["A4"].value == "赤道小学"
+    assert "近网吧" in ws["C4"].value
+    assert (out / "map.html").stat().st_size > 10_000
+    assert len(gpd.read_file(out / "findings.gpkg")) == 1
+
+
+def test_dist_and_profile_options(tmp_path, files):
+    schools, venues = files
+    out = tmp_path / "o"
+    result = run(
+        "screen",
+        "--schools",
+        schools,
+        "--hazards",
+        f"internet_cafe={venues}",
+        "--dist",
+        250,
+        "--out",
+        out,
+    )
+    assert result.exit_code == 0
+    table = pd.read_csv(out / "findings.csv", encoding="utf-8-sig")
+    assert table["rule_id"].unique().tolist() == ["internet_cafe_250m_boundary"]
+    assert len(table) == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["screen", "--osm", "/no/such.osm"], "OSM file /no/such.osm does not exist"),
+        (
+            ["screen", "--hazards", "casino=x.csv", "--schools", "s.gpkg"],
+            "unknown category 'casino'",
+        ),
+        (["screen"], "no schools given"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(args, message):
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_rules_file_exits_2(tmp_path, files):
+    schools, venues = files
+    rules = tmp_path / "r.toml"
+    rules.write_text(
+        "[[rule]]\nid = 'x'\ncategory = 'internet_cafe'\ndistance_m = 'far'\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        cli,
+        [
+            "screen",
+            "--schools",
+            str(schools),
+            "--hazards",
+            f"internet_cafe={venues}",
+            "--rules",
+            str(rules),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "rule #1 (line 1): `distance_m` must be a number of metres, got 'far'" in result.output
+
+
+def test_duplicate_ids_in_a_file_name_the_rows(tmp_path, files):
+    schools, _ = files
+    venues = tmp_path / "dup.csv"
+    pd.DataFrame({"id": ["a", "a"], "lon": [0.0, 0.0], "lat": [0.0, 0.0]}).to_csv(
+        venues, index=False
+    )
+    result = CliRunner().invoke(
+        cli, ["screen", "--schools", str(schools), "--hazards", f"lottery={venues}"]
+    )
+    assert result.exit_code == 2
+    assert "duplicate `id` values in rows 2 (a), 3 (a); ids must be unique" in result.output
