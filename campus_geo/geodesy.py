@@ -44,6 +44,7 @@ __all__ = [
     "local_crs",
     "measured_lines",
     "planar_margin",
+    "project",
 ]
 
 #: Width in degrees of longitude of the bands that choose the measuring projection.
@@ -83,6 +84,35 @@ def band_crs(band: int) -> pyproj.CRS:
 @lru_cache(maxsize=64)
 def _to_wgs84(crs: pyproj.CRS) -> pyproj.Transformer:
     return pyproj.Transformer.from_crs(crs, DEFAULT_CRS, always_xy=True)
+
+
+@lru_cache(maxsize=64)
+def _from_wgs84(crs: pyproj.CRS) -> pyproj.Transformer:
+    return pyproj.Transformer.from_crs(DEFAULT_CRS, crs, always_xy=True)
+
+
+def project(geoms: npt.NDArray[np.object_], crs: pyproj.CRS) -> npt.NDArray[np.object_]:
+    """Project lon/lat (EPSG:4326) shapely geometries into `crs`.
+
+    Points, the bulk of every venue layer, take a fast path (one coordinate
+    array through the transformer, then ``shapely.points``); other types go
+    through ``shapely.transform``. Same result as ``GeoSeries.to_crs``.
+    """
+    transformer = _from_wgs84(crs)
+    out = np.empty(len(geoms), dtype=object)
+    is_point = shapely.get_type_id(geoms) == 0
+    if is_point.any():
+        xy = shapely.get_coordinates(geoms[is_point])
+        x, y = transformer.transform(xy[:, 0], xy[:, 1])
+        out[is_point] = shapely.points(x, y)
+    if not is_point.all():
+
+        def forward(coords: FloatArray) -> FloatArray:
+            x, y = transformer.transform(coords[:, 0], coords[:, 1])
+            return np.column_stack([x, y])
+
+        out[~is_point] = shapely.transform(geoms[~is_point], forward)
+    return out
 
 
 def local_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:

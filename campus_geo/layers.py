@@ -208,7 +208,10 @@ def _admin_names(
     ]
     if admin.empty:
         return out
-    admin = admin.assign(area=admin.geometry.area)[["name", "area", "geometry"]]
+    # nesting order only: planar area in a local metric projection is enough
+    admin = admin.assign(area=admin.geometry.to_crs(local_crs(admin)).area)[
+        ["name", "area", "geometry"]
+    ]
     hits = gpd.sjoin(gpd.GeoDataFrame(geometry=points), admin, predicate="within", how="inner")
     # the smallest polygon wins where several of the same level nest
     hits = hits.sort_values("area").groupby(level=0)["name"].first()
