@@ -2,12 +2,19 @@
 
 How a distance is measured
 --------------------------
-1. Geometries are projected into a transverse Mercator on the WGS 84 ellipsoid
-   whose central meridian is the centre of a 0.5-degree longitude band
-   (:func:`band_crs`). Within +-0.25 degrees of the central meridian its scale
-   factor is 1 to within 1.2e-5 (2.4 mm at 200 m) and a straight chord of up to
-   3 km stays within 1 mm of the geodesic between its ends, at any latitude.
-2. The two nearest points of the pair are found in that plane (GEOS
+0. Candidates: a school's bounding box, grown by the rule distance converted
+   to degrees with a bound that over-covers at every latitude
+   (:func:`degrees_margin`), is matched against the hazards' boxes in an
+   STRtree. Nothing is projected before it is a candidate, and no pair within
+   the distance can be missed.
+1. Each candidate pair is projected into a transverse Mercator on the WGS 84
+   ellipsoid whose central meridian is the centre of the school's 0.5-degree
+   longitude band (:func:`band_crs`). Within +-0.25 degrees of the central
+   meridian its scale factor is 1 to within 1.2e-5 (2.4 mm at 200 m) and a
+   straight chord of up to 3 km stays within 1 mm of the geodesic between its
+   ends, at any latitude.
+2. The two nearest points of the pair are found in that plane (for point
+   hazards on coordinate arrays, :func:`nearest_on_segments`; otherwise GEOS
    ``shortest_line``). The distance between two geometries is stationary at its
    minimum, so the few-millimetre shift of the nearest points caused by the
    projection changes the distance by far less than a millimetre.
@@ -22,7 +29,6 @@ Never buffer in degrees or in EPSG:3857: its scale at latitude 34 degrees is
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 from typing import Final
 
@@ -31,7 +37,6 @@ import numpy as np
 import numpy.typing as npt
 import pyproj
 import shapely
-from shapely.geometry.base import BaseGeometry
 
 from .settings import DEFAULT_CRS, ELLIPSOID
 
@@ -39,20 +44,21 @@ __all__ = [
     "BAND_WIDTH_DEG",
     "band_crs",
     "band_of",
+    "degrees_margin",
+    "from_band",
     "geodesic_buffer",
     "geodesic_distance",
     "local_crs",
     "measured_lines",
-    "planar_margin",
+    "nearest_ends",
+    "nearest_on_segments",
+    "outline_segments",
     "project",
+    "to_band",
 ]
 
 #: Width in degrees of longitude of the bands that choose the measuring projection.
 BAND_WIDTH_DEG: Final = 0.5
-#: Relative bound on planar-vs-ellipsoid length error inside one band, with headroom.
-_PLANAR_REL_ERROR: Final = 1e-4
-#: Absolute bound (metres) on chord-vs-geodesic deviation for long edges, with headroom.
-_PLANAR_ABS_ERROR: Final = 0.05
 
 GEOD: Final = pyproj.Geod(ellps=ELLIPSOID)
 
@@ -82,27 +88,48 @@ def band_crs(band: int) -> pyproj.CRS:
 
 
 @lru_cache(maxsize=64)
-def _to_wgs84(crs: pyproj.CRS) -> pyproj.Transformer:
+def from_band(crs: pyproj.CRS) -> pyproj.Transformer:
+    """Transformer (cached) from a metric CRS to lon/lat on WGS 84 (always x, y order)."""
     return pyproj.Transformer.from_crs(crs, DEFAULT_CRS, always_xy=True)
 
 
 @lru_cache(maxsize=64)
-def _from_wgs84(crs: pyproj.CRS) -> pyproj.Transformer:
+def to_band(crs: pyproj.CRS) -> pyproj.Transformer:
+    """Transformer (cached) from lon/lat on WGS 84 to a metric CRS (always x, y order)."""
     return pyproj.Transformer.from_crs(DEFAULT_CRS, crs, always_xy=True)
 
 
-def project(geoms: npt.NDArray[np.object_], crs: pyproj.CRS) -> npt.NDArray[np.object_]:
+def project(
+    geoms: npt.NDArray[np.object_],
+    crs: pyproj.CRS,
+    *,
+    point_xy: FloatArray | None = None,
+) -> npt.NDArray[np.object_]:
     """Project lon/lat (EPSG:4326) shapely geometries into `crs`.
 
     Points, the bulk of every venue layer, take a fast path (one coordinate
     array through the transformer, then ``shapely.points``); other types go
     through ``shapely.transform``. Same result as ``GeoSeries.to_crs``.
+
+    Parameters
+    ----------
+    geoms
+        Shapely geometries in lon/lat.
+    crs
+        Target CRS.
+    point_xy
+        Optional (n, 2) lon/lat of each geometry that is a point, NaN for the
+        others (saves reading the coordinates again when projecting repeatedly).
     """
-    transformer = _from_wgs84(crs)
+    transformer = to_band(crs)
     out = np.empty(len(geoms), dtype=object)
-    is_point = shapely.get_type_id(geoms) == 0
-    if is_point.any():
+    if point_xy is None:
+        is_point = shapely.get_type_id(geoms) == 0
         xy = shapely.get_coordinates(geoms[is_point])
+    else:
+        is_point = ~np.isnan(point_xy[:, 0])
+        xy = point_xy[is_point]
+    if is_point.any():
         x, y = transformer.transform(xy[:, 0], xy[:, 1])
         out[is_point] = shapely.points(x, y)
     if not is_point.all():
@@ -132,16 +159,6 @@ def local_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:
     )
 
 
-def planar_margin(dist: float) -> float:
-    """Search radius (metres, band projection) that surely contains every pair within `dist`.
-
-    The band projection can shorten or lengthen a distance by at most
-    ``_PLANAR_REL_ERROR`` relative plus ``_PLANAR_ABS_ERROR`` metres (see the module
-    docstring), so candidates are gathered at this radius and then measured exactly.
-    """
-    return dist * (1.0 + _PLANAR_REL_ERROR) + _PLANAR_ABS_ERROR
-
-
 def geodesic_distance(
     lon1: npt.ArrayLike, lat1: npt.ArrayLike, lon2: npt.ArrayLike, lat2: npt.ArrayLike
 ) -> FloatArray:
@@ -159,6 +176,137 @@ def geodesic_distance(
         np.asarray(lat2, dtype=np.float64),
     )
     return np.asarray(dist, dtype=np.float64)
+
+
+def nearest_ends(
+    a: npt.NDArray[np.object_], b: npt.NDArray[np.object_], crs: pyproj.CRS
+) -> tuple[FloatArray, FloatArray]:
+    """Ellipsoidal distance and lon/lat end points of the nearest points of each pair.
+
+    Parameters
+    ----------
+    a, b
+        Arrays of shapely geometries of equal length, in `crs` (a band projection).
+    crs
+        The metric CRS of `a` and `b`.
+
+    Returns
+    -------
+    distance_m
+        WGS 84 ellipsoidal distance in metres between the nearest points of each pair.
+    ends
+        Array of shape (n, 4): lon_a, lat_a, lon_b, lat_b of those points (degrees).
+    """
+    n = len(a)
+    if n == 0:
+        return np.empty(0), np.empty((0, 4))
+    xy = shapely.get_coordinates(shapely.shortest_line(a, b))
+    lon, lat = from_band(crs).transform(xy[:, 0], xy[:, 1])
+    ends = np.column_stack([lon, lat]).reshape(n, 4)
+    distance = geodesic_distance(ends[:, 0], ends[:, 1], ends[:, 2], ends[:, 3])
+    return distance, ends
+
+
+def outline_segments(
+    geoms: npt.NDArray[np.object_],
+) -> tuple[npt.NDArray[np.int64], FloatArray]:
+    """The segments of each geometry's outline, grouped per geometry.
+
+    A polygon contributes the segments of its rings, a line its own segments,
+    a point (or each point of a MultiPoint) one zero-length segment.
+
+    Parameters
+    ----------
+    geoms
+        Non-empty shapely geometries (any CRS; planar coordinates are used as they are).
+
+    Returns
+    -------
+    offsets
+        Array of n + 1 indices: the segments of geometry i are rows
+        ``offsets[i]:offsets[i + 1]`` of `segments`.
+    segments
+        Array of shape (m, 4): x1, y1, x2, y2.
+    """
+    lines = np.asarray(geoms, dtype=object).copy()
+    areal = np.isin(shapely.get_type_id(lines), [3, 6])
+    lines[areal] = shapely.boundary(lines[areal])
+    parts, owner = shapely.get_parts(lines, return_index=True)
+    coords, part = shapely.get_coordinates(parts, return_index=True)
+    same = part[1:] == part[:-1]
+    is_point = (shapely.get_type_id(parts) == 0)[part]
+    segments = np.concatenate(
+        [
+            np.column_stack([coords[:-1][same], coords[1:][same]]),
+            np.column_stack([coords[is_point], coords[is_point]]),
+        ]
+    )
+    seg_owner = owner[np.concatenate([part[:-1][same], part[is_point]])]
+    order = np.argsort(seg_owner, kind="stable")
+    offsets = np.searchsorted(seg_owner[order], np.arange(len(lines) + 1)).astype(np.int64)
+    return offsets, segments[order]
+
+
+def nearest_on_segments(
+    px: FloatArray,
+    py: FloatArray,
+    owner: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.int64],
+    segments: FloatArray,
+    *,
+    max_rows: int = 2_000_000,
+) -> tuple[FloatArray, FloatArray]:
+    """Nearest point to each point (px, py) on the segments of its geometry `owner`.
+
+    Planar, in the coordinates of `segments` (see :func:`outline_segments`). This is
+    the same point GEOS ``shortest_line`` returns, computed on coordinate arrays:
+    written by hand because the venue layers are millions of points, and creating
+    a shapely Point for each one costs more than this whole computation. Pairs
+    are processed in chunks of at most `max_rows` (pair, segment) rows.
+
+    Returns
+    -------
+    qx, qy
+        Coordinates of the nearest point of each pair.
+    """
+    counts = offsets[owner + 1] - offsets[owner]
+    qx = np.empty(len(px))
+    qy = np.empty(len(px))
+    ends = np.cumsum(counts)
+    start = 0
+    while start < len(px):
+        base = ends[start - 1] if start else 0
+        stop = max(int(np.searchsorted(ends, base + max_rows, side="right")), start + 1)
+        chunk = slice(start, stop)
+        qx[chunk], qy[chunk] = _nearest_chunk(
+            px[chunk], py[chunk], offsets[owner[chunk]], counts[chunk], segments
+        )
+        start = stop
+    return qx, qy
+
+
+def _nearest_chunk(
+    px: FloatArray,
+    py: FloatArray,
+    first_segment: npt.NDArray[np.int64],
+    counts: npt.NDArray[np.int64],
+    segments: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    rows = np.repeat(np.arange(len(px)), counts)
+    first_row = np.cumsum(counts) - counts
+    seg = segments[np.repeat(first_segment - first_row, counts) + np.arange(len(rows))]
+    ax, ay, bx, by = seg[:, 0], seg[:, 1], seg[:, 2], seg[:, 3]
+    dx, dy = bx - ax, by - ay
+    length2 = dx * dx + dy * dy
+    x, y = px[rows], py[rows]
+    t = ((x - ax) * dx + (y - ay) * dy) / np.where(length2 > 0.0, length2, 1.0)
+    t = np.clip(np.where(length2 > 0.0, t, 0.0), 0.0, 1.0)
+    qx, qy = ax + t * dx, ay + t * dy
+    d2 = (x - qx) ** 2 + (y - qy) ** 2
+    best = np.minimum.reduceat(d2, first_row)
+    hit = np.flatnonzero(d2 == best[rows])
+    pick = hit[np.r_[True, rows[hit][1:] != rows[hit][:-1]]]
+    return qx[pick], qy[pick]
 
 
 def measured_lines(
@@ -180,19 +328,11 @@ def measured_lines(
         to the nearest point of each `b`.
     distance_m
         WGS 84 ellipsoidal length of each line in metres.
-    coords
+    ends
         Array of shape (n, 4): lon_a, lat_a, lon_b, lat_b of the end points.
     """
-    n = len(a)
-    if n == 0:
-        return np.empty(0, dtype=object), np.empty(0), np.empty((0, 4))
-    planar = shapely.shortest_line(a, b)
-    xy = shapely.get_coordinates(planar).reshape(n, 2, 2)
-    lon, lat = _to_wgs84(crs).transform(xy[:, :, 0].ravel(), xy[:, :, 1].ravel())
-    lonlat = np.column_stack([lon, lat]).reshape(n, 2, 2)
-    distance = geodesic_distance(lonlat[:, 0, 0], lonlat[:, 0, 1], lonlat[:, 1, 0], lonlat[:, 1, 1])
-    lines = shapely.linestrings(lonlat)
-    return lines, distance, lonlat.reshape(n, 4)
+    distance, ends = nearest_ends(a, b, crs)
+    return shapely.linestrings(ends.reshape(-1, 2, 2)), distance, ends
 
 
 def geodesic_buffer(
@@ -231,22 +371,22 @@ def geodesic_buffer(
     return gpd.GeoSeries(out, index=geoms.index, crs=DEFAULT_CRS)
 
 
-def _max_abs_lat(bounds: FloatArray) -> float:
-    return float(max(abs(bounds[1]), abs(bounds[3])))
+def degrees_margin(dist: float, bounds: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Longitude and latitude margins (degrees) that surely cover `dist` metres around boxes.
 
+    Parameters
+    ----------
+    dist
+        Distance in metres.
+    bounds
+        Array (n, 4) or (4,) of minx, miny, maxx, maxy in degrees.
 
-def degrees_margin(dist: float, bounds: FloatArray) -> tuple[float, float]:
-    """Longitude and latitude margins (degrees) that surely cover `dist` metres near `bounds`.
-
-    Used to pick the hazards that can reach a band's schools before projecting.
+    A degree of latitude is at least 110,574 m and a degree of longitude at least
+    111,319 m x cos(latitude) on WGS 84, so dividing by 110,000 m (and taking the
+    cosine one degree closer to the pole than the box reaches) over-covers.
     """
-    lat = min(_max_abs_lat(bounds) + 1.0, 89.9)
-    # a degree of latitude is at least 110.57 km; of longitude at least that x cos(lat)
-    dlat = dist / 110_000.0 + 1e-6
-    dlon = dist / (110_000.0 * math.cos(math.radians(lat))) + 1e-6
+    b = np.atleast_2d(np.asarray(bounds, dtype=np.float64))
+    lat = np.minimum(np.maximum(np.abs(b[:, 1]), np.abs(b[:, 3])) + 1.0, 89.9)
+    dlat = np.full(len(b), dist / 110_000.0 + 1e-6)
+    dlon = dist / (110_000.0 * np.cos(np.radians(lat))) + 1e-6
     return dlon, dlat
-
-
-def is_geometry(value: object) -> bool:
-    """True for a non-empty shapely geometry."""
-    return isinstance(value, BaseGeometry) and not value.is_empty

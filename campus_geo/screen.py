@@ -27,7 +27,18 @@ import pandas as pd
 import shapely
 
 from ._validate import validate_entrances, validate_hazards, validate_schools
-from .geodesy import band_crs, band_of, degrees_margin, measured_lines, planar_margin, project
+from .geodesy import (
+    band_crs,
+    band_of,
+    degrees_margin,
+    from_band,
+    geodesic_distance,
+    nearest_ends,
+    nearest_on_segments,
+    outline_segments,
+    project,
+    to_band,
+)
 from .rules import Rule, adhoc_rules, default_rules, read_rules
 from .settings import CATEGORIES, DEFAULT_CRS, PROFILES, SCHOOL_KINDS
 
@@ -150,42 +161,62 @@ class _Hazards:
     """Per-screening arrays of the hazards layer, computed once."""
 
     geoms: npt.NDArray[np.object_]
-    bounds: npt.NDArray[np.float64]
+    point_xy: npt.NDArray[np.float64]
     category: npt.NDArray[np.int64]
-    max_width: float
+    tree: shapely.STRtree
 
 
 def _prepare_hazards(hazards: gpd.GeoDataFrame) -> _Hazards:
     geoms = np.asarray(hazards.geometry.values, dtype=object)
     bounds = shapely.bounds(geoms)
+    # a point's bounds are its coordinates: keep them, NaN for other geometry types
+    is_point = shapely.get_type_id(geoms) == 0
+    point_xy = np.where(is_point[:, None], bounds[:, :2], np.nan)
     codes = pd.Categorical(hazards["category"], categories=CATEGORIES).codes.astype(np.int64)
-    width = float(np.max(bounds[:, 2] - bounds[:, 0])) if len(bounds) else 0.0
-    return _Hazards(geoms, bounds, codes, width)
+    # one index over the layer in lon/lat, queried with each school's box grown by the
+    # rule distance in degrees: no hazard is projected before it is a candidate
+    return _Hazards(geoms, point_xy, codes, shapely.STRtree(geoms))
 
 
-def _candidates(
+def _measure_band(
     src: npt.NDArray[np.object_],
-    school_idx: npt.NDArray[np.int64],
+    s: npt.NDArray[np.int64],
+    h: npt.NDArray[np.int64],
     haz: _Hazards,
-    hazard_pos: npt.NDArray[np.int64],
     band: int,
-    dist: float,
-) -> dict[str, npt.NDArray[Any]]:
-    """Measure every (school, hazard) pair of one band within `dist` metres."""
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Ellipsoidal distance and end points (lon/lat) of candidate pairs of one band.
+
+    Pairs with a point hazard take the coordinate path (nearest point on the
+    school's outline segments, computed in numpy); other hazards go through GEOS
+    ``shortest_line``. Both find the nearest points in the band's transverse
+    Mercator; the distance between them is measured on the ellipsoid.
+    """
     crs = band_crs(band)
-    school_geoms = project(src[school_idx], crs)
-    hazard_geoms = project(haz.geoms[hazard_pos], crs)
-    tree = shapely.STRtree(hazard_geoms)
-    left, right = tree.query(school_geoms, predicate="dwithin", distance=planar_margin(dist))
-    lines, distance, ends = measured_lines(school_geoms[left], hazard_geoms[right], crs)
-    keep = distance <= dist
-    return {
-        "_school": school_idx[left[keep]],
-        "_hazard": hazard_pos[right[keep]],
-        "distance_m": distance[keep],
-        "geometry": lines[keep],
-        "ends": ends[keep],
-    }
+    schools, local = np.unique(s, return_inverse=True)
+    outline = project(src[schools], crs)
+    distance = np.empty(len(s))
+    ends = np.empty((len(s), 4))
+    point = ~np.isnan(haz.point_xy[h, 0])
+    if point.any():
+        lon, lat = haz.point_xy[h[point], 0], haz.point_xy[h[point], 1]
+        x, y = to_band(crs).transform(lon, lat)
+        offsets, segments = outline_segments(outline)
+        qx, qy = nearest_on_segments(x, y, local[point], offsets, segments)
+        areal = np.isin(shapely.get_type_id(outline), [3, 6])
+        shapely.prepare(outline[areal])
+        inside = areal[local[point]] & shapely.contains_xy(outline[local[point]], x, y)
+        qlon, qlat = from_band(crs).transform(qx, qy)
+        # a venue inside the campus: both ends are the venue itself (distance 0)
+        qlon, qlat = np.where(inside, lon, qlon), np.where(inside, lat, qlat)
+        ends[point] = np.column_stack([qlon, qlat, lon, lat])
+        distance[point] = geodesic_distance(qlon, qlat, lon, lat)
+    if not point.all():
+        other = ~point
+        uniq, where = np.unique(h[other], return_inverse=True)
+        shapes = project(haz.geoms[uniq], crs)[where]
+        distance[other], ends[other] = nearest_ends(outline[local[other]], shapes, crs)
+    return distance, ends
 
 
 def _rule_lookup(group: _Group, rule_pos: dict[str, int]) -> list[npt.NDArray[np.int64]]:
@@ -203,22 +234,6 @@ def _rule_lookup(group: _Group, rule_pos: dict[str, int]) -> list[npt.NDArray[np
     return tables
 
 
-def _near_band(
-    haz: _Hazards,
-    candidates: npt.NDArray[np.int64],
-    minx_sorted: npt.NDArray[np.float64],
-    box: tuple[float, float, float, float],
-) -> npt.NDArray[np.int64]:
-    """Hazards (positions from `candidates`, sorted by min x) whose bounds touch `box`."""
-    xmin, ymin, xmax, ymax = box
-    lo = int(np.searchsorted(minx_sorted, xmin - haz.max_width, side="left"))
-    hi = int(np.searchsorted(minx_sorted, xmax, side="right"))
-    pos = candidates[lo:hi]
-    b = haz.bounds[pos]
-    keep = (b[:, 2] >= xmin) & (b[:, 1] <= ymax) & (b[:, 3] >= ymin)
-    return pos[keep]
-
-
 def _screen_group(
     group: _Group,
     school_kind: npt.NDArray[np.int64],
@@ -228,27 +243,33 @@ def _screen_group(
     rule_pos: dict[str, int],
 ) -> dict[str, npt.NDArray[Any]]:
     tables = _rule_lookup(group, rule_pos)
-    applies = tables[0] >= 0
-    kind_applies: npt.NDArray[np.bool_] = np.asarray(applies.any(axis=1))
-    category_applies: npt.NDArray[np.bool_] = np.asarray(applies.any(axis=0))
-    school_mask = kind_applies[school_kind]
-    hazard_all = np.flatnonzero(category_applies[haz.category])
-    if not hazard_all.size or not school_mask.any():
+    applies = np.any([t >= 0 for t in tables], axis=0)
+    eligible = np.flatnonzero(applies.any(axis=1)[school_kind])
+    if not eligible.size:
         return {}
-    hazard_all = hazard_all[np.argsort(haz.bounds[hazard_all, 0], kind="stable")]
-    minx_sorted = haz.bounds[hazard_all, 0]
-    parts = []
-    for band in np.unique(bands[school_mask]):
-        school_idx = np.flatnonzero(school_mask & (bands == band))
-        sb = shapely.total_bounds(src[school_idx])
-        dlon, dlat = degrees_margin(group.distance_m, sb)
-        box = (sb[0] - dlon, sb[1] - dlat, sb[2] + dlon, sb[3] + dlat)
-        near = _near_band(haz, hazard_all, minx_sorted, box)
-        if near.size:
-            parts.append(_candidates(src, school_idx, haz, near, int(band), group.distance_m))
-    if not parts:
-        return {}
-    pairs = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    # candidates: hazards whose bounds meet the school's box grown by the distance
+    b = shapely.bounds(src[eligible])
+    dlon, dlat = degrees_margin(group.distance_m, b)
+    boxes = shapely.box(b[:, 0] - dlon, b[:, 1] - dlat, b[:, 2] + dlon, b[:, 3] + dlat)
+    q_school, h = haz.tree.query(boxes)
+    s = eligible[q_school]
+    relevant = applies[school_kind[s], haz.category[h]]
+    s, h = s[relevant], h[relevant]
+    distance = np.empty(len(s))
+    ends = np.empty((len(s), 4))
+    pair_band = bands[s]
+    for band in np.unique(pair_band):
+        in_band = np.flatnonzero(pair_band == band)
+        distance[in_band], ends[in_band] = _measure_band(
+            src, s[in_band], h[in_band], haz, int(band)
+        )
+    keep = distance <= group.distance_m
+    pairs = {
+        "_school": s[keep],
+        "_hazard": h[keep],
+        "distance_m": distance[keep],
+        "ends": ends[keep],
+    }
     # attach the rule(s) that apply to each pair's (school kind, hazard category)
     k = school_kind[pairs["_school"]]
     c = haz.category[pairs["_hazard"]]
@@ -285,8 +306,10 @@ def _findings_frame(
     order = np.lexsort((h, distance, r, s))
     s, h, r, distance = s[order], h[order], r[order], distance[order]
 
-    def rule_text(values: list[str]) -> pd.api.extensions.ExtensionArray:
-        return pd.array(values, dtype="str").take(r)
+    def rule_text(values: list[str]) -> pd.Categorical:
+        # few distinct texts repeated per finding: a categorical shares them (no copies)
+        uniques, codes = np.unique(np.asarray(values, dtype=object), return_inverse=True)
+        return pd.Categorical.from_codes(codes[r], categories=pd.Index(uniques, dtype="str"))
 
     school_ids = pd.array(schools.index.astype("str"), dtype="str").take(s)
     hazard_ids = pd.array(hazards.index.astype("str"), dtype="str").take(h)
@@ -319,9 +342,16 @@ def _findings_frame(
         "hazard_lon": ends[:, 2],
         "hazard_lat": ends[:, 3],
     }
-    keys = pd.Series(school_ids) + "|" + pd.Series(hazard_ids) + "|" + pd.Series(rule_ids)
+    keys = (
+        pd.Series(school_ids)
+        + "|"
+        + pd.Series(hazard_ids)
+        + "|"
+        + pd.Series(rule_ids.astype("str"), dtype="str")
+    )
     index = pd.Index(_hash_ids(keys.tolist()), name="finding_id", dtype="str")
-    geometry = gpd.GeoSeries(pairs["geometry"][order], crs=DEFAULT_CRS, index=index)
+    lines = shapely.linestrings(ends.reshape(-1, 2, 2))
+    geometry = gpd.GeoSeries(lines, crs=DEFAULT_CRS, index=index)
     return gpd.GeoDataFrame(data, geometry=geometry, crs=DEFAULT_CRS, index=index)
 
 

@@ -12,10 +12,12 @@ from shapely.geometry import LineString, Point, Polygon
 from campus_geo.geodesy import (
     band_crs,
     band_of,
+    degrees_margin,
     geodesic_buffer,
     geodesic_distance,
     measured_lines,
-    planar_margin,
+    nearest_on_segments,
+    outline_segments,
 )
 
 
@@ -39,8 +41,42 @@ def test_band_projection_is_centred_on_its_band():
     assert x == pytest.approx(0.0, abs=1e-6)
 
 
-def test_planar_margin_only_slightly_larger():
-    assert planar_margin(200.0) == pytest.approx(200.07, abs=1e-9)
+def test_degrees_margin_over_covers_at_every_latitude():
+    for lat in (0.0, 34.05, 60.0, 83.9, -79.9):
+        bounds = np.array([[113.85, lat, 113.851, lat]])
+        dlon, dlat = degrees_margin(200.0, bounds)
+        # the box edge lies farther than 200 m from the school box on the ellipsoid
+        assert geodesic_distance(113.851, lat, 113.851 + dlon[0], lat) > 200.0
+        assert geodesic_distance(113.85, lat, 113.85, lat + dlat[0]) > 200.0
+        assert geodesic_distance(113.851, lat, 113.851 + dlon[0], lat) < 260.0
+
+
+def test_nearest_on_segments_equals_geos_shortest_line():
+    rng = np.random.default_rng(3)
+    outer = [(0, 0), (100, 0), (100, 80), (0, 80)]
+    hole = [(30, 30), (60, 30), (60, 50), (30, 50)]
+    geoms = np.array(
+        [
+            Polygon(outer, [hole]),
+            shapely.MultiPolygon([Polygon(outer), Polygon([(200, 0), (220, 0), (220, 20)])]),
+            LineString([(0, 0), (50, 50), (100, 0)]),
+            shapely.MultiPoint([(0, 0), (40, 90)]),
+            Point(10, 10),
+        ],
+        dtype=object,
+    )
+    offsets, segments = outline_segments(geoms)
+    assert offsets.tolist()[:2] == [0, 8]  # 4 outer + 4 hole segments
+    owner = rng.integers(0, len(geoms), 500)
+    x, y = rng.uniform(-50, 250, 500), rng.uniform(-50, 150, 500)
+    # tiny chunks exercise the chunking
+    qx, qy = nearest_on_segments(x, y, owner, offsets, segments, max_rows=7)
+    boundary = [g.boundary if g.geom_type.endswith("Polygon") else g for g in geoms]
+    expected = shapely.get_coordinates(
+        shapely.shortest_line(np.array(boundary, dtype=object)[owner], shapely.points(x, y))
+    )[::2]
+    assert np.abs(qx - expected[:, 0]).max() < 1e-9
+    assert np.abs(qy - expected[:, 1]).max() < 1e-9
 
 
 def test_measured_line_point_to_edge_on_equator():

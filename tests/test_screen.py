@@ -3,6 +3,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 import pytest
+import shapely
 from conftest import EQ_M_PER_DEG
 from shapely.geometry import LineString, MultiPoint, Point
 
@@ -176,3 +177,31 @@ def test_default_rules_cover_the_four_prohibitions():
     for category in ("internet_cafe", "entertainment", "arcade", "lottery"):
         assert by_category[category].distance_m == 200.0
         assert by_category[category].severity == "prohibited"
+
+
+def test_venue_in_a_courtyard_hole_is_measured_to_the_hole(equator_layers):
+    """A venue in a hole of the campus polygon is outside the campus: distance to the hole's ring."""
+    schools, _ = equator_layers
+    d = 0.0005
+    courtyard = [(-d, -d), (d, -d), (d, d), (-d, d)]
+    ring = schools.geometry.iloc[0].exterior.coords
+    with_hole = schools.set_geometry([shapely.Polygon(ring, [courtyard])], crs=4326)
+    venue = Point(0.0, 0.0)  # centre of the courtyard: 0.0005 degree of equator from its walls
+    hazards = gpd.GeoDataFrame(
+        {"name": ["院内网吧"], "category": ["internet_cafe"]},
+        geometry=[venue],
+        index=pd.Index(["c1"], name="hazard_id"),
+        crs=4326,
+    )
+    row = screen(with_hole, hazards).iloc[0]
+    from campus_geo.geodesy import geodesic_distance
+
+    # nearest wall of the courtyard: north/south walls (lat +-0.0005) are nearer than east/west
+    expected = min(
+        float(geodesic_distance(0.0, 0.0, 0.0, d)), float(geodesic_distance(0.0, 0.0, d, 0.0))
+    )
+    assert row["distance_m"] == pytest.approx(expected, abs=1e-6)
+    assert "inside" not in row["notes"]
+    inside = screen(schools, hazards).iloc[0]
+    assert inside["distance_m"] == 0.0
+    assert list(inside.geometry.coords) == [(0.0, 0.0), (0.0, 0.0)]
