@@ -312,24 +312,13 @@ def _nearest_chunk(
 def measured_lines(
     a: npt.NDArray[np.object_], b: npt.NDArray[np.object_], crs: pyproj.CRS
 ) -> tuple[npt.NDArray[np.object_], FloatArray, FloatArray]:
-    """Measure pairs of projected geometries exactly on the ellipsoid.
-
-    Parameters
-    ----------
-    a, b
-        Arrays of shapely geometries of equal length, in `crs` (a band projection).
-    crs
-        The metric CRS of `a` and `b`.
+    """Like :func:`nearest_ends`, plus the measured lines as lon/lat LineStrings.
 
     Returns
     -------
-    lines
-        LineStrings in EPSG:4326 (lon/lat) from the nearest point of each `a`
-        to the nearest point of each `b`.
-    distance_m
-        WGS 84 ellipsoidal length of each line in metres.
-    ends
-        Array of shape (n, 4): lon_a, lat_a, lon_b, lat_b of the end points.
+    lines, distance_m, ends
+        LineStrings in EPSG:4326 from the nearest point of each `a` to the
+        nearest point of each `b`, their WGS 84 lengths in metres and end points.
     """
     distance, ends = nearest_ends(a, b, crs)
     return shapely.linestrings(ends.reshape(-1, 2, 2)), distance, ends
