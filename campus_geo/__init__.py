@@ -7,21 +7,45 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
-from . import categories, coords, geodesy, layers, maps, report, rules, screen, settings
-from ._errors import CampusGeoError, InputDataError, RulesError
+from . import (
+    categories,
+    charts,
+    coords,
+    evidence,
+    fonts,
+    geodesy,
+    layers,
+    ledger,
+    maps,
+    provenance,
+    report,
+    rules,
+    screen,
+    settings,
+    summary,
+)
+from ._errors import CampusGeoError, FontMissingError, InputDataError, LedgerError, RulesError
 
 __all__ = [
     "CampusGeoError",
+    "FontMissingError",
     "InputDataError",
+    "LedgerError",
     "RulesError",
     "__version__",
     "categories",
+    "charts",
     "coords",
+    "evidence",
+    "fonts",
     "geodesy",
     "layers",
+    "ledger",
     "maps",
+    "provenance",
     "report",
     "rules",
     "screen",
     "settings",
+    "summary",
 ]

@@ -6,7 +6,7 @@ what was found and how to fix it. The CLI turns these into exit status 2.
 
 from __future__ import annotations
 
-__all__ = ["CampusGeoError", "InputDataError", "RulesError"]
+__all__ = ["CampusGeoError", "FontMissingError", "InputDataError", "LedgerError", "RulesError"]
 
 
 class CampusGeoError(Exception):
@@ -31,3 +31,19 @@ class InputDataError(CampusGeoError, ValueError):
 
 class RulesError(CampusGeoError, ValueError):
     """A rule table (TOML) is malformed or inconsistent."""
+
+
+class FontMissingError(CampusGeoError):
+    """No font with Chinese glyphs is available to draw charts and evidence maps.
+
+    The message names the fonts looked for and how to install one (Debian's
+    fonts-noto-cjk) or point ``CAMPUS_GEO_CJK_FONT`` at a font file.
+    """
+
+
+class LedgerError(CampusGeoError):
+    """The rectification ledger refuses an operation or cannot be used.
+
+    Illegal status transitions, unknown cases, a damaged ledger file or one
+    written by a newer campus_geo. The message says what was found and the fix.
+    """

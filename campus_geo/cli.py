@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,6 +18,19 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__
+from ._cli_analyses import needs_network, network_for, run_analyses
+from ._cli_ledger import ledger as ledger_commands
+from ._cli_ledger import run_demo_story, sync_screening
+from ._cli_maps import MapChoices, map_options, save_maps
+from ._cli_scale import save_parquet_copy, scale_options, screener
+from ._cli_sources import (
+    OrderedArgsCommand,
+    add_registry_and_roster,
+    gather_inputs,
+    input_systems,
+    project_option,
+    registry_options,
+)
 from ._errors import CampusGeoError
 from .layers import (
     REJECT_COLUMNS,
@@ -87,6 +101,9 @@ def cli(verbose: int, quiet: bool, debug: bool) -> None:
         logging.getLogger().setLevel(logging.DEBUG)
 
 
+cli.add_command(ledger_commands, name="ledger")
+
+
 def _summary(layers: Layers, findings: Any, written: dict[str, Path]) -> str:
     lines = [
         f"Screened {len(layers.schools)} schools against {len(layers.hazards)} hazards: "
@@ -113,30 +130,46 @@ def _run(
     dist: float | None,
     reporting_unit: str,
     lang: str,
+    ledger: Path | None = None,
+    inputs: list[Path] | None = None,
+    report: _ReportOptions | None = None,
+    network: Any = None,
+    maps: MapChoices | None = None,
 ) -> None:
-    from .maps import hazard_map, save_map
-    from .report import save_inspection_form
+    from .fonts import cjk_font
     from .screen import save_findings, screen
 
+    report = report or _ReportOptions()
+    cjk_font()  # fail before screening, not after, when no font can draw the Chinese labels
     out.mkdir(parents=True, exist_ok=True)
-    findings = screen(
+    findings = screener(screen)(
         layers.schools,
         layers.hazards,
         rules=rules,
         profile=profile,
         dist=dist,
         entrances=layers.entrances,
+        network=network,
     )
     written = save_findings(findings, out)
-    written["form"] = save_inspection_form(
-        findings,
-        layers.schools,
-        out / "inspection_form.xlsx",
-        reporting_unit=reporting_unit,
-        lang=lang,
+    written.update(save_parquet_copy(findings, out))  # --engine dask: findings.parquet too
+    # with a ledger, the map colours each finding by its case's status
+    status = None if ledger is None else sync_screening(ledger, findings, inputs or [])
+    written.update(
+        _save_reports(findings, layers, out, rules, reporting_unit, lang, inputs or [], report)
     )
-    written["map"] = save_map(
-        hazard_map(findings, layers.schools, layers.hazards, lang=lang), out / "map.html"
+    written.update(
+        save_maps(
+            findings,
+            layers,
+            out,
+            rules=rules,
+            profile=profile,
+            dist=dist,
+            lang=lang,
+            status=status,
+            maps=maps,
+        )
     )
     rejects_path = out / "rejects.csv"
     if len(layers.rejects):
@@ -147,6 +180,55 @@ def _run(
     elif rejects_path.exists():
         rejects_path.unlink()
     click.echo(_summary(layers, findings, written))
+
+
+@dataclass(frozen=True)
+class _ReportOptions:
+    """Options of the form, summary page and evidence sheets (see `_REPORT_OPTIONS`)."""
+
+    all_schools: bool = False
+    generated_at: str | None = None
+    evidence: bool = True
+    pdf: bool = False
+
+
+def _save_reports(
+    findings: Any,
+    layers: Layers,
+    out: Path,
+    rules: Path | None,
+    reporting_unit: str,
+    lang: str,
+    inputs: list[Path],
+    report: _ReportOptions,
+) -> dict[str, Path]:
+    """Form, summary page, charts and evidence sheets, with a progress bar for the sheets."""
+    from .report import save_reports
+
+    quiet = logging.getLogger().getEffectiveLevel() > logging.INFO
+    with click.progressbar(
+        length=len(findings) if report.evidence else 0,
+        label="Evidence sheets",
+        file=sys.stderr,
+        hidden=quiet or not report.evidence or not len(findings),
+    ) as bar:
+        return save_reports(
+            findings,
+            out,
+            schools=layers.schools if len(layers.schools) else None,
+            hazards=layers.hazards if len(layers.hazards) else None,
+            entrances=layers.entrances,
+            streets=layers.streets,
+            inputs=inputs,
+            rules=rules,
+            reporting_unit=reporting_unit,
+            lang=lang,
+            all_schools=report.all_schools,
+            generated_at=report.generated_at,
+            evidence=report.evidence,
+            pdf=report.pdf,
+            progress=lambda n: bar.update(n - bar.pos),
+        )
 
 
 def _parse_hazard_option(value: str) -> tuple[str | None, Path]:
@@ -178,10 +260,12 @@ _COMMON_OPTIONS = [
     ),
     click.option(
         "--profile",
-        type=click.Choice(PROFILES),
+        type=click.Choice([*PROFILES, "all"]),
         default=None,
         help="How distances are measured: boundary = from any point of the campus outline "
-        "(文市函[2003]560号, default of most rules); entrance = from the nearest school gate.",
+        "(文市函[2003]560号, default of most rules); entrance = from the nearest school gate; "
+        "walk = shortest walking route on the streets of the --osm files from any gate; "
+        "all = every profile, marking findings whose verdict depends on the profile.",
     ),
     click.option(
         "--dist",
@@ -203,13 +287,47 @@ _COMMON_OPTIONS = [
 ]
 
 
+_REPORT_OPTIONS = [
+    click.option(
+        "--all-schools",
+        is_flag=True,
+        help="The inspection form lists every screened school, with 无 where nothing was found.",
+    ),
+    click.option(
+        "--generated-at",
+        default=None,
+        metavar="TIME",
+        help="The one time written on the form, summary and evidence sheets (ISO 8601, e.g. "
+        "2023-06-15T10:00:00+08:00); default SOURCE_DATE_EPOCH, else now. Fix it to get "
+        "byte-identical outputs from the same inputs.",
+    ),
+    click.option(
+        "--evidence/--no-evidence",
+        default=True,
+        show_default=True,
+        help="Write one evidence sheet per finding (OUT/evidence/<finding_id>.html).",
+    ),
+    click.option(
+        "--pdf",
+        is_flag=True,
+        help="Also write each evidence sheet as PDF (needs WeasyPrint: pip install 'campus_geo[pdf]').",
+    ),
+]
+
+
 def _common(func: F) -> F:
-    for option in reversed(_COMMON_OPTIONS):
+    for option in reversed(_COMMON_OPTIONS + _REPORT_OPTIONS):
         func = option(func)
     return func
 
 
-@cli.command()
+def _report_options(func: F) -> F:
+    for option in reversed(_REPORT_OPTIONS):
+        func = option(func)
+    return func
+
+
+@cli.command(cls=OrderedArgsCommand)
 @click.option(
     "--osm",
     "osm_files",
@@ -233,29 +351,53 @@ def _common(func: F) -> F:
 @click.option(
     "--id-field", default="id", show_default=True, help="Id column of --schools/--hazards files."
 )
+@project_option
+@registry_options
 @click.option(
     "--coords",
-    type=click.Choice(["wgs84", "gcj02", "bd09"]),
-    default="wgs84",
-    show_default=True,
-    help="Coordinate system of lon/lat tables (Amap/Tencent give gcj02, Baidu bd09).",
+    "coords",
+    multiple=True,
+    metavar="SYSTEM",
+    help="Coordinate system (wgs84, gcj02, bd09) of the input file given right before it: "
+    "--registry wangba.csv --coords gcj02 (Amap/Tencent give gcj02, Baidu bd09). Before "
+    "every input: the default of the tables that declare none (else WGS 84, with a warning "
+    "for registries and rosters).",
 )
+@click.option(
+    "--ledger",
+    "ledger_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Sync the findings into this rectification ledger (created if missing) and colour "
+    "the map by case status; see `campus-geo ledger --help`.",
+)
+@map_options
 @_common
 @_friendly
+@scale_options
 def screen(
+    maps: MapChoices,
     osm_files: tuple[Path, ...],
     schools_file: Path | None,
     hazard_specs: tuple[str, ...],
     id_field: str,
-    coords: str,
+    project_file: Path | None,
+    registry_files: tuple[Path, ...],
+    roster_file: Path | None,
+    coords: tuple[str, ...],
+    ledger_path: Path | None,
     out: Path,
     rules: Path | None,
     profile: str | None,
     dist: float | None,
     reporting_unit: str,
     lang: str,
+    all_schools: bool,
+    generated_at: str | None,
+    evidence: bool,
+    pdf: bool,
 ) -> None:
-    """Screen schools against hazard layers and write findings, form and map.
+    """Screen schools against hazard layers and write findings, form, evidence and map.
 
     \b
     Examples:
@@ -263,24 +405,41 @@ def screen(
       campus-geo screen --schools schools.gpkg --hazards internet_cafe=wangba.csv --dist 200
       campus-geo screen --osm city.osm --profile entrance --rules my_rules.toml
 
-    Sources combine: schools and hazards from every --osm file, plus --schools
-    and each --hazards file. Rows that cannot be used go to OUT/rejects.csv.
+      campus-geo screen --osm henan.osm.pbf --registry wangba.csv --coords gcj02 \\
+          --roster 学校名单.xlsx --coords gcj02
+
+    Sources combine: schools and hazards from every --osm file (XML or PBF),
+    plus --schools, each --hazards file, each --registry (its venues merged
+    with the OSM venues they duplicate: OUT/merged.csv), the --roster and the
+    inputs of a --project file. Rows that cannot be used, and unclassified
+    registry rows, go to OUT/rejects.csv.
     """
     specs = [_parse_hazard_option(spec) for spec in hazard_specs]  # syntax first, then files
+    del coords  # read per input, in command-line order, by gather_inputs
+    inputs = gather_inputs(
+        click.get_current_context(),
+        osm_files=osm_files,
+        schools_file=schools_file,
+        specs=specs,
+        registry_files=registry_files,
+        roster_file=roster_file,
+        project=project_file,
+    )
+    osm_files = tuple(inputs.osm)
     layers = empty_layers()
     for path in osm_files:
         layers = layers + layers_from_osm(path)
-    if schools_file is not None:
-        schools, rejects = schools_from_file(schools_file, id_field=id_field, coords=coords)
+    for path, system in inputs.schools:
+        schools, rejects = schools_from_file(path, id_field=id_field, coords=system)
         layers = layers + Layers(
             schools=schools,
             entrances=empty_layers().entrances,
             hazards=empty_layers().hazards,
             rejects=rejects,
         )
-    for category, path in specs:
+    for category, path, system in inputs.hazards:
         hazards, rejects = hazards_from_file(
-            path, category=category, id_field=id_field, coords=coords
+            path, category=category, id_field=id_field, coords=system
         )
         layers = layers + Layers(
             schools=empty_layers().schools,
@@ -288,10 +447,22 @@ def screen(
             hazards=hazards,
             rejects=rejects,
         )
+    layers, source_lines = add_registry_and_roster(
+        layers,
+        registry_files=[p for p, _ in inputs.registry],
+        registry_systems=[system for _, system in inputs.registry],
+        roster_file=inputs.roster[0][0] if inputs.roster else None,
+        roster_system=inputs.roster[0][1] if inputs.roster else None,
+        out=out,
+    )
     if not len(layers.schools):
-        raise click.UsageError("no schools given: pass --osm FILE and/or --schools FILE")
+        raise click.UsageError(
+            "no schools given: pass --osm FILE, --schools FILE and/or --roster FILE"
+        )
     if not len(layers.hazards):
-        raise click.UsageError("no hazards given: pass --osm FILE and/or --hazards CATEGORY=FILE")
+        raise click.UsageError(
+            "no hazards given: pass --osm FILE, --hazards CATEGORY=FILE and/or --registry FILE"
+        )
     _run(
         layers,
         out,
@@ -300,7 +471,14 @@ def screen(
         dist=dist,
         reporting_unit=reporting_unit,
         lang=lang,
+        ledger=ledger_path,
+        inputs=[*inputs.files, *([rules] if rules else [])],
+        report=_ReportOptions(all_schools, generated_at, evidence, pdf),
+        network=network_for(osm_files) if needs_network(profile, rules) else None,
+        maps=maps,
     )
+    if source_lines:
+        click.echo("\n".join(source_lines))
 
 
 @cli.command()
@@ -315,9 +493,11 @@ def screen(
     default=None,
     help="Where the demo data lives (default: data/demo in the source tree).",
 )
+@map_options
 @_common
 @_friendly
 def demo(
+    maps: MapChoices,
     regenerate: bool,
     data_dir: Path | None,
     out: Path,
@@ -326,13 +506,19 @@ def demo(
     dist: float | None,
     reporting_unit: str,
     lang: str,
+    all_schools: bool,
+    generated_at: str | None,
+    evidence: bool,
+    pdf: bool,
 ) -> None:
     """Generate the fictional demo district and screen it end to end.
 
     The district (青禾区, fictional names, placed in Henan) is made by
     campus_geo itself from a fixed seed: schools with outlines and gates,
     streets, rivers and ponds, venues of every hazard category, a business
-    registry. Outputs go to --out (make demo uses maps/demo).
+    registry. Outputs go to --out (make demo uses maps/demo), with two months
+    of the rectification ledger (OUT/ledger.sqlite, the 台帐 and the June and
+    July reports).
     """
     from . import demo as demo_mod
 
@@ -342,6 +528,17 @@ def demo(
         click.echo(f"Generating the demo district in {directory} ...")
         demo_mod.generate_demo(directory)
     layers = layers_from_osm(osm)
+    # the registries (GCJ-02, one GBK CSV with dirty rows) and the roster through the screen path
+    demo_tables = [directory / "registry.xlsx", directory / "registry_gbk.csv"]
+    layers, source_lines = add_registry_and_roster(
+        layers,
+        registry_files=demo_tables,
+        registry_systems=["gcj02", "gcj02"],
+        roster_file=directory / "schools_roster.xlsx",
+        roster_system="gcj02",
+        out=out,
+    )
+    network = network_for([osm])
     _run(
         layers,
         out,
@@ -350,7 +547,192 @@ def demo(
         dist=dist,
         reporting_unit=reporting_unit or "青禾区校园及周边安全专项整治工作领导小组办公室（演示）",
         lang=lang,
+        inputs=[p for p in (osm, *demo_tables, directory / "schools_roster.xlsx", rules) if p],
+        report=_ReportOptions(all_schools, generated_at, evidence, pdf),
+        network=network,
+        maps=maps,
     )
+    click.echo("\n".join(source_lines))
+    # drowning risk, traffic at gates and camera coverage: tables in OUT, lines in the summary
+    assert network is not None
+    click.echo("\n".join(run_analyses(layers, network, out, lang=lang)[1]))
+    # two months of the rectification ledger (default rules): OUT/ledger.sqlite, monthly reports
+    run_demo_story(out, layers, osm)
+
+
+def _load_sources(
+    osm_files: tuple[Path, ...],
+    schools_file: Path | None,
+    specs: list[tuple[str | None, Path]],
+    id_field: str,
+    registry_files: tuple[Path, ...],
+    roster_file: Path | None,
+    out: Path,
+) -> tuple[Layers, list[str]]:
+    """Every given source read and combined as `screen` reads them (per-input --coords).
+
+    Returns the layers and the lines that report registries and rosters.
+    """
+    systems = input_systems(click.get_current_context())
+    layers = empty_layers()
+    for path in osm_files:
+        layers = layers + layers_from_osm(path)
+    if schools_file is not None:
+        schools, rejects = schools_from_file(
+            schools_file, id_field=id_field, coords=systems.of("--schools") or "wgs84"
+        )
+        layers = layers + Layers(
+            schools=schools,
+            entrances=empty_layers().entrances,
+            hazards=empty_layers().hazards,
+            rejects=rejects,
+        )
+    for k, (category, path) in enumerate(specs):
+        hazards, rejects = hazards_from_file(
+            path, category=category, id_field=id_field, coords=systems.of("--hazards", k) or "wgs84"
+        )
+        layers = layers + Layers(
+            schools=empty_layers().schools,
+            entrances=empty_layers().entrances,
+            hazards=hazards,
+            rejects=rejects,
+        )
+    return add_registry_and_roster(
+        layers,
+        registry_files=list(registry_files),
+        registry_systems=[systems.of("--registry", k) for k in range(len(registry_files))],
+        roster_file=roster_file,
+        roster_system=systems.of("--roster"),
+        out=out,
+    )
+
+
+@cli.command(cls=OrderedArgsCommand)
+@click.option(
+    "--findings",
+    "findings_file",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="findings.gpkg (exact) or findings.csv written by `campus-geo screen`.",
+)
+@click.option(
+    "--osm",
+    "osm_files",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The OSM file(s) that were screened: outlines, hazard shapes, gates, streets and the "
+    "OSM ids, versions and data date for the evidence sheets. Repeatable.",
+)
+@click.option(
+    "--schools",
+    "schools_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The schools file that was screened (GIS file or CSV/XLSX with lon/lat).",
+)
+@click.option(
+    "--hazards",
+    "hazard_specs",
+    multiple=True,
+    metavar="CATEGORY=FILE",
+    help="A hazard layer that was screened, as given to `screen`. Repeatable.",
+)
+@click.option(
+    "--id-field", default="id", show_default=True, help="Id column of --schools/--hazards files."
+)
+@registry_options
+@click.option(
+    "--coords",
+    "coords",
+    multiple=True,
+    metavar="SYSTEM",
+    help="Coordinate system of the input file given right before it, as for `screen`.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output folder (default: the folder of --findings).",
+)
+@click.option(
+    "--rules",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The rule table that was screened with (English texts with --lang en).",
+)
+@click.option("--reporting-unit", default="", help="Text after 填报单位 on the inspection form.")
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="Language of the form, summary and evidence sheets.",
+)
+@_report_options
+@_friendly
+def form(
+    findings_file: Path,
+    osm_files: tuple[Path, ...],
+    schools_file: Path | None,
+    hazard_specs: tuple[str, ...],
+    id_field: str,
+    registry_files: tuple[Path, ...],
+    roster_file: Path | None,
+    coords: tuple[str, ...],
+    out: Path | None,
+    rules: Path | None,
+    reporting_unit: str,
+    lang: str,
+    all_schools: bool,
+    generated_at: str | None,
+    evidence: bool,
+    pdf: bool,
+) -> None:
+    """Rebuild the form, summary page and evidence sheets from saved findings.
+
+    \b
+    Examples:
+      campus-geo form --findings out/findings.gpkg --osm district.osm.bz2
+      campus-geo form --findings out/findings.gpkg --schools schools.gpkg \\
+          --registry wangba.csv --coords gcj02 --reporting-unit 甲镇 --all-schools
+
+    Writes OUT/inspection_form.xlsx, OUT/summary.html, OUT/charts/*.png and
+    OUT/evidence/<finding_id>.html. Nothing is screened again: the findings
+    are taken as saved. Give the sources that were screened (the input options
+    of `screen`) for the campus outlines and hazard shapes on the maps, the
+    sources and data dates of every school and hazard, and --all-schools;
+    without them the sheets say what is not known. Every file given is
+    hashed (SHA-256) onto the sheets, the findings file too.
+    """
+    from .fonts import cjk_font
+    from .report import findings_from_file
+
+    specs = [_parse_hazard_option(spec) for spec in hazard_specs]
+    del coords  # read per input, in command-line order, by input_systems
+    cjk_font()
+    findings = findings_from_file(findings_file)
+    target = out if out is not None else findings_file.parent
+    layers, _ = _load_sources(
+        osm_files, schools_file, specs, id_field, registry_files, roster_file, target
+    )
+    if all_schools and not len(layers.schools):
+        raise click.UsageError(
+            "--all-schools needs the screened schools: pass --osm, --schools and/or --roster"
+        )
+    target.mkdir(parents=True, exist_ok=True)
+    files = (findings_file, *osm_files, schools_file, *(p for _, p in specs), *registry_files)
+    inputs = [p for p in (*files, roster_file, rules) if p]
+    written = _save_reports(
+        findings,
+        layers,
+        target,
+        rules,
+        reporting_unit,
+        lang,
+        inputs,
+        _ReportOptions(all_schools, generated_at, evidence, pdf),
+    )
+    click.echo(f"Rebuilt the reports of {len(findings)} findings:")
+    click.echo("\n".join(f"  {path}" for path in written.values()))
 
 
 def main(argv: list[str] | None = None) -> None:

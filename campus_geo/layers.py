@@ -12,6 +12,7 @@ Rows that cannot be used are never dropped silently: they are returned in a
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from dataclasses import dataclass, field
@@ -24,16 +25,19 @@ import pandas as pd
 import shapely
 
 from ._errors import InputDataError
-from .categories import classify_features, non_k12_reason, school_kinds
+from .categories import _NOT_POI_KEYS as NOT_POI_KEYS
+from .categories import TAG_RULES, classify_features, non_k12_reason, school_kinds
 from .coords import to_wgs84
 from .geodesy import local_crs
 from .settings import CATEGORIES, DEFAULT_CRS, SCHOOL_KINDS
 
 __all__ = [
+    "FEATURE_TAGS",
     "REJECT_COLUMNS",
     "Layers",
     "empty_layers",
     "hazards_from_file",
+    "layers_from_features",
     "layers_from_osm",
     "read_table_points",
     "schools_from_file",
@@ -55,6 +59,18 @@ _ADDR_KEYS: Final = (
     "addr:street",
     "addr:housenumber",
 )
+#: Tag keys that :func:`layers_from_features` reads (a reader may drop every other tag).
+FEATURE_TAGS: Final = tuple(
+    dict.fromkeys(
+        (
+            "name", "amenity", "school", "entrance", "barrier", "boundary", "admin_level",
+            "highway", "camera:direction", "addr:full", *_ADDR_KEYS, "addr:town",
+            "addr:subdistrict", "addr:township", "addr:village", "addr:neighbourhood",
+            "addr:quarter", "water", "building", *(key for _, key, _ in TAG_RULES),
+            *NOT_POI_KEYS,
+        )
+    )
+)  # fmt: skip
 
 
 def _empty_rejects() -> pd.DataFrame:
@@ -82,6 +98,11 @@ class Layers:
         Rows that could not be used: file, row, column, reason, record.
     streets
         Highway lines (for basemaps and walking), ``highway`` and ``name``.
+    water
+        Water areas and waterway lines for basemaps, ``water`` (the tag value,
+        e.g. ``river``, ``pond``, ``reservoir``) and ``name``.
+    buildings
+        Building outlines for basemaps, ``building`` and ``name``.
     """
 
     schools: gpd.GeoDataFrame
@@ -90,6 +111,8 @@ class Layers:
     excluded: pd.DataFrame = field(default_factory=pd.DataFrame)
     rejects: pd.DataFrame = field(default_factory=_empty_rejects)
     streets: gpd.GeoDataFrame | None = None
+    water: gpd.GeoDataFrame | None = None
+    buildings: gpd.GeoDataFrame | None = None
 
     def __add__(self, other: Layers) -> Layers:
         """Combine the layers of two sources (ids must not clash)."""
@@ -111,6 +134,8 @@ class Layers:
             excluded=cat(self.excluded, other.excluded),
             rejects=cat(self.rejects, other.rejects),
             streets=cat(self.streets, other.streets),
+            water=cat(self.water, other.water),
+            buildings=cat(self.buildings, other.buildings),
         )
 
 
@@ -341,7 +366,7 @@ def _hazards(features: gpd.GeoDataFrame, school_ids: pd.Index, source: str) -> g
 
 
 def layers_from_osm(filepath: str | Path) -> Layers:
-    """Read an OSM XML file (.osm or .osm.bz2) into the canonical layers.
+    """Read an OSM file (XML .osm/.osm.bz2, or PBF .osm.pbf) into the canonical layers.
 
     Schools are ``amenity=school|kindergarten`` features that are K-12 campuses
     (party schools, teacher-training schools, universities are excluded and
@@ -352,10 +377,15 @@ def layers_from_osm(filepath: str | Path) -> Layers:
     campus outline. Hazards are classified by tags, then Chinese name keywords
     (see :mod:`campus_geo.categories`).
 
+    XML goes through osmnx; PBF (a province extract, hundreds of MB) is
+    streamed by pyosmium, keeping only the elements these layers use (see
+    :mod:`campus_geo._osm_pbf`). Both give the same layers and ids for the
+    same data: one step, :func:`layers_from_features`, makes the layers.
+
     Parameters
     ----------
     filepath
-        Path to the OSM XML file; coordinates are WGS 84 by OSM's definition.
+        Path to the OSM file; coordinates are WGS 84 by OSM's definition.
 
     Returns
     -------
@@ -370,29 +400,90 @@ def layers_from_osm(filepath: str | Path) -> Layers:
     (4326, 'school_id')
     """
     path = Path(filepath)
-    features = _read_osm(path)
-    schools, excluded = _schools(features, path.name)
+    if path.name.lower().endswith(".pbf"):
+        from ._osm_pbf import read_features  # pyosmium is needed for PBF only
+
+        features = read_features(path)
+    else:
+        features = _read_osm(path)
+    return layers_from_features(features, source=path.name)
+
+
+def layers_from_features(features: gpd.GeoDataFrame, *, source: str) -> Layers:
+    """Make the canonical layers from OSM features (the step every OSM reader shares).
+
+    Parameters
+    ----------
+    features
+        One row per OSM element, index ``node/1``, ``way/2``, ``relation/3``,
+        one column per tag key (at least :data:`FEATURE_TAGS` where present),
+        geometry in EPSG:4326 built by osmnx's rules (as
+        ``osmnx.features_from_xml`` makes it).
+    source
+        Name of the source (a file name) for the ``source`` columns and the log.
+
+    Returns
+    -------
+    Layers
+    """
+    schools, excluded = _schools(features, source)
     entrances = _entrances(features, schools)
-    hazards = _hazards(features, schools.index.union(pd.Index(excluded["school_id"])), path.name)
+    hazards = _hazards(features, schools.index.union(pd.Index(excluded["school_id"])), source)
     highway = _col(features, "highway")
     streets = features[
         highway.notna() & features.geometry.geom_type.isin(["LineString", "MultiLineString"])
     ]
     streets = gpd.GeoDataFrame(
-        {"highway": streets["highway"], "name": _col(streets, "name")},
+        {"highway": _col(streets, "highway"), "name": _col(streets, "name")},
         geometry=streets.geometry,
         crs=DEFAULT_CRS,
     )
     log.info(
         "%s: %d schools (%d excluded), %d entrances, %d hazards",
-        path.name,
+        source,
         len(schools),
         len(excluded),
         len(entrances),
         len(hazards),
     )
     return Layers(
-        schools=schools, entrances=entrances, hazards=hazards, excluded=excluded, streets=streets
+        schools=schools,
+        entrances=entrances,
+        hazards=hazards,
+        excluded=excluded,
+        streets=streets,
+        water=_basemap_water(features),
+        buildings=_basemap_buildings(features),
+    )
+
+
+def _basemap_water(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Water areas (natural=water, landuse=reservoir/basin, waterway=riverbank) and waterways."""
+    natural, landuse, waterway = (_col(features, k) for k in ("natural", "landuse", "waterway"))
+    reservoir = landuse.where(landuse.isin(["reservoir", "basin"]))
+    kind = _col(features, "water").fillna(waterway).fillna(reservoir)
+    is_water = (natural == "water") | waterway.notna() | reservoir.notna()
+    types = ["Polygon", "MultiPolygon", "LineString", "MultiLineString"]
+    rows = features[is_water & features.geometry.geom_type.isin(types)]
+    return gpd.GeoDataFrame(
+        {"water": kind[rows.index].fillna("water").astype(str), "name": _col(rows, "name")},
+        geometry=rows.geometry,
+        crs=DEFAULT_CRS,
+    )
+
+
+def _basemap_buildings(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Building outlines (any building=* area)."""
+    building = _col(features, "building")
+    rows = features[
+        building.notna()
+        & (building != "no")
+        & features.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
+    ]
+    return gpd.GeoDataFrame(
+        {"building": building[rows.index].astype(str), "name": _col(rows, "name")},
+        geometry=rows.geometry,
+        crs=DEFAULT_CRS,
     )
 
 
@@ -469,13 +560,10 @@ def _read_table(path: Path) -> pd.DataFrame:
         raise InputDataError(msg)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return pd.read_excel(path, dtype=object)
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return pd.read_csv(path, dtype=object, encoding=encoding)
-        except UnicodeDecodeError:
-            continue
-    msg = f"{path}: the CSV is neither UTF-8 nor GB18030/GBK text; save it as UTF-8"
-    raise InputDataError(msg)
+    from ._tables import decode_text  # UTF-8/UTF-16/GBK/GB18030, never a silent wrong guess
+
+    text, _ = decode_text(path.read_bytes(), path=path)
+    return pd.read_csv(io.StringIO(text), dtype=object)
 
 
 def _read_any(

@@ -27,6 +27,16 @@ import pandas as pd
 import shapely
 
 from ._validate import validate_entrances, validate_hazards, validate_schools
+from ._walk import (
+    ALL_PROFILE_COLUMNS,
+    NOTE_NO_ENTRANCE_WALK,
+    expand_all_profiles,
+    gate_arrays,
+    mark_profile_dependence,
+    require_network,
+    validate_hazard_entrances,
+    walk_pairs,
+)
 from .geodesy import (
     band_crs,
     band_of,
@@ -39,10 +49,18 @@ from .geodesy import (
     project,
     to_band,
 )
+from .network import WalkNetwork
 from .rules import Rule, adhoc_rules, default_rules, read_rules
 from .settings import CATEGORIES, DEFAULT_CRS, PROFILES, SCHOOL_KINDS
 
-__all__ = ["CSV_COLUMNS", "FINDING_COLUMNS", "finding_ids", "save_findings", "screen"]
+__all__ = [
+    "ALL_PROFILES",
+    "CSV_COLUMNS",
+    "FINDING_COLUMNS",
+    "finding_ids",
+    "save_findings",
+    "screen",
+]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +88,8 @@ FINDING_COLUMNS = [
 NOTE_POINT_SCHOOL = "校园边界未知，自学校点位量算 (outline unknown: measured from the school point)"
 NOTE_NO_ENTRANCE = "无校门数据，自校园边界量算 (no entrance known: measured from the outline)"
 NOTE_INSIDE = "位于校园内或紧邻围墙 (inside or touching the campus)"
+#: The `profile` value that runs every profile and marks the findings whose verdict depends on it.
+ALL_PROFILES = "all"
 
 
 @dataclass(frozen=True)
@@ -108,8 +128,8 @@ def _resolve_rules(
     dist: float | None,
     categories: list[str],
 ) -> list[Rule]:
-    if profile is not None and profile not in PROFILES:
-        msg = f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}"
+    if profile is not None and profile not in (*PROFILES, ALL_PROFILES):
+        msg = f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)} or all"
         raise ValueError(msg)
     base = (
         default_rules()
@@ -350,7 +370,12 @@ def _findings_frame(
         + pd.Series(rule_ids.astype("str"), dtype="str")
     )
     index = pd.Index(_hash_ids(keys.tolist()), name="finding_id", dtype="str")
-    lines = shapely.linestrings(ends.reshape(-1, 2, 2))
+    # the measured line; for the walk profile, the route
+    lines = (
+        pairs["geometry"][order]
+        if "geometry" in pairs
+        else shapely.linestrings(ends.reshape(-1, 2, 2))
+    )
     geometry = gpd.GeoSeries(lines, crs=DEFAULT_CRS, index=index)
     return gpd.GeoDataFrame(data, geometry=geometry, crs=DEFAULT_CRS, index=index)
 
@@ -372,6 +397,8 @@ def screen(
     profile: str | None = None,
     dist: float | None = None,
     entrances: gpd.GeoDataFrame | None = None,
+    network: WalkNetwork | None = None,
+    hazard_entrances: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Find the hazards within each rule's distance of each school.
 
@@ -388,14 +415,28 @@ def screen(
         Rule table: a list of :class:`~campus_geo.rules.Rule`, a TOML file path,
         or None for the default table.
     profile
-        Override every rule's measurement profile (``"boundary"`` or
-        ``"entrance"``); with `dist`, the profile of the ad-hoc rules.
+        Override every rule's measurement profile (``"boundary"``,
+        ``"entrance"`` or ``"walk"``); with `dist`, the profile of the ad-hoc
+        rules. ``"all"`` runs every rule under every profile (the rule's own
+        profile keeps its rule id, the others are ``<rule id>@<profile>``) and
+        adds the columns ``profile_dependent``, ``boundary_m``, ``entrance_m``,
+        ``walk_m``: a finding is profile-dependent when the hazard is within
+        the threshold under some profiles and not under others (its note says so).
     dist
         Screen every hazard category present at this distance in metres
         (WGS 84 ellipsoid) instead of the rule table's distances.
     entrances
         Points with a ``school_id`` column: the gates used by the ``entrance``
-        profile. A school with none is measured from its outline (noted).
+        and ``walk`` profiles. A school with none is measured from its outline (noted).
+    network
+        The walking network (:func:`campus_geo.network.walk_network_from_osm`),
+        needed by the ``walk`` profile: the shortest route on the street graph
+        from any gate to the hazard (its entrance if known, else its point
+        nearest the gates), with part-edges; its length on the WGS 84
+        ellipsoid is the distance and the route is the finding's geometry.
+    hazard_entrances
+        Points with a ``hazard_id`` column: entrances of venues, used by the
+        ``walk`` profile when known.
 
     Returns
     -------
@@ -403,7 +444,8 @@ def screen(
         The findings, indexed by ``finding_id``, with the columns
         :data:`FINDING_COLUMNS` plus the end points ``school_lon``,
         ``school_lat``, ``hazard_lon``, ``hazard_lat``; geometry the measured
-        line in EPSG:4326. Distances in metres on the WGS 84 ellipsoid.
+        line (walk: the route) in EPSG:4326. Distances in metres on the WGS 84
+        ellipsoid.
 
     Examples
     --------
@@ -418,7 +460,14 @@ def screen(
     if entrances is not None:
         entrances = validate_entrances(entrances)
     categories = sorted(hazards["category"].unique())
-    rule_list = _resolve_rules(rules, profile, dist, categories)
+    if profile == ALL_PROFILES:
+        rule_list, base_of = expand_all_profiles(_resolve_rules(rules, None, dist, categories))
+    else:
+        rule_list = _resolve_rules(rules, profile, dist, categories)
+    walking = any(r.profile == "walk" for r in rule_list)
+    net = require_network(network) if walking else None
+    if hazard_entrances is not None:
+        hazard_entrances = validate_hazard_entrances(hazard_entrances)
     haz = _prepare_hazards(hazards)
     school_kind = pd.Categorical(schools["kind"], categories=SCHOOL_KINDS).codes.astype(np.int64)
     is_point = shapely.get_type_id(schools.geometry.values) == 0
@@ -426,16 +475,25 @@ def screen(
     bands = band_of(reps[:, 0])
     rule_pos = {rule.id: i for i, rule in enumerate(rule_list)}
     results = []
+    gates, has_entrance = _entrance_geometries(schools, entrances)
     for group in _groups(rule_list):
         if group.profile == "entrance":
-            src, has_entrance = _entrance_geometries(schools, entrances)
+            src = gates
             notes = np.where(
                 has_entrance, "", np.where(is_point, NOTE_POINT_SCHOOL, NOTE_NO_ENTRANCE)
+            )
+        elif group.profile == "walk":
+            src = gates
+            notes = np.where(
+                has_entrance, "", np.where(is_point, NOTE_POINT_SCHOOL, NOTE_NO_ENTRANCE_WALK)
             )
         else:
             src = np.asarray(schools.geometry.values, dtype=object)
             notes = np.where(is_point, NOTE_POINT_SCHOOL, "")
         pairs = _screen_group(group, school_kind, haz, src, bands, rule_pos)
+        if group.profile == "walk" and pairs:
+            assert net is not None
+            pairs = _walk_group(pairs, schools, entrances, hazards, hazard_entrances, net, group)
         count = len(pairs["_rule"]) if pairs else 0
         log.info(
             "%s profile at %g m: %d findings from %d rules",
@@ -447,15 +505,100 @@ def screen(
         if count:
             results.append(_findings_frame(pairs, schools, hazards, notes, rule_list))
     if not results:
-        return _empty_findings()
-    if len(results) == 1:
-        return results[0]
-    # several (profile, distance) groups: order all findings by school, rule, distance
-    findings = pd.concat(results)
-    position = schools.index.get_indexer(findings["school_id"])
-    rank = findings["rule_id"].map(rule_pos).to_numpy()
-    order = np.lexsort((findings["distance_m"].to_numpy(), rank, position))
-    return gpd.GeoDataFrame(findings.iloc[order], geometry="geometry", crs=DEFAULT_CRS)
+        findings = _empty_findings()
+    elif len(results) == 1:
+        findings = results[0]
+    else:
+        # several (profile, distance) groups: order all findings by school, rule, distance
+        findings = pd.concat(results)
+        position = schools.index.get_indexer(findings["school_id"])
+        rank = findings["rule_id"].map(rule_pos).to_numpy()
+        order = np.lexsort((findings["distance_m"].to_numpy(), rank, position))
+        findings = gpd.GeoDataFrame(findings.iloc[order], geometry="geometry", crs=DEFAULT_CRS)
+    if profile != ALL_PROFILES:
+        return findings
+
+    def walk(s: npt.NDArray[np.int64], h: npt.NDArray[np.int64], limits: Any) -> Any:
+        assert net is not None
+        return _walk_distances(s, h, limits, schools, entrances, hazards, hazard_entrances, net)
+
+    return mark_profile_dependence(
+        findings,
+        base_of,
+        outline=np.asarray(schools.geometry.values, dtype=object),
+        gates=gates,
+        schools_index=schools.index,
+        hazards=hazards,
+        walk=walk,
+    )
+
+
+def _walk_group(
+    pairs: dict[str, npt.NDArray[Any]],
+    schools: gpd.GeoDataFrame,
+    entrances: gpd.GeoDataFrame | None,
+    hazards: gpd.GeoDataFrame,
+    hazard_entrances: gpd.GeoDataFrame | None,
+    network: WalkNetwork,
+    group: _Group,
+) -> dict[str, npt.NDArray[Any]]:
+    """Walk the straight-line candidates of one (walk, distance) group on the network."""
+    gate_school, gate_xy = gate_arrays(schools, entrances)
+    if hazard_entrances is not None and len(hazard_entrances):
+        he = hazard_entrances[hazard_entrances["hazard_id"].isin(hazards.index)]
+        he_pos = hazards.index.get_indexer(he["hazard_id"]).astype(np.int64)
+        he_xy = shapely.get_coordinates(he.geometry.values)
+    else:
+        he_pos, he_xy = np.empty(0, dtype=np.int64), np.empty((0, 2))
+    return walk_pairs(
+        pairs,
+        n_schools=len(schools),
+        gate_school=gate_school,
+        gate_xy=gate_xy,
+        hazard_gate_hazard=he_pos,
+        hazard_gate_xy=he_xy,
+        network=network,
+        limit=group.distance_m,
+    )
+
+
+def _walk_distances(
+    s: npt.NDArray[np.int64],
+    h: npt.NDArray[np.int64],
+    limits: npt.NDArray[np.float64],
+    schools: gpd.GeoDataFrame,
+    entrances: gpd.GeoDataFrame | None,
+    hazards: gpd.GeoDataFrame,
+    hazard_entrances: gpd.GeoDataFrame | None,
+    network: WalkNetwork,
+) -> npt.NDArray[np.float64]:
+    """Walking distance of (school, hazard) position pairs, up to `limits` (inf beyond)."""
+    src, _ = _entrance_geometries(schools, entrances)
+    out = np.full(len(s), np.inf)
+    for limit in np.unique(limits):
+        rows = np.flatnonzero(limits == limit)
+        group = _Group("walk", float(limit), ())
+        cand = {
+            "_school": s[rows],
+            "_hazard": h[rows],
+            "_rule": rows,
+            "ends": _pair_ends(src[s[rows]], np.asarray(hazards.geometry.values)[h[rows]]),
+        }
+        walked = _walk_group(cand, schools, entrances, hazards, hazard_entrances, network, group)
+        out[walked["_rule"]] = walked["distance_m"]
+    return out
+
+
+def _pair_ends(a: npt.NDArray[np.object_], b: npt.NDArray[np.object_]) -> npt.NDArray[np.float64]:
+    """Lon/lat end points of the nearest points of each pair (measured in band projections)."""
+    reps = shapely.get_coordinates(shapely.point_on_surface(a))
+    bands = band_of(reps[:, 0])
+    ends = np.empty((len(a), 4))
+    for band in np.unique(bands):
+        mask = bands == band
+        crs = band_crs(int(band))
+        _, ends[mask] = nearest_ends(project(a[mask], crs), project(b[mask], crs), crs)
+    return ends
 
 
 #: Columns of findings.csv, in order (other tools read them by name).
@@ -482,7 +625,11 @@ def save_findings(findings: gpd.GeoDataFrame, dirpath: str | Path) -> dict[str, 
     out = Path(dirpath)
     out.mkdir(parents=True, exist_ok=True)
     table = pd.DataFrame(findings.drop(columns="geometry")).reset_index()
-    table = table.reindex(columns=CSV_COLUMNS)
+    # profile="all" adds its comparison columns after the fixed ones
+    extra = [c for c in ALL_PROFILE_COLUMNS if c in table.columns]
+    table = table.reindex(columns=[*CSV_COLUMNS, *extra])
+    for c in extra[1:]:
+        table[c] = table[c].round(3)
     table["distance_m"] = table["distance_m"].round(3)
     for c in ("school_lon", "school_lat", "hazard_lon", "hazard_lat"):
         table[c] = table[c].round(7)

@@ -65,8 +65,8 @@ CATEGORY_LABELS: Final[dict[str, tuple[str, str]]] = {
 }
 CATEGORIES: Final = tuple(CATEGORY_LABELS)
 
-#: Measurement profiles (see geodesy.py and screen.py).
-PROFILES: Final = ("boundary", "entrance")
+#: Measurement profiles (see geodesy.py, network.py and screen.py).
+PROFILES: Final = ("boundary", "entrance", "walk")
 
 SEVERITY_LABELS: Final[dict[str, tuple[str, str]]] = {
     "prohibited": ("禁止", "prohibited"),

@@ -1,0 +1,132 @@
+"""The map options of ``campus-geo screen`` and ``campus-geo demo``, and the maps they write.
+
+Both commands write ``OUT/map.html`` (the overview) and ``OUT/maps/`` (one map
+per school with findings, ``<school_map_filename(id)>``, and ``index.html``),
+offline: every script and style inline, and with the default basemap ``none``
+not a single request leaves the page.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ._basemap import BASEMAPS
+from ._basemap import basemap as basemap_spec
+from ._errors import InputDataError
+
+__all__ = ["MapChoices", "map_options", "save_maps"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class MapChoices:
+    """What the command line chose for the maps."""
+
+    basemap: str = "none"
+    tianditu_key: str | None = None
+    school_maps: str = "findings"
+
+
+_OPTIONS = [
+    click.option(
+        "--basemap",
+        type=click.Choice(BASEMAPS),
+        default="none",
+        show_default=True,
+        help="Basemap of map.html and maps/: none = offline vector basemap drawn from the "
+        "loaded streets, water and buildings (no network at all); osm = OpenStreetMap tiles; "
+        "tianditu = 天地图 (needs --tianditu-key); amap = 高德 (GCJ-02: every layer is shifted "
+        "to sit on its streets). The pages carry all their scripts and styles in any case.",
+    ),
+    click.option(
+        "--tianditu-key",
+        envvar="TIANDITU_KEY",
+        default=None,
+        metavar="KEY",
+        help="Tianditu key (tk) for --basemap tianditu; default: the TIANDITU_KEY variable. "
+        "It is written into the pages: use a browser key limited to your domain.",
+    ),
+    click.option(
+        "--school-maps",
+        type=click.Choice(["findings", "all", "none"]),
+        default="findings",
+        show_default=True,
+        help="One map per school in OUT/maps/ (file name: the school id with unsafe "
+        "characters as _XX, e.g. way/123 -> way_2F123.html; OUT/maps/index.html lists "
+        "them): for the schools with findings, every school, or none.",
+    ),
+]
+
+
+def map_options(func: F) -> F:
+    """Add the map options to a command; it receives them as one ``maps`` argument."""
+
+    @functools.wraps(func)
+    def wrapper(
+        *args: Any, basemap: str, tianditu_key: str | None, school_maps: str, **kwargs: Any
+    ) -> Any:
+        try:  # a missing Tianditu key is told before the screening, not after it
+            basemap_spec(basemap, tianditu_key=tianditu_key)
+        except InputDataError as exc:
+            raise click.BadParameter(str(exc), param_hint="--tianditu-key") from exc
+        return func(*args, maps=MapChoices(basemap, tianditu_key, school_maps), **kwargs)
+
+    for option in reversed(_OPTIONS):
+        wrapper = option(wrapper)
+    return wrapper  # type: ignore[return-value]
+
+
+def save_maps(
+    findings: Any,
+    layers: Any,
+    out: Path,
+    *,
+    rules: Path | None,
+    profile: str | None,
+    dist: float | None,
+    lang: str,
+    status: Any = None,
+    maps: MapChoices | None = None,
+) -> dict[str, Path]:
+    """Write OUT/map.html and the per-school maps in OUT/maps/; return what was written."""
+    from .maps import hazard_map, save_map, save_school_maps, school_map_filename
+
+    maps = maps or MapChoices()
+    options: dict[str, Any] = {
+        "entrances": layers.entrances,
+        "streets": layers.streets,
+        "water": getattr(layers, "water", None),
+        "buildings": getattr(layers, "buildings", None),
+        "rules": rules,
+        "profile": profile,
+        "dist": dist,
+        "basemap": maps.basemap,
+        "tianditu_key": maps.tianditu_key,
+        "lang": lang,
+        "status": status,
+    }
+    written: dict[str, Path] = {}
+    school_ids: list[str] | None = None
+    if maps.school_maps == "all":
+        school_ids = [str(s) for s in layers.schools.index]
+    elif maps.school_maps == "findings":
+        school_ids = list(dict.fromkeys(findings["school_id"].astype(str))) if len(findings) else []
+    links: dict[str, str] = {}
+    if school_ids:
+        save_school_maps(
+            findings, layers.schools, layers.hazards, out / "maps", school_ids=school_ids, **options
+        )
+        links = {sid: f"maps/{school_map_filename(sid)}" for sid in school_ids}
+        written["school_maps"] = out / "maps" / "index.html"
+    written["map"] = save_map(
+        hazard_map(findings, layers.schools, layers.hazards, school_links=links, **options),
+        out / "map.html",
+    )
+    return written

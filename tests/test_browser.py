@@ -1,0 +1,372 @@
+"""The hazard maps in a real browser: Debian's Chromium, headless, with the network blocked.
+
+Driven by Playwright (Python) with ``executable_path=/usr/bin/chromium``: it
+intercepts every request of a page (``page.route``), so a test can block them
+all and list what tried to leave, and it reports console errors, page errors
+and dialogs (an ``alert`` from injected HTML would be one). Selenium with
+chromedriver would need Chrome DevTools calls for the same. Playwright's own
+browser downloads are never used. Each test saves a screenshot into its tmp dir
+and checks that it is not blank.
+
+The tests are skipped when /usr/bin/chromium is absent outside CI; in CI
+(CI=true) they fail instead, since .ci/run installs Chromium.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import pytest
+from PIL import Image
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from campus_geo import demo, layers
+from campus_geo.coords import wgs84_to_gcj02
+from campus_geo.maps import hazard_map, save_map, save_school_maps, school_map_filename
+from campus_geo.screen import screen
+
+CHROMIUM = Path("/usr/bin/chromium")
+XSS = "<img src=x onerror=alert(1)>"
+JINJA = "{{ 7*7 }}"
+GEOD = pyproj.Geod(ellps="WGS84")
+
+# counts what the map drew: zones and lines projected into the view (canvas paths with
+# parts), markers in clusters or on the map, basemap features (without street casings)
+COUNT_JS = """
+() => {
+  const s = Object.values(window.campusGeo.maps)[0];
+  const out = {zones: 0, zonesDrawn: 0, lines: 0, linesDrawn: 0, markers: 0, basemap: 0,
+               clusters: 0, version: L.version};
+  s.map.eachLayer((l) => {
+    const cg = l.options && l.options.cg;
+    const drawn = Boolean(l._parts && l._parts.length);
+    if (cg === "zone") { out.zones += 1; out.zonesDrawn += drawn; }
+    if (cg === "finding") { out.lines += 1; out.linesDrawn += drawn; }
+    if (cg === "basemap" && !l.options.cgCasing) out.basemap += 1;
+    if (cg === "hazard" && !l.__parent) out.markers += 1;
+    if (L.MarkerClusterGroup && l instanceof L.MarkerClusterGroup) {
+      out.clusters += 1;
+      out.markers += l.getLayers().length;
+    }
+  });
+  return out;
+}
+"""
+
+
+BASEMAP_JS = """
+() => {
+  const s = Object.values(window.campusGeo.maps)[0];
+  const zoom = s.map.getZoom();
+  let features = 0, shown = 0;
+  s.d.base.layers.forEach((p) => p.features.forEach((f) => {
+    features += 1;
+    if ((p.styles[f[0]].minzoom || 0) <= zoom) shown += 1;
+  }));
+  return [zoom, features, shown];
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(
+                "CI=true but /usr/bin/chromium is missing: .ci/run installs Debian's chromium"
+            )
+        pytest.skip(
+            "/usr/bin/chromium is absent: apt-get install chromium to run the browser tests"
+        )
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class Visit:
+    """A page opened with every request but the page's own file blocked."""
+
+    page: Page
+    requests: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict:
+        return self.page.evaluate(COUNT_JS)
+
+    def set_zoom(self, zoom: int) -> None:
+        self.page.evaluate(
+            "(z) => { Object.values(campusGeo.maps)[0].map.setZoom(z, {animate: false}); }", zoom
+        )
+
+    def screenshot(self, path: Path) -> Path:
+        self.page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")
+        self.page.screenshot(path=str(path))
+        rgb = np.asarray(Image.open(path).convert("RGB"), dtype=np.uint32)
+        assert rgb.std() > 10, f"{path} is blank"
+        colours = np.unique((rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2])
+        assert len(colours) > 100, f"{path} has almost no colours"
+        return path
+
+
+def visit(browser: Browser, path: Path) -> Visit:
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    page.set_default_timeout(10_000)
+    own = path.resolve().as_uri()
+    seen = Visit(page)
+    page.on("request", lambda r: seen.requests.append(r.url))
+    page.on("console", lambda m: seen.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: seen.errors.append(str(e)))
+
+    def on_dialog(dialog):
+        seen.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+
+    def route(r):
+        if r.request.url == own:
+            r.continue_()
+        else:
+            seen.blocked.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(own)
+    page.wait_for_selector("[data-cg-ready]", state="attached", timeout=30_000)
+    return seen
+
+
+@pytest.fixture(scope="module")
+def district():
+    osm = layers.layers_from_osm(demo.DEMO_DIR / "district.osm")
+    findings = screen(osm.schools, osm.hazards, entrances=osm.entrances)
+    return osm, findings
+
+
+def shown_markers(hazards, hidden=("camera",)):
+    """Markers the map shows on opening: point hazards and non-water shapes, but hidden layers."""
+    marked = (hazards.geometry.geom_type == "Point") | (hazards["category"] != "water")
+    return int((marked & ~hazards["category"].isin(hidden)).sum())
+
+
+def test_demo_overview_draws_everything_with_no_network(browser, district, tmp_path):
+    osm, findings = district
+    path = save_map(
+        hazard_map(
+            findings,
+            osm.schools,
+            osm.hazards,
+            entrances=osm.entrances,
+            streets=osm.streets,
+            water=osm.water,
+            buildings=osm.buildings,
+        ),
+        tmp_path / "map.html",
+    )
+    seen = visit(browser, path)
+    counts = seen.counts()
+    assert seen.requests == [path.resolve().as_uri()]  # the page itself, nothing else
+    assert seen.blocked == []
+    assert seen.errors == []
+    assert seen.dialogs == []
+    assert counts["version"] == "1.9.4"
+    assert counts["zones"] == counts["zonesDrawn"] == len(osm.schools) == 76
+    assert counts["lines"] == counts["linesDrawn"] == len(findings) == 317
+    assert counts["markers"] == shown_markers(osm.hazards)
+    assert counts["clusters"] == 10  # one per shown category
+    # the vector basemap: each class from its minzoom on, everything when zoomed in
+    zoom, features, shown = seen.page.evaluate(BASEMAP_JS)
+    assert zoom < 13 < 16
+    assert counts["basemap"] == shown < features
+    seen.set_zoom(16)
+    assert seen.counts()["basemap"] == features
+    seen.set_zoom(zoom)
+    summary = seen.page.inner_text(".cg-summary")
+    assert "排查学校\n76" in summary
+    assert "隐患（量算线）\n317" in summary
+    assert "© OpenStreetMap contributors" in seen.page.inner_text(".leaflet-control-attribution")
+    seen.screenshot(tmp_path / "overview.png")
+
+
+def test_a_venue_named_like_html_shows_as_text_and_runs_nothing(browser, equator_layers, tmp_path):
+    schools, hazards = equator_layers
+    schools = schools.assign(name=[f"{XSS}小学"])
+    hazards = hazards.drop(index="out_20002")  # 3 cm from in_19999: their markers overlap
+    hazards.loc["in_150", "name"] = XSS
+    hazards.loc["in_19999", "name"] = JINJA
+    findings = screen(schools, hazards)
+    written = save_school_maps(findings, schools, hazards, tmp_path / "maps")
+    seen = visit(browser, written["s1"])
+    page = seen.page
+    assert page.title() == f"{XSS}小学 — 校园周边安全隐患排查图"
+    # close enough that the venues, 50 m apart, do not overlap
+    page.evaluate(
+        "() => { Object.values(campusGeo.maps)[0].map.setView([0, 0.0025], 18, {animate: false}); }"
+    )
+    page.click(f'.cg-haz[title="{XSS} · 上网服务场所"]')
+    popup = page.inner_text(".leaflet-popup-content")
+    assert popup.startswith(XSS)
+    page.evaluate("() => { Object.values(campusGeo.maps)[0].map.closePopup(); }")
+    page.click(f'.cg-haz[title="{JINJA} · 上网服务场所"]')
+    assert page.locator(".leaflet-popup-content").last.inner_text().startswith(JINJA)  # not 49
+    # the finding's line: its tooltip and popup name the venue as text
+    page.evaluate(
+        """() => {
+          const s = Object.values(campusGeo.maps)[0];
+          s.map.eachLayer((l) => {
+            if (l.options.cg === "finding" && l.options.cgRow[4].startsWith("150.0")) {
+              const mid = l.getCenter();
+              l.fire("mouseover", {latlng: mid}, true);
+              l.fire("click", {latlng: mid}, true);
+            }
+          });
+        }"""
+    )
+    assert page.inner_text(".cg-tip") == f"{XSS} · 150.0 米（阈值 200 米，自校园边界直线量算）"
+    popup = page.locator(".leaflet-popup-content").last.inner_text()  # the last one opened
+    assert f"学校\t{XSS}小学" in popup
+    assert f"场所\t{XSS}" in popup
+    assert page.inner_text(".cg-summary").startswith(f"{XSS}小学")
+    assert page.evaluate("document.querySelectorAll('img').length") == 0
+    assert seen.dialogs == []
+    assert seen.errors == []
+    assert seen.blocked == []
+    seen.screenshot(tmp_path / "xss.png")
+
+
+def test_search_lists_names_as_text(browser, equator_layers, tmp_path):
+    schools, hazards = equator_layers
+    other = schools.rename(index={"s1": "s2"}).assign(name=["赤道中学"])
+    other.geometry = other.geometry.translate(0.01, 0)
+    schools = schools.assign(name=[f"{XSS}小学"])
+    both = gpd.GeoDataFrame(pd.concat([schools, other]), crs=schools.crs)
+    both = both.assign(kind=["primary", "middle"])
+    findings = screen(both, hazards)
+    seen = visit(browser, save_map(hazard_map(findings, both, hazards), tmp_path / "m.html"))
+    page = seen.page
+    page.click(".search-button")
+    page.locator("input.search-input").press_sequentially("img", delay=30)
+    page.wait_for_selector(".search-tip", timeout=5_000)
+    assert page.inner_text(".search-tooltip") == f"{XSS}小学"
+    page.click(".search-tip")
+    page.wait_for_selector(".leaflet-popup-content", timeout=5_000)
+    assert page.inner_text(".cg-popup-title") == f"{XSS}小学"
+    assert page.evaluate("document.querySelectorAll('img').length") == 0
+    assert seen.dialogs == []
+    assert seen.errors == []
+    seen.screenshot(tmp_path / "search.png")
+
+
+def test_amap_overlays_sit_in_gcj02_and_only_tiles_are_requested(browser, district, tmp_path):
+    osm, findings = district
+    path = save_map(
+        hazard_map(findings, osm.schools, osm.hazards, basemap="amap"), tmp_path / "a.html"
+    )
+    seen = visit(browser, path)
+    seen.page.wait_for_timeout(300)  # the first tiles are asked for after the first frame
+    assert seen.blocked  # Amap's tiles were asked for (and blocked) ...
+    assert all(
+        re.match(r"^https://webrd0[1-4]\.is\.autonavi\.com/appmaptile\?", u) for u in seen.blocked
+    )  # ... and nothing else
+    assert seen.errors == [] or all("ERR_FAILED" in e for e in seen.errors)
+    # a venue's marker sits at its GCJ-02 position, a few hundred metres off its WGS 84 one
+    hazard_id = "node/1004695"  # 时代酒行
+    latlng = seen.page.evaluate(
+        """(id) => {
+          const s = Object.values(campusGeo.maps)[0];
+          let found = null;
+          s.map.eachLayer((l) => {
+            if (L.MarkerClusterGroup && l instanceof L.MarkerClusterGroup) {
+              l.getLayers().forEach((m) => {
+                if (s.d.layers[m.options.cgLayer].rows[m.options.cgRow][0] === id) found = m.getLatLng();
+              });
+            }
+          });
+          return [found.lat, found.lng];
+        }""",
+        hazard_id,
+    )
+    point = osm.hazards.geometry.loc[hazard_id]
+    glon, glat = wgs84_to_gcj02(point.x, point.y)
+    assert latlng == pytest.approx([float(glat), float(glon)], abs=1e-6)
+    _, _, offset = GEOD.inv(point.x, point.y, latlng[1], latlng[0])
+    assert 200 < offset < 800
+    # and its finding's line ends there too
+    end = seen.page.evaluate(
+        """() => {
+          const s = Object.values(campusGeo.maps)[0];
+          let end = null;
+          s.map.eachLayer((l) => {
+            if (l.options.cg === "finding" && l.options.cgRow[7] === "f9674e2849eaa3d0") {
+              const ll = l.getLatLngs()[0];
+              end = [ll[ll.length - 1].lat, ll[ll.length - 1].lng];
+            }
+          });
+          return end;
+        }"""
+    )
+    finding = findings.loc["f9674e2849eaa3d0"]
+    hlon, hlat = wgs84_to_gcj02(finding["hazard_lon"], finding["hazard_lat"])
+    assert end == pytest.approx([float(hlat), float(hlon)], abs=1e-7)
+    legend = seen.page.inner_text(".cg-legend")
+    assert "GCJ-02" in legend
+    assert "高德" in seen.page.inner_text(".leaflet-control-attribution")
+    seen.screenshot(tmp_path / "amap.png")
+
+
+def test_school_map_draws_its_zones_venues_and_findings(browser, district, tmp_path):
+    osm, findings = district
+    school_id = "way/2000306"
+    written = save_school_maps(
+        findings,
+        osm.schools,
+        osm.hazards,
+        tmp_path / "maps",
+        school_ids=[school_id],
+        entrances=osm.entrances,
+        streets=osm.streets,
+        water=osm.water,
+    )
+    path = written[school_id]
+    assert path.name == school_map_filename(school_id) == "way_2F2000306.html"
+    seen = visit(browser, path)
+    counts = seen.counts()
+    assert seen.requests == [path.resolve().as_uri()]
+    assert seen.errors == []
+    assert counts["zones"] == counts["zonesDrawn"] == 3  # 200 m, 100 m from the gates, 500 m
+    mine = findings[findings["school_id"] == school_id]
+    assert counts["lines"] == counts["linesDrawn"] == len(mine) == 8
+    assert counts["clusters"] == 0
+    in_view = seen.page.evaluate(
+        "() => Object.values(campusGeo.maps)[0].d.layers"
+        ".filter((c) => c.show).reduce((n, c) => n + c.markers.length, 0)"
+    )
+    assert counts["markers"] == in_view > len(mine)
+    link = seen.page.locator(".cg-summary a.cg-link")
+    assert link.inner_text() == "返回总图"
+    assert link.get_attribute("href") == "../map.html"
+    seen.screenshot(tmp_path / "school.png")
+
+
+def test_layer_control_turns_a_category_off(browser, district, tmp_path):
+    osm, findings = district
+    path = save_map(hazard_map(findings, osm.schools, osm.hazards), tmp_path / "m.html")
+    seen = visit(browser, path)
+    before = seen.counts()
+    seen.page.get_by_label(re.compile(r"交通风险点 \(144\)")).uncheck()
+    after = seen.counts()
+    traffic = int((findings["category"] == "traffic").sum())
+    assert before["lines"] - after["lines"] == traffic == 114
+    assert before["markers"] - after["markers"] == 144
+    seen.screenshot(tmp_path / "toggled.png")
