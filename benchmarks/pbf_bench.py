@@ -6,7 +6,7 @@ over Henan's box (lon 110.4-116.6, lat 31.4-36.4), each a cluster of
 buildings, streets, shops and sometimes a school, a pond, an internet café or
 a fuel station, with consecutive ids inside a session (as real edits make
 them) so that the PBF compresses like a real one (about 9-10 bytes per node).
-A multipolygon lake relation and township boundaries are added too.
+A multipolygon lake relation is added too.
 
 The extract is written as OPL text and converted to PBF by libosmium
 (pyosmium), cached in benchmarks/out/. Each read runs in its own process;
@@ -152,7 +152,7 @@ print(json.dumps({
     "seconds": seconds,
     "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     "schools": len(layers.schools), "hazards": len(layers.hazards),
-    "streets": len(layers.streets), "buildings": 0 if layers.buildings is None else len(layers.buildings),
+    "streets": len(layers.streets),
 }))
 """
 
@@ -178,9 +178,9 @@ def main() -> None:
     args = parser.parse_args()
     print(
         "| extract MB | nodes | ways | index | read s | peak RSS MiB "
-        "| schools | hazards | streets kept | buildings kept |"
+        "| schools | hazards | streets kept |"
     )
-    print("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---|---:|---:|---:|---:|---:|")
     for sessions in args.sessions or [100_000]:
         pbf, counts = make_extract(sessions)
         size = pbf.stat().st_size / 2**20
@@ -192,8 +192,7 @@ def main() -> None:
         )
         print(
             f"| {size:.0f} | {counts['nodes']:,} | {counts['ways']:,} | {index} | {r['seconds']:.1f} "
-            f"| {r['peak_rss_mib']:.0f} | {r['schools']:,} | {r['hazards']:,} | {r['streets']:,} "
-            f"| {r['buildings']:,} |"
+            f"| {r['peak_rss_mib']:.0f} | {r['schools']:,} | {r['hazards']:,} | {r['streets']:,} |"
         )
 
 

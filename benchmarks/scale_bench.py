@@ -638,8 +638,10 @@ def _run(args: argparse.Namespace) -> str:
         f"{sb.BRUTE_WINDOW} m of the line brute-forced on the ellipsoid ({truth_s:.0f} s)",
         *notes,
         "- peak RSS: VmHWM of the method's own processes (imports + data + work); CPU s: user + "
-        "system time of the method's process tree, imports and reading the ids back included "
-        "(wall time stretches when other work takes the cores; CPU time much less)",
+        "system time of the method's process tree, including imports and the untimed "
+        "bookkeeping after the query (ids mapped back; for campus_geo and dask, their findings "
+        "saved for the comparison); wall time stretches when other work takes the cores, CPU "
+        "time much less",
         "",
     ]
     return header + _table(list(rows.values())) + "\n" + "\n".join(footer)
