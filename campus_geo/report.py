@@ -160,30 +160,8 @@ _LINE_PT: Final = 15.0
 _ROW_PAD_PT: Final = 4.0
 #: Excel shows pictures at 96 pixels per inch; charts are rendered at this many for print.
 _CHART_DPI: Final = 150
-_DETAIL_COLUMNS: Final = (
-    "finding_id",
-    "school_id",
-    "school_name",
-    "township",
-    "village",
-    "hazard_id",
-    "hazard_name",
-    "category",
-    "rule_id",
-    "severity",
-    "profile",
-    "threshold_m",
-    "distance_m",
-    "basis",
-    "lead_units",
-    "responsible_units",
-    "suggestion",
-    "notes",
-    "school_lon",
-    "school_lat",
-    "hazard_lon",
-    "hazard_lat",
-)
+#: Columns of the detail sheet: those of findings.csv, in its order (extra columns follow).
+_DETAIL_COLUMNS: Final = tuple(CSV_COLUMNS)
 #: Number formats of the detail sheet: distances to the millimetre, end points to 7 decimals.
 _FORMATS: Final = {
     "threshold_m": "0.###",
