@@ -4,7 +4,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench clean sysdeps sysdeps-test
+
+# Debian packages (a CJK font; Chromium for the browser tests), installed when missing
+sysdeps:
+	bash scripts/system-deps.sh
+
+sysdeps-test:
+	bash scripts/system-deps.sh --browser
 
 $(BIN)/campus-geo: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +19,7 @@ $(BIN)/campus-geo: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-demo: $(BIN)/campus-geo
+demo: sysdeps $(BIN)/campus-geo
 	$(BIN)/campus-geo demo --out maps/demo
 
 lint: $(BIN)/campus-geo
@@ -22,7 +29,7 @@ lint: $(BIN)/campus-geo
 typecheck: $(BIN)/campus-geo
 	$(BIN)/mypy
 
-pytest: $(BIN)/campus-geo
+pytest: sysdeps-test $(BIN)/campus-geo
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest
