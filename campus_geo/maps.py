@@ -551,6 +551,29 @@ def hazard_map(
     return build_map(_prepare(findings, schools, hazards, options, context))
 
 
+def _prepare_school_pages(
+    findings: gpd.GeoDataFrame,
+    schools: gpd.GeoDataFrame,
+    hazards: gpd.GeoDataFrame,
+    context: _Context,
+    *,
+    basemap: str,
+    tianditu_key: str | None,
+    lang: str,
+    overview_link: str | None,
+) -> Prepared:
+    """Layers prepared once for per-school pages (:func:`school_map`, :func:`save_school_maps`)."""
+    options = _options(
+        basemap_key=basemap,
+        tianditu_key=tianditu_key,
+        lang=lang,
+        title=None,
+        school_links=None,
+        overview_link=overview_link,
+    )
+    return _prepare(findings, schools, hazards, options, context)
+
+
 def school_map(
     findings: gpd.GeoDataFrame,
     schools: gpd.GeoDataFrame,
@@ -584,18 +607,18 @@ def school_map(
     entrances, streets, water, buildings, rules, profile, dist, basemap, tianditu_key, lang, status, zone_tolerance_m
         As for :func:`hazard_map`.
     """
-    options = _options(
-        basemap_key=basemap,
+    prepared = _prepare_school_pages(
+        findings,
+        schools,
+        hazards,
+        _Context(
+            entrances, streets, water, buildings, rules, profile, dist, status, zone_tolerance_m
+        ),
+        basemap=basemap,
         tianditu_key=tianditu_key,
         lang=lang,
-        title=None,
-        school_links=None,
         overview_link=overview_link,
     )
-    context = _Context(
-        entrances, streets, water, buildings, rules, profile, dist, status, zone_tolerance_m
-    )
-    prepared = _prepare(findings, schools, hazards, options, context)
     _check_school_ids(prepared, [school_id])
     return build_map(prepared, school_id)
 
@@ -656,18 +679,18 @@ def save_school_maps(
     dict
         School id -> path of its map.
     """
-    options = _options(
-        basemap_key=basemap,
+    prepared = _prepare_school_pages(
+        findings,
+        schools,
+        hazards,
+        _Context(
+            entrances, streets, water, buildings, rules, profile, dist, status, zone_tolerance_m
+        ),
+        basemap=basemap,
         tianditu_key=tianditu_key,
         lang=lang,
-        title=None,
-        school_links=None,
         overview_link=overview_link,
     )
-    context = _Context(
-        entrances, streets, water, buildings, rules, profile, dist, status, zone_tolerance_m
-    )
-    prepared = _prepare(findings, schools, hazards, options, context)
     if school_ids is None:
         school_ids = list(dict.fromkeys(prepared.findings["school_id"].astype(str)))
     _check_school_ids(prepared, school_ids)
