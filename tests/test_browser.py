@@ -308,7 +308,7 @@ def test_amap_overlays_sit_in_gcj02_and_only_tiles_are_requested(browser, distri
           const s = Object.values(campusGeo.maps)[0];
           let end = null;
           s.map.eachLayer((l) => {
-            if (l.options.cg === "finding" && l.options.cgRow[7] === "f9674e2849eaa3d0") {
+            if (l.options.cg === "finding" && l.options.cgRow[7] === "2c372cb95866bf5a") {
               const ll = l.getLatLngs()[0];
               end = [ll[ll.length - 1].lat, ll[ll.length - 1].lng];
             }
@@ -316,7 +316,7 @@ def test_amap_overlays_sit_in_gcj02_and_only_tiles_are_requested(browser, distri
           return end;
         }"""
     )
-    finding = findings.loc["f9674e2849eaa3d0"]
+    finding = findings.loc["2c372cb95866bf5a"]
     hlon, hlat = wgs84_to_gcj02(finding["hazard_lon"], finding["hazard_lat"])
     assert end == pytest.approx([float(hlat), float(hlon)], abs=1e-7)
     legend = seen.page.inner_text(".cg-legend")

@@ -233,8 +233,8 @@ def test_finding_popups_carry_distance_rule_basis_and_suggestion(district, overv
     _, findings = district
     _, data = overview
     layer = next(x for x in data["layers"] if x["cat"] == "tobacco_alcohol")
-    row = next(r for r in layer["lines"] if r[7] == "f9674e2849eaa3d0")
-    finding = findings.loc["f9674e2849eaa3d0"]
+    row = next(r for r in layer["lines"] if r[7] == "2c372cb95866bf5a")
+    finding = findings.loc["2c372cb95866bf5a"]
     assert (
         row[4]
         == f"{finding['distance_m']:.1f} 米（阈值 200 米，自校园边界直线量算）"

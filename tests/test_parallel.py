@@ -1,0 +1,180 @@
+"""Finding ids computed in numpy, and the screening's chunks on several processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from campus_geo import _parallel
+from campus_geo import screen as screen_mod
+from campus_geo._ids import fnv1a64, id_hash, id_strings
+from campus_geo.screen import NOTE_INSIDE, finding_ids, screen
+
+MASK = (1 << 64) - 1
+
+
+def fnv_reference(text: str) -> int:
+    """FNV-1a 64 as its authors publish it, one byte at a time in Python."""
+    h = 0xCBF29CE484222325
+    for byte in text.encode("utf-8"):
+        h = ((h ^ byte) * 0x100000001B3) & MASK
+    return h
+
+
+def fmix_reference(h: int) -> int:
+    h ^= h >> 33
+    h = (h * 0xFF51AFD7ED558CCD) & MASK
+    h ^= h >> 33
+    h = (h * 0xC4CEB9FE1A85EC53) & MASK
+    return h ^ (h >> 33)
+
+
+def test_fnv1a64_matches_the_published_vectors_and_a_reference():
+    # test vectors of the FNV authors' page (FNV-1a, 64 bit)
+    assert fnv1a64([""])[0] == 0xCBF29CE484222325
+    assert fnv1a64(["a"])[0] == 0xAF63DC4C8601EC8C
+    assert fnv1a64(["foobar"])[0] == 0x85944171F73967E8
+    # strings of mixed lengths and scripts, hashed together
+    values = ["node/1", "way/226936163", "青禾区第一小学", "", "registry:91410100MA", "x" * 70]
+    assert fnv1a64(values).tolist() == [fnv_reference(v) for v in values]
+    assert fnv1a64(pd.Index(values, dtype="str")).tolist() == [fnv_reference(v) for v in values]
+
+
+def test_finding_ids_are_the_documented_hash_chain():
+    school, hazard, rule = "way/444227092", "node/5", "internet_cafe_200m"
+    h = fmix_reference(fnv_reference(school))
+    h = fmix_reference(h ^ fnv_reference(hazard))
+    h = fmix_reference(h ^ fnv_reference(rule))
+    assert finding_ids([school], [hazard], [rule]) == [f"{h:016x}"]
+    # order matters: swapping school and hazard gives another id
+    assert finding_ids([hazard], [school], [rule]) != [f"{h:016x}"]
+
+
+def test_id_strings_formats_sixteen_hex_digits_and_refuses_collisions():
+    values = np.array([0, 0x0123456789ABCDEF, MASK], dtype=np.uint64)
+    assert list(id_strings(values)) == ["0000000000000000", "0123456789abcdef", "ffffffffffffffff"]
+    hashes = id_hash(*(fnv1a64(["s", "s"]), fnv1a64(["h", "h"]), fnv1a64(["r", "r"])))
+    with pytest.raises(ValueError, match="same 64-bit id"):
+        id_strings(hashes)
+
+
+def district(seed: int = 3) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """60 campuses across three 0.5-degree bands, 3,000 venues of every category near them.
+
+    Some venues sit inside a campus (distance 0: ties broken by hazard position).
+    """
+    rng = np.random.default_rng(seed)
+    n = 60
+    lon = rng.uniform(113.2, 114.7, n)
+    lat = rng.uniform(34.0, 34.6, n)
+    half = rng.uniform(0.0005, 0.002, n)
+    outlines = shapely.box(lon - half, lat - half * 0.8, lon + half, lat + half * 0.8)
+    kinds = np.array(["primary", "middle", "kindergarten", "high"])[np.arange(n) % 4]
+    schools = gpd.GeoDataFrame(
+        {
+            "name": [f"学校{i}" for i in range(n)],
+            "kind": kinds,
+            "township": [f"镇{i % 5}" for i in range(n)],
+            "village": "",
+        },
+        geometry=outlines,
+        index=pd.Index([f"s{i:03d}" for i in range(n)], name="school_id"),
+        crs=4326,
+    )
+    entrances = gpd.GeoDataFrame(
+        {"school_id": schools.index},
+        geometry=shapely.points(lon, lat - half * 0.8),
+        index=pd.Index([f"g{i:03d}" for i in range(n)], name="entrance_id"),
+        crs=4326,
+    )
+    m = 3000
+    near = rng.integers(0, n, m)
+    spread = rng.uniform(0.0, 0.006, m)
+    angle = rng.uniform(0, 2 * np.pi, m)
+    vx = lon[near] + spread * np.cos(angle)
+    vy = lat[near] + spread * np.sin(angle)
+    vx[:30], vy[:30] = lon[:30], lat[:30]  # inside the campus
+    categories = [
+        "internet_cafe",
+        "entertainment",
+        "arcade",
+        "lottery",
+        "tobacco_alcohol",
+        "dangerous_site",
+        "vendor",
+    ]
+    hazards = gpd.GeoDataFrame(
+        {
+            "name": [f"场所{i}" for i in range(m)],
+            "category": np.array(categories)[np.arange(m) % len(categories)],
+        },
+        geometry=shapely.points(vx, vy),
+        index=pd.Index([f"v{i:05d}" for i in range(m)], name="hazard_id"),
+        crs=4326,
+    )
+    return schools, hazards, entrances
+
+
+@pytest.mark.skipif(not _parallel.can_fork(), reason="this system cannot fork worker processes")
+@pytest.mark.parametrize("profile", [None, "entrance"])
+def test_chunks_on_worker_processes_give_the_same_findings(monkeypatch, profile):
+    schools, hazards, entrances = district()
+    whole = screen(schools, hazards, entrances=entrances, profile=profile, workers=1)
+    assert len(whole) > 500
+    forks: list[int] = []
+    real_pool = multiprocessing.get_context("fork").Pool
+
+    def counting_pool(processes: int):
+        forks.append(processes)
+        return real_pool(processes)
+
+    monkeypatch.setattr(screen_mod, "_CHUNK_PAIRS", 97)  # dozens of chunks
+    monkeypatch.setattr(
+        _parallel.multiprocessing,
+        "get_context",
+        lambda method: type("Ctx", (), {"Pool": staticmethod(counting_pool)}),
+    )
+    chunked = screen(schools, hazards, entrances=entrances, profile=profile, workers=2)
+    assert forks  # a pool of worker processes ran ...
+    assert set(forks) == {2}  # ... of two
+    pd.testing.assert_frame_equal(chunked, whole, check_exact=True)
+    serial = screen(schools, hazards, entrances=entrances, profile=profile, workers=1)
+    pd.testing.assert_frame_equal(serial, whole, check_exact=True)
+
+
+def test_findings_order_school_rule_distance_then_hazard():
+    schools, hazards, entrances = district()
+    findings = screen(schools, hazards, entrances=entrances)
+    table = pd.DataFrame(
+        {
+            "school": schools.index.get_indexer(findings["school_id"]),
+            "rule": findings["rule_id"].astype(str).to_numpy(),
+            "distance": findings["distance_m"].to_numpy(),
+            "hazard": hazards.index.get_indexer(findings["hazard_id"]),
+        }
+    )
+    assert (np.diff(table["school"]) >= 0).all()
+    # each school's findings of one rule are together, nearest first
+    runs = (table[["school", "rule"]] != table[["school", "rule"]].shift()).any(axis=1).cumsum()
+    assert runs.nunique() == len(table.groupby(["school", "rule"]))
+    for _, part in table.groupby(["school", "rule"]):
+        assert part["distance"].is_monotonic_increasing
+    # the venues placed inside campuses: distance 0, listed by hazard position
+    inside = findings[findings["distance_m"] == 0.0]
+    assert len(inside) >= 30
+    assert inside["notes"].str.contains(NOTE_INSIDE, regex=False).all()
+    for _, part in table[table["distance"] == 0.0].groupby(["school", "rule"]):
+        assert part["hazard"].is_monotonic_increasing
+
+
+def test_run_chunks_stays_in_this_process_when_it_cannot_fork(monkeypatch):
+    monkeypatch.setattr(_parallel, "can_fork", lambda: False)
+    seen: list[int] = []
+    out = list(_parallel.run_chunks(lambda i: seen.append(i) or i * i, 4, workers=8))
+    assert out == [0, 1, 4, 9]
+    assert seen == [0, 1, 2, 3]  # ran here, in order
