@@ -1,8 +1,10 @@
 """Command-line glue for the walking network and the water, traffic and camera analyses.
 
 Kept out of cli.py so that the command module stays a list of commands: cli.py
-asks here whether a walking network is needed, builds it, and runs the
-analyses of ``campus-geo demo`` (tables in CSV and GeoPackage, summary lines).
+asks here whether a walking network is needed, builds it, runs the analyses of
+``campus-geo demo`` once (:func:`run_analyses`: the results go to the summary
+page, the inspection form and the overview map) and writes their tables
+(:func:`save_analyses`: CSV and GeoPackage, and the lines the command prints).
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+from ._summary_analyses import Analyses
 from .layers import Layers
 from .network import WalkNetwork, walk_network_from_osm
-from .rules import read_rules
+from .rules import Rule, default_rules, read_rules
 
-__all__ = ["needs_network", "network_for", "run_analyses"]
+__all__ = ["needs_network", "network_for", "run_analyses", "save_analyses"]
 
 log = logging.getLogger(__name__)
 
@@ -30,65 +33,111 @@ def needs_network(profile: str | None, rules: Path | None) -> bool:
 
 
 def network_for(osm_files: Sequence[Path]) -> WalkNetwork | None:
-    """The walking network of the OSM files, or None when there are none."""
+    """The walking network of the OSM files (XML or PBF), or None when there are none."""
     if not osm_files:
         return None
     return walk_network_from_osm(list(osm_files))
 
 
-def run_analyses(
-    layers: Layers, network: WalkNetwork, out: Path, *, lang: str = "zh"
-) -> tuple[dict[str, Path], list[str]]:
-    """Drowning risk, traffic at gates and camera coverage: write the tables, return summary lines.
+def _rules_for(category: str, rules: Path | None) -> list[Rule]:
+    """The rule table whose `category` rule sets an analysis's distance: --rules, else default.
 
-    Writes into `out`: water_near_schools.csv, key_water_areas.csv, water.gpkg;
-    gate_traffic.csv, arterial_gaps.csv, guard_posts.csv, traffic.gpkg;
-    camera_coverage.csv, gate_coverage.csv, cameras.gpkg.
+    A table given with --rules but without a rule of that category leaves the
+    distance to the default table's (logged), so that the analysis still runs.
     """
-    from .cameras import camera_coverage, cameras_from_hazards, save_coverage
+    if rules is None:
+        return default_rules()
+    table = read_rules(rules)
+    if any(r.category == category for r in table):
+        return table
+    log.info("%s has no %s rule: the default table's distance is used", rules, category)
+    return default_rules()
+
+
+def run_analyses(
+    layers: Layers, network: WalkNetwork, *, rules: Path | None = None, lang: str = "zh"
+) -> Analyses:
+    """Drowning risk, traffic at gates and camera coverage of the layers, computed once.
+
+    Distances come from the rule table (`rules`, else the default table): the
+    water rule's (500 m), the traffic rule's walk from the gates (100 m), and the
+    cameras' zone out to the widest prohibited distance (200 m).
+    """
+    from .cameras import _zone_distance, camera_coverage, cameras_from_hazards
     from .traffic import (
+        _traffic_rule_distance,
         arterial_gaps,
         gate_traffic,
         guard_post_candidates,
-        save_traffic,
         traffic_points,
     )
-    from .water import key_water_areas, save_water, water_near_schools
+    from .water import _water_rule, key_water_areas, water_near_schools
 
-    written: dict[str, Path] = {}
-    lines: list[str] = []
-    near = water_near_schools(layers.schools, layers.hazards)
-    bodies = key_water_areas(near, layers.hazards)
-    written |= save_water(near, bodies, out)
-    top = bodies.iloc[0] if len(bodies) else None
-    lines.append(
-        f"Water within {near['threshold_m'].max() if len(near) else 0:g} m: "
-        f"{near['school_id'].nunique()} schools, {len(bodies)} water bodies"
+    water_rules, traffic_rules = _rules_for("water", rules), _rules_for("traffic", rules)
+    near = water_near_schools(layers.schools, layers.hazards, rules=water_rules)
+    points = traffic_points(layers.hazards, network)
+    at_gates = gate_traffic(
+        network,
+        layers.entrances,
+        layers.hazards,
+        schools=layers.schools,
+        points=points,
+        rules=traffic_rules,
+    )
+    gaps = arterial_gaps(
+        network, layers.entrances, points, schools=layers.schools, rules=traffic_rules
+    )
+    cams = cameras_from_hazards(layers.hazards)
+    table = read_rules(rules) if rules is not None else None
+    school_cov, gate_cov, blind = camera_coverage(
+        layers.schools, cams, entrances=layers.entrances, rules=table
+    )
+    return Analyses(
+        water_near=near,
+        water_bodies=key_water_areas(near, layers.hazards),
+        water_m=_water_rule(None, water_rules).distance_m,
+        at_gates=at_gates,
+        gaps=gaps,
+        posts=guard_post_candidates(at_gates, gaps, lang=lang),
+        traffic_m=_traffic_rule_distance(traffic_rules),
+        cameras=cams,
+        school_coverage=school_cov,
+        gate_coverage=gate_cov,
+        blind_spots=blind,
+        zone_m=_zone_distance(table),
+    )
+
+
+def save_analyses(analyses: Analyses, out: Path) -> tuple[dict[str, Path], list[str]]:
+    """Write the analyses' tables into `out`; return what was written and the lines to print.
+
+    Writes water_near_schools.csv, key_water_areas.csv, water.gpkg;
+    gate_traffic.csv, arterial_gaps.csv, guard_posts.csv, traffic.gpkg;
+    camera_coverage.csv, gate_coverage.csv, cameras.gpkg.
+    """
+    from .cameras import save_coverage
+    from .traffic import save_traffic
+    from .water import save_water
+
+    a = analyses
+    written = save_water(a.water_near, a.water_bodies, out)
+    written |= save_traffic(a.at_gates, a.gaps, a.posts, out)
+    written |= save_coverage(a.school_coverage, a.gate_coverage, a.blind_spots, out)
+    top = a.water_bodies.sort_values("rank").iloc[0] if len(a.water_bodies) else None
+    seen = int(a.gate_coverage["seen"].sum()) if len(a.gate_coverage) else 0
+    lines = [
+        f"Water within {a.water_m:g} m: {a.water_near['school_id'].nunique()} schools, "
+        f"{len(a.water_bodies)} water bodies"
         + (
             f"; key water area #1 {top['name']} threatens {top['schools']} schools."
             if top is not None
             else "."
-        )
-    )
-    points = traffic_points(layers.hazards, network)
-    at_gates = gate_traffic(
-        network, layers.entrances, layers.hazards, schools=layers.schools, points=points
-    )
-    gaps = arterial_gaps(network, layers.entrances, points, schools=layers.schools)
-    posts = guard_post_candidates(at_gates, gaps, lang=lang)
-    written |= save_traffic(at_gates, gaps, posts, out)
-    lines.append(
-        f"Traffic at gates: {len(at_gates)} gate-point pairs on foot, {len(gaps)} arterial "
+        ),
+        f"Traffic at gates: {len(a.at_gates)} gate-point pairs on foot, {len(a.gaps)} arterial "
         f"frontages without signalised crossing, guard-post candidates at "
-        f"{posts['school_id'].nunique()} schools."
-    )
-    cams = cameras_from_hazards(layers.hazards)
-    school_cov, gate_cov, blind = camera_coverage(layers.schools, cams, entrances=layers.entrances)
-    written |= save_coverage(school_cov, gate_cov, blind, out)
-    lines.append(
-        f"Cameras: {len(cams)}; {int(gate_cov['seen'].sum())} of {len(gate_cov)} gates seen; "
-        f"median zone coverage {school_cov['covered_share'].median():.1%}."
-    )
-    lines.append("Wrote:")
-    lines += [f"  {path}" for path in written.values()]
+        f"{a.posts['school_id'].nunique()} schools.",
+        f"Cameras: {len(a.cameras)}; {seen} of {len(a.gate_coverage)} gates seen; "
+        f"median zone coverage {a.school_coverage['covered_share'].median():.1%}.",
+        "Sections 溺水防范, 交通安全 and 视频监控 in summary.html; layers in map.html.",
+    ]
     return written, lines

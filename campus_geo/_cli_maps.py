@@ -3,7 +3,8 @@
 Both commands write ``OUT/map.html`` (the overview) and ``OUT/maps/`` (one map
 per school with findings, ``<school_map_filename(id)>``, and ``index.html``),
 offline: every script and style inline, and with the default basemap ``none``
-not a single request leaves the page.
+not a single request leaves the page. ``campus-geo demo`` adds the layers of the
+water, traffic and camera analyses to the overview.
 """
 
 from __future__ import annotations
@@ -12,13 +13,16 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ._basemap import BASEMAPS
 from ._basemap import basemap as basemap_spec
 from ._errors import InputDataError
+
+if TYPE_CHECKING:
+    from ._summary_analyses import Analyses
 
 __all__ = ["MapChoices", "map_options", "save_maps"]
 
@@ -94,8 +98,14 @@ def save_maps(
     lang: str,
     status: Any = None,
     maps: MapChoices | None = None,
+    analyses: Analyses | None = None,
 ) -> dict[str, Path]:
-    """Write OUT/map.html and the per-school maps in OUT/maps/; return what was written."""
+    """Write OUT/map.html and the per-school maps in OUT/maps/; return what was written.
+
+    With `analyses`, the overview also shows the key water areas, the guard-post
+    candidates with the arterial gaps, and the camera sectors with the blind
+    spots (this last layer off on opening: tick it in the layer control).
+    """
     from .maps import hazard_map, save_map, save_school_maps, school_map_filename
 
     maps = maps or MapChoices()
@@ -125,8 +135,36 @@ def save_maps(
         )
         links = {sid: f"maps/{school_map_filename(sid)}" for sid in school_ids}
         written["school_maps"] = out / "maps" / "index.html"
+    extra = [] if analyses is None else _analysis_layers(analyses, maps, lang)
     written["map"] = save_map(
-        hazard_map(findings, layers.schools, layers.hazards, school_links=links, **options),
+        hazard_map(
+            findings,
+            layers.schools,
+            layers.hazards,
+            school_links=links,
+            extra_layers=extra,
+            **options,
+        ),
         out / "map.html",
     )
     return written
+
+
+def _analysis_layers(analyses: Analyses, maps: MapChoices, lang: str) -> list[Any]:
+    """The water, traffic and camera layers, in the basemap's coordinates (GCJ-02 for amap)."""
+    from .cameras import camera_layer
+    from .maps import _shifted
+    from .traffic import traffic_layer
+    from .water import water_layer
+
+    crs = basemap_spec(maps.basemap, tianditu_key=maps.tianditu_key).crs
+
+    def shown(gdf: Any) -> Any:
+        return _shifted(gdf, crs)
+
+    a = analyses
+    return [
+        water_layer(shown(a.water_near), shown(a.water_bodies), lang=lang),
+        traffic_layer(shown(a.posts), shown(a.gaps), lang=lang),
+        camera_layer(shown(a.cameras), shown(a.blind_spots), lang=lang, show=False),
+    ]

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import folium
 import geopandas as gpd
@@ -55,7 +56,7 @@ from ._offline import ASSETS, image_data_uri, inline_assets
 from .rules import Rule
 from .settings import CATEGORIES, KIND_LABELS, SEVERITY_LABELS
 
-__all__ = ["OfflineMap", "Prepared", "build_map"]
+__all__ = ["OfflineMap", "Prepared", "build_map", "layer_label"]
 
 IntArray = npt.NDArray[np.int64]
 ObjArray = npt.NDArray[np.object_]
@@ -71,6 +72,29 @@ def _text(gdf: pd.DataFrame, name: str) -> ObjArray:
         v = (value[0] if value else "") if isinstance(value, list) else value
         out[i] = "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
     return out
+
+
+#: Characters that folium's templates or a JavaScript template literal would act on.
+_INERT: Final = str.maketrans({c: f"&#{ord(c)};" for c in "{}$`\\"})
+
+
+def layer_label(text: object) -> str:
+    """A text for the tooltip of a plain folium layer: shown as it is, never evaluated.
+
+    folium puts a tooltip's text into a JavaScript template literal and renders
+    an element's script a second time as a Jinja template (why the hazard maps'
+    own data never goes through folium, see :mod:`campus_geo._mapdata`). The
+    text is HTML-escaped, and ``{ } $ ` \\`` become numeric character
+    references, which the tooltip's HTML shows as those very characters. For
+    the layers of :mod:`campus_geo.water`, :mod:`campus_geo.traffic` and
+    :mod:`campus_geo.cameras`.
+
+    Examples
+    --------
+    >>> layer_label("{{ 7*7 }}<img src=x>${a}")
+    '&#123;&#123; 7*7 &#125;&#125;&lt;img src=x&gt;&#36;&#123;a&#125;'
+    """
+    return html.escape(str(text)).translate(_INERT)
 
 
 def _search_titles(names: ObjArray, townships: ObjArray, ids: ObjArray) -> list[str]:
@@ -646,8 +670,10 @@ def _add_basemap(m: folium.Map, data: DataElement, basemap: Basemap, lang: str) 
         ).add_to(m)
 
 
-def build_map(p: Prepared, focus: str | None = None) -> folium.Map:
-    """The overview (`focus` None) or the map of the school `focus`."""
+def build_map(
+    p: Prepared, focus: str | None = None, *, extra_layers: Sequence[Any] = ()
+) -> folium.Map:
+    """The overview (`focus` None) or the map of the school `focus`, with `extra_layers` added."""
     lang = p.options.lang
     view = _view(p, focus)
     overview = focus is None
@@ -696,6 +722,8 @@ def build_map(p: Prepared, focus: str | None = None) -> folium.Map:
         assets = CLUSTER_ASSETS if overview else ([], [])
         name = f"{layer['name']} ({layer['count']})"
         JsLayer(data, "category", i, name=name, show=layer["show"], assets=assets).add_to(m)
+    for extra in extra_layers:  # listed in the layer control: added before it
+        extra.add_to(m)
     folium.LayerControl(collapsed=not overview, position="topright").add_to(m)
     if overview and len(view.schools) > 1:
         JsControl(data, "search", assets=SEARCH_ASSETS).add_to(m)

@@ -26,7 +26,6 @@ of the school's 0.5-degree band (scale error below 1.2e-5, so areas are within
 
 from __future__ import annotations
 
-import html
 import logging
 from pathlib import Path
 from typing import Any, Final
@@ -405,18 +404,28 @@ def save_coverage(
 
 
 def camera_layer(
-    cameras: gpd.GeoDataFrame, blind_spots: gpd.GeoDataFrame, *, lang: str = "zh"
+    cameras: gpd.GeoDataFrame,
+    blind_spots: gpd.GeoDataFrame,
+    *,
+    lang: str = "zh",
+    show: bool = True,
 ) -> Any:
-    """A folium FeatureGroup: camera sectors (green) and blind spots (red)."""
+    """A folium FeatureGroup: camera sectors (green) and blind spots (red polygons).
+
+    Labels are escaped and inert in folium's templates
+    (:func:`campus_geo._mapview.layer_label`); `show`: drawn on opening.
+    """
     import folium
+
+    from ._mapview import layer_label
 
     zh = lang == "zh"
     group = folium.FeatureGroup(
-        name="视频监控覆盖与盲区" if zh else "Camera coverage and blind spots"
+        name="视频监控覆盖与盲区" if zh else "Camera coverage and blind spots", show=show
     )
     sheds = gpd.GeoDataFrame(geometry=viewsheds(cameras).values, crs=DEFAULT_CRS)
     sheds["label"] = [
-        html.escape(
+        layer_label(
             (
                 f"摄像头 {c}：朝向{d:.0f}°，视场{f:.0f}°，{r:.0f}米"
                 if zh
@@ -442,7 +451,7 @@ def camera_layer(
     if len(blind_spots):
         blind = gpd.GeoDataFrame(geometry=blind_spots.geometry.values, crs=DEFAULT_CRS)
         blind["label"] = [
-            html.escape(f"监控盲区 {a:.0f} 平方米" if zh else f"blind spot {a:.0f} m²")
+            layer_label(f"监控盲区 {a:.0f} 平方米" if zh else f"blind spot {a:.0f} m²")
             for a in blind_spots["area_m2"]
         ]
         folium.GeoJson(

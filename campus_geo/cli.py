@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__
-from ._cli_analyses import needs_network, network_for, run_analyses
+from ._cli_analyses import needs_network, network_for, run_analyses, save_analyses
 from ._cli_ledger import ledger as ledger_commands
 from ._cli_ledger import run_demo_story, sync_screening
 from ._cli_maps import MapChoices, map_options, save_maps
@@ -32,6 +32,7 @@ from ._cli_sources import (
     registry_options,
 )
 from ._errors import CampusGeoError
+from ._summary_analyses import Analyses
 from .layers import (
     REJECT_COLUMNS,
     Layers,
@@ -135,6 +136,7 @@ def _run(
     report: _ReportOptions | None = None,
     network: Any = None,
     maps: MapChoices | None = None,
+    analyse: bool = False,
 ) -> None:
     from .fonts import cjk_font
     from .screen import save_findings, screen
@@ -155,8 +157,12 @@ def _run(
     written.update(save_parquet_copy(findings, out))  # --engine dask: findings.parquet too
     # with a ledger, the map colours each finding by its case's status
     status = None if ledger is None else sync_screening(ledger, findings, inputs or [])
+    # drowning risk, traffic at gates, cameras: computed once for the summary, form and map
+    analyses = run_analyses(layers, network, rules=rules, lang=lang) if analyse else None
     written.update(
-        _save_reports(findings, layers, out, rules, reporting_unit, lang, inputs or [], report)
+        _save_reports(
+            findings, layers, out, rules, reporting_unit, lang, inputs or [], report, analyses
+        )
     )
     written.update(
         save_maps(
@@ -169,8 +175,13 @@ def _run(
             lang=lang,
             status=status,
             maps=maps,
+            analyses=analyses,
         )
     )
+    lines: list[str] = []
+    if analyses is not None:
+        tables, lines = save_analyses(analyses, out)
+        written.update(tables)
     rejects_path = out / "rejects.csv"
     if len(layers.rejects):
         layers.rejects.reindex(columns=REJECT_COLUMNS).to_csv(
@@ -179,7 +190,7 @@ def _run(
         written["rejects"] = rejects_path
     elif rejects_path.exists():
         rejects_path.unlink()
-    click.echo(_summary(layers, findings, written))
+    click.echo("\n".join([_summary(layers, findings, written), *lines]))
 
 
 @dataclass(frozen=True)
@@ -201,6 +212,7 @@ def _save_reports(
     lang: str,
     inputs: list[Path],
     report: _ReportOptions,
+    analyses: Analyses | None = None,
 ) -> dict[str, Path]:
     """Form, summary page, charts and evidence sheets, with a progress bar for the sheets."""
     from .report import save_reports
@@ -228,6 +240,7 @@ def _save_reports(
             evidence=report.evidence,
             pdf=report.pdf,
             progress=lambda n: bar.update(n - bar.pos),
+            analyses=analyses,
         )
 
 
@@ -551,11 +564,9 @@ def demo(
         report=_ReportOptions(all_schools, generated_at, evidence, pdf),
         network=network,
         maps=maps,
+        analyse=network is not None,  # water, traffic, cameras: tables, summary, form, map
     )
     click.echo("\n".join(source_lines))
-    # drowning risk, traffic at gates and camera coverage: tables in OUT, lines in the summary
-    assert network is not None
-    click.echo("\n".join(run_analyses(layers, network, out, lang=lang)[1]))
     # two months of the rectification ledger (default rules): OUT/ledger.sqlite, monthly reports
     run_demo_story(out, layers, osm)
 

@@ -480,6 +480,7 @@ def hazard_map(
     title: str | None = None,
     school_links: Mapping[str, str] | None = None,
     zone_tolerance_m: float = 0.5,
+    extra_layers: Sequence[folium.map.Layer] = (),
 ) -> folium.Map:
     """Overview map of schools, their zones, the hazards and the measured line of every finding.
 
@@ -519,6 +520,12 @@ def hazard_map(
     zone_tolerance_m
         Largest distance in metres between a drawn zone's edge and the true
         buffer's (the zone polygon has just enough vertices for it).
+    extra_layers
+        folium layers added to the map and its layer control: drawn with
+        Leaflet alone (an offline page refuses other assets), in the basemap's
+        coordinates (GCJ-02 for ``amap``), their texts inert in folium's
+        templates, as the ``water_layer``, ``traffic_layer`` and ``camera_layer``
+        of :mod:`campus_geo.water`, ``.traffic`` and ``.cameras`` are.
 
     Returns
     -------
@@ -548,7 +555,9 @@ def hazard_map(
     context = _Context(
         entrances, streets, water, buildings, rules, profile, dist, status, zone_tolerance_m
     )
-    return build_map(_prepare(findings, schools, hazards, options, context))
+    return build_map(
+        _prepare(findings, schools, hazards, options, context), extra_layers=extra_layers
+    )
 
 
 def _prepare_school_pages(

@@ -7,7 +7,8 @@ and any entrance of the school". This module gives that distance.
 The graph
 ---------
 :func:`walk_network_from_osm` reads OSM XML with :func:`osmnx.graph_from_xml`
-(``bidirectional=True``: a pedestrian may walk against one-way traffic).
+(``bidirectional=True``: a pedestrian may walk against one-way traffic), and
+OSM PBF into the same graph with pyosmium (:mod:`campus_geo._network_pbf`).
 ``graph_from_xml`` takes no ``network_type`` and turns every way into edges
 (admin boundaries, campus outlines, rivers), so the walkable ways are selected
 here with the same tag rules that osmnx applies for ``network_type="walk"``
@@ -145,12 +146,15 @@ def road_class_rank(highway: pd.Series) -> pd.Series:
 
 
 def _first(value: Any) -> Any:
-    """Keep one value of a tag that osmnx merged into a list (the busiest road class)."""
+    """Keep one value of a tag that osmnx merged into a list (a set's, in no fixed order).
+
+    The busiest road class; among names, the first in text order.
+    """
     if isinstance(value, list):
         if not value:
             return None
-        ranks = [ROAD_CLASSES.index(v) if v in ROAD_CLASSES else len(ROAD_CLASSES) for v in value]
-        return value[int(np.argmin(ranks))]
+        rank = {c: i for i, c in enumerate(ROAD_CLASSES)}
+        return min(value, key=lambda v: (rank.get(v, len(ROAD_CLASSES)), str(v)))
     return value
 
 
@@ -186,12 +190,14 @@ def walk_network_from_osm(
     simplify: bool = True,
     retain_all: bool = False,
 ) -> WalkNetwork:
-    """Read the walking network of one or more OSM XML files (.osm, .osm.bz2).
+    """Read the walking network of one or more OSM files (XML .osm/.osm.bz2, or PBF .osm.pbf).
 
     Parameters
     ----------
     filepath
-        An OSM XML file or several (their graphs are joined on shared node ids).
+        An OSM file or several (their graphs are joined on shared node ids). PBF
+        is streamed by pyosmium into the graph osmnx builds from the same data in
+        XML (see :mod:`campus_geo._network_pbf`).
     simplify
         Merge chains of degree-2 nodes into single edges (osmnx ``simplify_graph``).
     retain_all
@@ -217,6 +223,11 @@ def walk_network_from_osm(
             if not path.exists():
                 msg = f"OSM file {path} does not exist; check the path given to --osm"
                 raise InputDataError(msg)
+            if path.name.lower().endswith(".pbf"):  # streamed by pyosmium, the same graph
+                from ._network_pbf import graph_from_pbf
+
+                graphs.append(graph_from_pbf(path, way_tags=ox.settings.useful_tags_way))
+                continue
             try:
                 graphs.append(
                     ox.graph_from_xml(path, bidirectional=True, simplify=False, retain_all=True)
@@ -310,6 +321,15 @@ class WalkNetwork:
             if u == v or (position[u] > position[v] and graph.has_edge(v, u)):
                 continue
             rows.append((u, v, _first(data.get("highway")), _first(data.get("name")), data))
+        # one edge order whatever the order the graph was built in (XML or PBF: the same rows)
+        rows.sort(
+            key=lambda r: (
+                position[r[0]],
+                position[r[1]],
+                r[4].get("length", 0.0),
+                str(r[4].get("osmid")),
+            )
+        )
         u_pos = np.array([position[r[0]] for r in rows], dtype=np.int64)
         v_pos = np.array([position[r[1]] for r in rows], dtype=np.int64)
         # simplified edges carry their geometry; the others are straight from u to v

@@ -45,7 +45,8 @@ from .provenance import describe_inputs, generation_time, osm_element_ids
 from .rules import Rule
 from .screen import CSV_COLUMNS
 from .settings import CATEGORY_LABELS, DEFAULT_CRS, SEVERITY_LABELS
-from .summary import Table, save_summary_html, summarise, summary_tables
+from .summary import Analyses, Table, save_summary_html, summarise, summary_tables
+from .water import form_lines
 
 __all__ = [
     "FORM_TEXT",
@@ -252,14 +253,24 @@ def _suggestions(group: pd.DataFrame, lang: str, rules: dict[str, Rule]) -> list
     return list(dict.fromkeys(out))
 
 
+def _water_tip(rules: dict[str, Rule], lang: str) -> str:
+    """The water rule's suggestion in `lang` (for a school whose water is no finding)."""
+    rule = next((r for r in rules.values() if r.category == "water"), None)
+    if rule is None:
+        return ""
+    return (rule.suggestion_en if lang == "en" else "") or rule.suggestion
+
+
 def _form_rows(
     findings: pd.DataFrame,
     schools: pd.DataFrame | None,
     lang: str,
     all_schools: bool,
     rules: dict[str, Rule],
+    water: pd.Series | None = None,
 ) -> list[list[str]]:
     text = _text(lang)
+    water = water if water is not None else pd.Series(dtype=object)
     by_school = dict(
         tuple(
             findings.sort_values(["rule_id", "distance_m"], kind="stable").groupby(
@@ -278,31 +289,38 @@ def _form_rows(
                 ["township", "village", "school_name", "school_id"], kind="stable"
             )["school_id"].unique()
         )
+        ids += [str(s) for s in water.index if s not in by_school]  # water, no finding
     rows = []
     for school_id in ids:
         group = by_school.get(school_id)
+        line = str(water.get(school_id, "") or "")
         if group is None:
-            school = schools.loc[school_id] if schools is not None else None
+            known = schools is not None and school_id in schools.index
+            school = schools.loc[school_id] if known and schools is not None else None
             name = str(school["name"]) if school is not None else str(school_id)
             parts = (
                 (str(school.get("township", "") or ""), str(school.get("village", "") or ""))
                 if school is not None
                 else ()
             )
-            rows.append(
-                [name, text["place_sep"].join(p for p in parts if p), text["none"], text["none"]]
-            )
+            tip = _water_tip(rules, lang) if line else ""
+            place = text["place_sep"].join(p for p in parts if p)
+            rows.append([name, place, line or text["none"], f"1. {tip}" if tip else text["none"]])
             continue
         first = group.iloc[0]
         place = text["place_sep"].join(
             p for p in (str(first["township"] or ""), str(first["village"] or "")) if p
         )
         suggestions = _suggestions(group, lang, rules)
+        problems = problem_sentences(group, lang=lang) + ([line] if line else [])
+        tip = _water_tip(rules, lang) if line else ""
+        if tip and "water" not in set(group["category"].astype(str)):
+            suggestions = list(dict.fromkeys([*suggestions, tip]))
         rows.append(
             [
                 str(first["school_name"]),
                 place,
-                "\n".join(problem_sentences(group, lang=lang)),
+                "\n".join(problems),
                 "\n".join(f"{i}. {s}" for i, s in enumerate(suggestions, start=1)) or text["none"],
             ]
         )
@@ -525,6 +543,7 @@ def save_inspection_form(
     evidence_dir: str | None = None,
     generated_at: dt.datetime | None = None,
     font: CJKFont | None = None,
+    water_lines: pd.Series | None = None,
 ) -> Path:
     """Write the inspection form (排查表) in the campaign's layout, print-ready.
 
@@ -559,6 +578,9 @@ def save_inspection_form(
         findings give the same bytes.
     font
         CJK font of the charts (found when None and `charts`).
+    water_lines
+        Per school id, its line of water nearby (:func:`campus_geo.water.form_lines`),
+        added to its problems (a school with water but no finding gets a row).
     """
     text = _text(lang)
     if all_schools and schools is None:
@@ -567,7 +589,10 @@ def save_inspection_form(
     lookup = rules_by_id(rules)
     wb = Workbook()
     _form_sheet(
-        wb.active, _form_rows(findings, schools, lang, all_schools, lookup), text, reporting_unit
+        wb.active,
+        _form_rows(findings, schools, lang, all_schools, lookup, water_lines),
+        text,
+        reporting_unit,
     )
     _detail_sheet(wb.create_sheet(text["detail"]), findings, hazards, lang, evidence_dir)
     _summary_sheet(
@@ -606,6 +631,7 @@ def save_reports(
     evidence: bool = True,
     pdf: bool = False,
     progress: Callable[[int], None] | None = None,
+    analyses: Analyses | None = None,
 ) -> dict[str, Path]:
     """Write the form, the summary page, the charts and the evidence sheets of a run.
 
@@ -641,6 +667,9 @@ def save_reports(
         Also write each evidence sheet as PDF (needs ``campus_geo[pdf]``).
     progress
         Called with the number of evidence sheets written so far.
+    analyses
+        The water, traffic and camera analyses of the run: their sections on the
+        summary page, and each school's water nearby on the form.
 
     Returns
     -------
@@ -666,6 +695,7 @@ def save_reports(
         evidence_dir=evidence_dir,
         generated_at=stamp,
         font=font,
+        water_lines=None if analyses is None else form_lines(analyses.water_near, lang=lang),
     )
     written["summary"] = save_summary_html(
         findings,
@@ -677,6 +707,7 @@ def save_reports(
         provenance=provenance,
         evidence_dir=evidence_dir,
         font=font,
+        analyses=analyses,
     )
     if len(findings):
         for key, path in save_charts(findings, out / "charts", lang=lang, font=font).items():

@@ -3,7 +3,9 @@
 :func:`summarise` counts (language-neutral codes); :func:`summary_tables`
 turns the counts into titled tables in Chinese or English, the same tables on
 the xlsx summary sheet (:mod:`campus_geo.report`) and on the HTML briefing
-page written by :func:`save_summary_html`, which adds the charts, every finding
+page written by :func:`save_summary_html`, which adds the charts, the sections
+on drowning risk, traffic at gates, camera coverage and measurement profiles
+(:mod:`campus_geo._summary_analyses`, given :class:`Analyses`), every finding
 grouped by school with a link to its evidence sheet, and the input files with
 their SHA-256.
 """
@@ -20,12 +22,21 @@ from typing import Any, Final
 import jinja2
 import pandas as pd
 
+from ._summary_analyses import Analyses, analysis_sections
 from .charts import category_chart, figure_png, township_chart
 from .fonts import CJKFont
 from .provenance import Provenance, software_versions
 from .settings import CATEGORIES, CATEGORY_LABELS, SEVERITIES, SEVERITY_LABELS
 
-__all__ = ["SUMMARY_TEXT", "Summary", "Table", "save_summary_html", "summarise", "summary_tables"]
+__all__ = [
+    "SUMMARY_TEXT",
+    "Analyses",
+    "Summary",
+    "Table",
+    "save_summary_html",
+    "summarise",
+    "summary_tables",
+]
 
 log = logging.getLogger(__name__)
 
@@ -335,6 +346,7 @@ def save_summary_html(
     provenance: Provenance | None = None,
     evidence_dir: str | None = "evidence",
     font: CJKFont | None = None,
+    analyses: Analyses | None = None,
 ) -> Path:
     """Write the HTML briefing page: key figures, charts, summary tables, findings by school.
 
@@ -360,6 +372,10 @@ def save_summary_html(
         Folder of the evidence sheets relative to the page (links), or None for no links.
     font
         CJK font of the charts.
+    analyses
+        The water, traffic and camera analyses of the run: a section each
+        (溺水防范, 交通安全, 视频监控). Findings screened with ``profile="all"``
+        get the section 量算口径 (the findings whose verdict depends on the profile).
     """
     t = _text(lang)
     summary = summarise(findings, schools)
@@ -399,6 +415,7 @@ def save_summary_html(
             }
             for table in summary_tables(summary, lang=lang)
         ],
+        sections=analysis_sections(findings, analyses, lang=lang),
         schools=_schools_block(findings, lang, evidence_dir),
         evidence=bool(evidence_dir),
         inputs=[

@@ -21,7 +21,6 @@ distance is the walk from the gate, in metres on the WGS 84 ellipsoid:
 
 from __future__ import annotations
 
-import html
 import logging
 from pathlib import Path
 from typing import Any, Final
@@ -455,20 +454,29 @@ def save_traffic(
 
 
 def traffic_layer(
-    candidates: gpd.GeoDataFrame, gaps: gpd.GeoDataFrame, *, lang: str = "zh", top: int = 3
+    candidates: gpd.GeoDataFrame,
+    gaps: gpd.GeoDataFrame,
+    *,
+    lang: str = "zh",
+    top: int = 3,
+    show: bool = True,
 ) -> Any:
     """A folium FeatureGroup: the `top` guard-post candidates of each school and the gaps.
 
     Candidates are numbered circles (1 = first choice), unsignalised ones red;
-    flagged arterial frontages are red lines from the gate. Labels are escaped.
+    flagged arterial frontages are red lines from the gate. Labels are escaped
+    and inert in folium's templates (:func:`campus_geo._mapview.layer_label`);
+    `show`: drawn on opening.
     """
     import folium
 
+    from ._mapview import layer_label
+
     zh = lang == "zh"
-    group = folium.FeatureGroup(name="护学岗候选点" if zh else "Guard-post candidates")
+    group = folium.FeatureGroup(name="护学岗候选点" if zh else "Guard-post candidates", show=show)
     best = candidates[candidates["rank"] <= top]
     for row in best.itertuples():
-        label = html.escape(f"{row.school_name} #{row.rank}: {row.reason}")
+        label = layer_label(f"{row.school_name} #{row.rank}: {row.reason}")
         folium.CircleMarker(
             [row.geometry.y, row.geometry.x],
             radius=8 - min(int(row.rank), 4),
@@ -480,7 +488,7 @@ def traffic_layer(
     if len(gaps):
         data = gpd.GeoDataFrame(geometry=gaps.geometry.values, crs=DEFAULT_CRS)
         data["label"] = [
-            html.escape(
+            layer_label(
                 f"{s}：{r or c}无信号灯过街设施（{d:.1f}米）"
                 if zh
                 else f"{s}: {r or c} has no signalised crossing ({d:.1f} m)"

@@ -21,7 +21,6 @@ Outputs: tables (CSV/GPKG, :func:`save_water`), a map layer
 
 from __future__ import annotations
 
-import html
 import logging
 from pathlib import Path
 from typing import Any, Final
@@ -394,22 +393,28 @@ def save_water(
     return {"water_near": near_csv, "water_areas": bodies_csv, "water_gpkg": gpkg}
 
 
-def water_layer(near: gpd.GeoDataFrame, bodies: gpd.GeoDataFrame, *, lang: str = "zh") -> Any:
+def water_layer(
+    near: gpd.GeoDataFrame, bodies: gpd.GeoDataFrame, *, lang: str = "zh", show: bool = True
+) -> Any:
     """A folium FeatureGroup: key water areas by rank, and the measured lines to schools.
 
-    Every label is HTML-escaped. Add it to any folium map
-    (``water_layer(near, bodies).add_to(m)``).
+    Every label is HTML-escaped and inert in folium's templates
+    (:func:`campus_geo._mapview.layer_label`). Add it to any folium map
+    (``water_layer(near, bodies).add_to(m)``) or to the overview
+    (``hazard_map(..., extra_layers=[...])``); `show`: drawn on opening.
     """
     import folium
 
+    from ._mapview import layer_label
+
     zh = lang == "zh"
-    group = folium.FeatureGroup(name="重点水域" if zh else "Key water areas")
+    group = folium.FeatureGroup(name="重点水域" if zh else "Key water areas", show=show)
     if bodies.empty:
         return group
     data = gpd.GeoDataFrame(geometry=bodies.geometry.values, crs=DEFAULT_CRS)
     label = 0 if zh else 1
     data["label"] = [
-        html.escape(
+        layer_label(
             f"第{r}位 {n or '未命名'}（{WATER_TYPES[t][0]}）：{s}所学校，最近{d:.1f}米（{ns}）"
             if zh
             else f"#{r} {n or 'unnamed'} ({WATER_TYPES[t][1]}): {s} schools, nearest "
@@ -442,7 +447,7 @@ def water_layer(near: gpd.GeoDataFrame, bodies: gpd.GeoDataFrame, *, lang: str =
     ).add_to(group)
     lines = gpd.GeoDataFrame(geometry=near.geometry.values, crs=DEFAULT_CRS)
     lines["label"] = [
-        html.escape(f"{s} → {w or WATER_TYPES[t][label]}: {d:.1f}" + (" 米" if zh else " m"))
+        layer_label(f"{s} → {w or WATER_TYPES[t][label]}: {d:.1f}" + (" 米" if zh else " m"))
         for s, w, t, d in zip(
             near["school_name"],
             near["water_name"],

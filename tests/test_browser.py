@@ -14,6 +14,7 @@ The tests are skipped when /usr/bin/chromium is absent outside CI; in CI
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from dataclasses import dataclass, field
@@ -370,3 +371,79 @@ def test_layer_control_turns_a_category_off(browser, district, tmp_path):
     assert before["lines"] - after["lines"] == traffic == 114
     assert before["markers"] - after["markers"] == 144
     seen.screenshot(tmp_path / "toggled.png")
+
+
+# the paths and circles of plain folium layers (the analyses' layers), by colour and kind
+ANALYSIS_JS = """
+() => {
+  const s = Object.values(window.campusGeo.maps)[0];
+  const out = {};
+  s.map.eachLayer((l) => {
+    if (!(l instanceof L.Path) || (l.options && l.options.cg)) return;
+    const kind = l instanceof L.CircleMarker ? "circle" : l instanceof L.Polygon ? "polygon" : "line";
+    const key = `${l.options.color} ${kind}`;
+    const drawn = Boolean((l._parts && l._parts.length) || (kind === "circle" && l._point));
+    out[key] = out[key] || [0, 0];
+    out[key][0] += 1;
+    out[key][1] += drawn;
+  });
+  return out;
+}
+"""
+
+
+def test_demo_overview_shows_water_guard_posts_and_blind_spots(browser, district, tmp_path):
+    from campus_geo import network
+    from campus_geo._cli_analyses import run_analyses
+    from campus_geo._cli_maps import MapChoices, save_maps
+
+    osm, findings = district
+    a = run_analyses(osm, network.walk_network_from_osm(demo.DEMO_DIR / "district.osm"))
+    odd = f"{XSS}{JINJA}${{1+1}}"
+    a = dataclasses.replace(a, posts=a.posts.assign(school_name=a.posts["school_name"].where(
+        a.posts.index != 0, odd)))  # fmt: skip
+    written = save_maps(
+        findings, osm, tmp_path, rules=None, profile=None, dist=None, lang="zh",
+        maps=MapChoices(school_maps="none"), analyses=a,
+    )  # fmt: skip
+    seen = visit(browser, written["map"])
+    assert seen.requests == [written["map"].resolve().as_uri()]
+    assert seen.errors == []
+    control = seen.page.inner_text(".leaflet-control-layers")
+    assert [n.strip() for n in control.split("\n")[-3:]] == [
+        "重点水域",
+        "护学岗候选点",
+        "视频监控覆盖与盲区",
+    ]
+    drawn = seen.page.evaluate(ANALYSIS_JS)
+    best = a.posts[a.posts["rank"] <= 3]
+    circles = drawn["#e34a33 circle"][1] + drawn["#2b8cbe circle"][1]  # unsignalised, signalised
+    assert circles == len(best) == 83
+    assert drawn["#2b8cbe circle"][1] == int(best["signalised"].sum())
+    assert drawn["#e34a33 line"] == [len(a.gaps)] * 2 == [15, 15]  # arterial gaps
+    areas = a.water_bodies.geometry.explode(index_parts=False)
+    assert drawn["#08519c polygon"][1] == int((areas.geom_type == "Polygon").sum())
+    assert "#cb181d polygon" not in drawn  # blind spots: off on opening
+    seen.page.get_by_label("视频监控覆盖与盲区").check()
+    drawn = seen.page.evaluate(ANALYSIS_JS)
+    assert drawn["#cb181d polygon"] == [len(a.blind_spots)] * 2 == [76, 76]
+    assert drawn["#238b45 polygon"] == [len(a.cameras)] * 2 == [160, 160]  # the sectors
+    # a guard post's tooltip shows the odd name as text, and nothing ran
+    first = best.iloc[0]
+    seen.page.evaluate(
+        """([lat, lng]) => {
+          const s = Object.values(campusGeo.maps)[0];
+          s.map.setView([lat, lng], 18, {animate: false});
+          s.map.eachLayer((l) => {
+            if (l instanceof L.CircleMarker && !l.options.cg) {
+              const p = l.getLatLng();
+              if (Math.abs(p.lat - lat) < 1e-9 && Math.abs(p.lng - lng) < 1e-9) l.openTooltip();
+            }
+          });
+        }""",
+        [first.geometry.y, first.geometry.x],
+    )
+    assert seen.page.inner_text(".leaflet-tooltip") == f"{odd} #1: {first['reason']}"
+    assert seen.dialogs == []
+    assert seen.page.evaluate("document.querySelectorAll('img').length") == 0
+    seen.screenshot(tmp_path / "analyses.png")

@@ -131,3 +131,56 @@ def test_every_finding_is_within_its_threshold_and_ids_are_unique(findings):
     assert findings.index.is_unique
     assert (findings["distance_m"] <= findings["threshold_m"]).all()
     assert set(findings["profile"]) == {"boundary", "entrance"}
+
+
+def test_demo_command_runs_the_analyses_once_into_summary_form_map_and_tables(
+    tmp_path, monkeypatch
+):
+    import json
+
+    from click.testing import CliRunner
+    from openpyxl import load_workbook
+
+    from campus_geo import water
+    from campus_geo.cli import cli
+
+    calls = []
+    measure = water.water_near_schools
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return measure(*args, **kwargs)
+
+    monkeypatch.setattr(water, "water_near_schools", counted)
+    out = tmp_path / "out"
+    args = ["-q", "demo", "--out", str(out), "--no-evidence", "--school-maps", "none"]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert len(calls) == 1  # computed once for the summary, the form, the map and the tables
+    assert (
+        "Water within 500 m: 19 schools, 7 water bodies; key water area #1 玉带河 threatens "
+        "5 schools." in result.output
+    )
+    assert "15 arterial frontages without signalised crossing" in result.output
+    assert str(out / "key_water_areas.csv") in result.output
+    summary = (out / "summary.html").read_text(encoding="utf-8")
+    for text in (
+        '<section id="water" class="analysis">',
+        "距校园边界500米内有水域的学校 19 所，涉及水体 7 处。",
+        "无信号灯过街设施的主干道临校路段 15 处",
+        "摄像头 160 个；81/124 个校门在摄像头视野内",
+    ):
+        assert text in summary
+    page = (out / "map.html").read_text(encoding="utf-8")
+    for name in ("重点水域", "护学岗候选点", "视频监控覆盖与盲区"):
+        assert f"{json.dumps(name)} : feature_group_" in page
+    form = load_workbook(out / "inspection_form.xlsx")["排查表"]
+    problems = {r[0].value: r[2].value for r in form.iter_rows(min_row=4)}
+    assert (
+        problems["青禾区特殊教育学校"]
+        .split("\n")[-1]
+        .startswith("周边水域：1. 玉带河（河流）43.8米")
+    )
+    assert sum("周边水域：" in p for p in problems.values()) == 19
+    bodies = pd.read_csv(out / "key_water_areas.csv", encoding="utf-8-sig")
+    assert bodies[["rank", "name", "schools"]].iloc[0].tolist() == [1, "玉带河", 5]

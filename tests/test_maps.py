@@ -6,6 +6,7 @@ text and its JSON data are checked against the layers, with real numbers.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import html
 import json
@@ -691,3 +692,113 @@ def test_cli_basemap_options(tmp_path, equator_files, monkeypatch):
     assert (
         page_data((tmp_path / "a" / "maps" / "way_2F1.html").read_text("utf-8"))["crs"] == "gcj02"
     )
+
+
+# --- the layers of the water, traffic and camera analyses ------------------------------
+
+ODD = "{{ 7*7 }}<img src=x onerror=alert(1)>${1+1}`\\"
+
+
+@pytest.fixture(scope="module")
+def analyses(district):
+    from campus_geo import network
+    from campus_geo._cli_analyses import run_analyses
+
+    osm, _ = district
+    return run_analyses(osm, network.walk_network_from_osm(demo.DEMO_DIR / "district.osm"))
+
+
+def analysis_layers(a, *, lang="zh"):
+    from campus_geo.cameras import camera_layer
+    from campus_geo.traffic import traffic_layer
+    from campus_geo.water import water_layer
+
+    return [
+        water_layer(a.water_near, a.water_bodies, lang=lang),
+        traffic_layer(a.posts, a.gaps, lang=lang),
+        camera_layer(a.cameras, a.blind_spots, lang=lang, show=False),
+    ]
+
+
+def overlay_names(page: str) -> list[str]:
+    block = re.search(r"overlays :\s*\{(.*?)\},\s*\};", page, re.S).group(1)
+    return [json.loads(k) for k in re.findall(r'^\s*("(?:[^"\\]|\\.)*") :', block, re.M)]
+
+
+def test_extra_layers_join_the_overview_and_its_layer_control(district, analyses):
+    osm, findings = district
+    m = hazard_map(
+        findings,
+        osm.schools,
+        osm.hazards,
+        streets=osm.streets,
+        extra_layers=analysis_layers(analyses),
+    )
+    page = map_html(m)
+    assert external_references(page) == []
+    names = overlay_names(page)
+    assert names[-3:] == ["重点水域", "护学岗候选点", "视频监控覆盖与盲区"]
+    assert names[-4] == "视频监控 (160)"  # after the campus_geo layers
+    # every guard-post candidate of rank 1-3 is a circle; the camera layer is off on opening
+    circles = re.findall(r"L\.circleMarker\(\s*\[", page)
+    assert len(circles) == int((analyses.posts["rank"] <= 3).sum()) == 83
+    added = re.findall(r"(feature_group_\w+)\.addTo\(map_\w+\);", page)
+    groups = re.findall(r"var (feature_group_\w+) = L\.featureGroup\(", page)
+    assert len(groups) == 3
+    assert added == groups[:2]  # water and traffic shown, the cameras' sectors on demand
+    english = overlay_names(
+        map_html(
+            hazard_map(
+                findings, osm.schools, osm.hazards, lang="en",
+                extra_layers=analysis_layers(analyses, lang="en"),
+            )
+        )
+    )  # fmt: skip
+    assert english[-3:] == [
+        "Key water areas",
+        "Guard-post candidates",
+        "Camera coverage and blind spots",
+    ]
+    assert map_html(hazard_map(findings, osm.schools, osm.hazards)).count("feature_group_") == 0
+
+
+def test_extra_layer_texts_are_shown_never_evaluated(district, analyses):
+    osm, findings = district
+    odd = dataclasses.replace(
+        analyses,
+        water_near=analyses.water_near.assign(school_name=ODD),
+        water_bodies=analyses.water_bodies.assign(nearest_school=ODD),
+        posts=analyses.posts.assign(school_name=ODD),
+        gaps=analyses.gaps.assign(school_name=ODD),
+        cameras=analyses.cameras.set_axis([f"{ODD}{i}" for i in range(len(analyses.cameras))]),
+    )
+    page = map_html(
+        hazard_map(findings, osm.schools, osm.hazards, extra_layers=analysis_layers(odd))
+    )
+    for raw in ("{{", "{%", "<img", "${1+1}", "`\\"):
+        assert raw not in page
+    assert "49" not in re.findall(r"bindTooltip\(\s*`<div>\s*(.*?)\s*</div>`", page, re.S)[0]
+    shown = "&#123;&#123; 7*7 &#125;&#125;&lt;img src=x onerror=alert(1)&gt;&#36;&#123;1+1&#125;&#96;&#92;"
+    tooltip = re.findall(r"bindTooltip\(\s*`<div>\s*(.*?)\s*</div>`", page, re.S)[0]
+    assert tooltip.startswith(shown + " #1: ")  # a guard post: school, rank, reason
+    # GeoJSON labels: the same text, JSON-escaped by folium
+    assert json.dumps(shown).strip('"').replace("&", "\\u0026") in page
+
+
+def test_demo_overview_layers_sit_on_amap_in_gcj02(tmp_path, district, analyses):
+    from campus_geo._cli_maps import MapChoices, save_maps
+
+    osm, findings = district
+    written = save_maps(
+        findings, osm, tmp_path, rules=None, profile=None, dist=None, lang="zh",
+        maps=MapChoices(basemap="amap", school_maps="none"), analyses=analyses,
+    )  # fmt: skip
+    page = written["map"].read_text("utf-8")
+    drawn = re.findall(r"L\.circleMarker\(\s*\[([-0-9.e]+),\s*([-0-9.e]+)\]", page)
+    best = analyses.posts[analyses.posts["rank"] <= 3]
+    assert len(drawn) == len(best) == 83
+    lon, lat = wgs84_to_gcj02(best.geometry.x.to_numpy(), best.geometry.y.to_numpy())
+    np.testing.assert_allclose(np.array(drawn, dtype=float), np.column_stack([lat, lon]), atol=1e-9)
+    _, _, offset = GEOD.inv(best.geometry.x.to_numpy(), best.geometry.y.to_numpy(), lon, lat)
+    assert (offset > 200).all()  # GCJ-02 sits a few hundred metres off WGS 84 here
+    assert overlay_names(page)[-3:] == ["重点水域", "护学岗候选点", "视频监控覆盖与盲区"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import osmium
 import pandas as pd
 import pytest
 import shapely
@@ -416,3 +417,89 @@ def test_cli_walk_without_streets_exits_2(tmp_path):
     assert result.exit_code == 2
     assert "the walk profile measures along the street network" in result.output
     assert "Traceback" not in result.output
+
+
+# --------------------------------------------------------------------------- OSM PBF
+
+
+def _to_pbf(src, tmp_path):
+    """The same data as PBF, written by pyosmium (as tests/test_pbf.py converts)."""
+    pbf = tmp_path / (src.name.split(".")[0] + ".osm.pbf")
+    with osmium.SimpleWriter(str(pbf)) as writer:
+        for obj in osmium.FileProcessor(str(src)):
+            writer.add(obj)
+    return pbf
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(
+    ("name", "size", "walks"),
+    [
+        ("nanjing_xinjiekou_2021.osm.bz2", (456, 658), 14),
+        ("beijing_haidian_wudaokou_2017.osm.bz2", (736, 1043), 2),
+    ],
+)
+def test_pbf_gives_the_same_network_and_walk_findings_as_xml(tmp_path, name, size, walks):
+    from campus_geo.layers import layers_from_osm
+
+    src = osm_extract(name)
+    pbf = _to_pbf(src, tmp_path)
+    a, b = network.walk_network_from_osm(src), network.walk_network_from_osm(pbf)
+    assert (len(a.nodes), len(a.edges)) == (len(b.nodes), len(b.edges)) == size
+    assert a.nodes.index.equals(b.nodes.index)
+    columns = ["u", "v", "highway", "name", "length_m"]
+    pd.testing.assert_frame_equal(pd.DataFrame(a.edges[columns]), pd.DataFrame(b.edges[columns]))
+    assert a.edges.geometry.geom_equals_exact(b.edges.geometry, tolerance=0).all()
+    xml, from_pbf = layers_from_osm(src), layers_from_osm(pbf)
+    fa = screen(xml.schools, xml.hazards, entrances=xml.entrances, network=a, profile="walk")
+    fb = screen(
+        from_pbf.schools, from_pbf.hazards, entrances=from_pbf.entrances, network=b, profile="walk"
+    )
+    assert len(fa) == walks
+    assert fb.index.tolist() == fa.index.tolist()  # ids hash school, hazard and rule
+    np.testing.assert_allclose(fb["distance_m"], fa["distance_m"], rtol=0, atol=1e-6)
+    assert fb.geometry.geom_equals_exact(fa.geometry, tolerance=1e-12).all()  # the same routes
+    assert (fa["profile"] == "walk").all()
+
+
+def test_cli_walk_profile_reads_pbf(tmp_path):
+    from click.testing import CliRunner
+
+    from campus_geo.cli import cli
+
+    pbf = _to_pbf(_river_osm_with_school(tmp_path), tmp_path)
+    src = tmp_path / "river_7.osm"  # the same data in XML: coordinates to 7 decimals, as in PBF
+    with osmium.SimpleWriter(str(src)) as writer:
+        for obj in osmium.FileProcessor(str(pbf)):
+            writer.add(obj)
+    tables = []
+    for path in (src, pbf):
+        out = tmp_path / path.name.replace(".", "_")
+        args = ["-q", "screen", "--osm", str(path), "--profile", "walk", "--dist", "1000"]
+        args += ["--no-evidence", "--school-maps", "none", "--out", str(out)]
+        result = CliRunner().invoke(cli, args, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        tables.append(pd.read_csv(out / "findings.csv", encoding="utf-8-sig"))
+    xml, from_pbf = tables
+    assert from_pbf["finding_id"].tolist() == xml["finding_id"].tolist()
+    assert from_pbf["distance_m"].tolist() == xml["distance_m"].tolist()
+    assert from_pbf["distance_m"].iloc[0] == pytest.approx(920.1, abs=0.1)  # across the bridge
+
+
+def test_pbf_without_streets_is_an_input_error(tmp_path):
+    osm = OsmBuilder()
+    osm.way([(0.0, 0.0), (0.001, 0.0)], waterway="river")
+    pbf = _to_pbf(osm.write(tmp_path / "river.osm"), tmp_path)
+    with pytest.raises(_errors.InputDataError, match="has no streets"):
+        network.walk_network_from_osm(pbf)
+    with pytest.raises(_errors.InputDataError, match="does not exist"):
+        network.walk_network_from_osm(tmp_path / "missing.osm.pbf")
+
+
+def test_merged_tags_keep_one_value_in_a_fixed_order():
+    # osmnx merges the tags of a simplified edge into list(set(...)): its order changes with
+    # the hash seed of the process, the value kept must not
+    assert network._first(["residential", "primary", "footway"]) == "primary"
+    assert network._first(["学府街", "兴业路"]) == network._first(["兴业路", "学府街"]) == "兴业路"
+    assert network._first([]) is None
+    assert network._first("文化街") == "文化街"

@@ -217,3 +217,48 @@ def test_map_layer_draws_a_body_of_lines_and_areas(layers):
     m = folium.Map()
     water.water_layer(near, bodies).add_to(m)  # no warning about GeometryCollections
     assert m.get_root().render().count('"type": "Polygon"') >= 2
+
+
+def test_form_lines_reach_the_inspection_form(layers, tmp_path):
+    from openpyxl import load_workbook
+
+    from campus_geo.report import save_inspection_form
+    from campus_geo.rules import default_rules
+    from campus_geo.screen import screen
+
+    schools, hazards = layers
+    cafe_rule = [r for r in default_rules() if r.id == "internet_cafe_200m"]
+    findings = screen(schools, hazards, rules=cafe_rule)  # the cafe only: water is no finding
+    assert findings["school_id"].tolist() == ["s1"]
+    lines = water.form_lines(water.water_near_schools(schools, hazards))
+    path = save_inspection_form(
+        findings, schools, tmp_path / "form.xlsx", charts=False, water_lines=lines
+    )
+    form = load_workbook(path)["排查表"]
+    rows = [[c.value for c in row] for row in form.iter_rows(min_row=4)]
+    assert [r[0] for r in rows] == ["赤道小学", "东岸幼儿园", "远方中学"]  # water-only ones too
+    assert rows[0][2].split("\n") == [
+        "1. 上网服务场所“某网吧”，距离10.0米（自校园边界直线量算，规定200米）",
+        "周边水域：1. 甲河（河流）120.0米；2. <b>乙塘</b>（坑塘）300.0米",
+    ]
+    assert rows[0][3].split("\n")[-1] == "2. 设置警示标志和防护设施，落实巡查看护"
+    assert rows[1] == [
+        "东岸幼儿园",
+        "甲镇",
+        "周边水域：1. <b>乙塘</b>（坑塘）80.0米；2. 丙水库（水库）150.0米；3. 甲河（河流）280.0米",
+        "1. 设置警示标志和防护设施，落实巡查看护",
+    ]
+    assert rows[2][2] == "周边水域：1. 丁塘（坑塘）400.0米"  # measured from the school's point
+    # screened with the water rule, the water is a finding: its line joins, no second tip
+    everything = screen(schools, hazards)
+    english = water.form_lines(water.water_near_schools(schools, hazards), lang="en")
+    path = save_inspection_form(
+        everything, schools, tmp_path / "all.xlsx", charts=False, water_lines=english, lang="en"
+    )
+    rows = {
+        r[0].value: [c.value for c in r] for r in load_workbook(path)["Form"].iter_rows(min_row=4)
+    }
+    assert rows["赤道小学"][2].split("\n")[-1] == (
+        "Water nearby: 1. 甲河 (river) 120.0 m; 2. <b>乙塘</b> (pond) 300.0 m"
+    )
+    assert rows["赤道小学"][3].count("Put up warning signs and barriers; organise patrols") == 1
