@@ -33,7 +33,13 @@ FINDINGS_PARQUET = "findings.parquet"
 class _Engine:
     name: str = "memory"
     scheduler: str | None = None
-    workers: int = 2  # scale.DEFAULT_WORKERS (scale is imported only when used: dask loads slowly)
+    workers: int | None = None  # None: one per core in memory, scale.DEFAULT_WORKERS on dask
+    #: scale.DEFAULT_WORKERS (scale is imported only when used: dask loads slowly)
+    dask_default: int = 2
+
+    @property
+    def dask_workers(self) -> int:
+        return self.workers or self.dask_default
 
 
 _OPTIONS = [
@@ -55,9 +61,10 @@ _OPTIONS = [
     click.option(
         "--workers",
         type=click.IntRange(min=1),
-        default=2,
-        show_default=True,
-        help="With --engine dask: worker processes of the LocalCluster.",
+        default=None,
+        help="Worker processes. --engine memory: processes measuring the candidate pairs of "
+        "large screenings (default: one per CPU core; the findings are the same for any "
+        "number). --engine dask: processes of the LocalCluster (default 2).",
     ),
     click.option(
         "--schools-parquet",
@@ -86,7 +93,7 @@ def screener(screen: Callable[..., Any]) -> Callable[..., Any]:
     """The screening function of the chosen engine: `screen` itself, or ``scale.screen_dask``."""
     engine = _engine()
     if engine.name != "dask":
-        return screen
+        return functools.partial(screen, workers=engine.workers)
     from .scale import screen_dask
 
     def on_dask(schools: Any, hazards: Any, *, network: Any = None, **options: Any) -> Any:
@@ -97,7 +104,7 @@ def screener(screen: Callable[..., Any]) -> Callable[..., Any]:
             )
             raise InputDataError(msg)
         return screen_dask(
-            schools, hazards, scheduler=engine.scheduler, n_workers=engine.workers, **options
+            schools, hazards, scheduler=engine.scheduler, n_workers=engine.dask_workers, **options
         )
 
     return on_dask
@@ -142,10 +149,10 @@ def _run_parquet(engine: _Engine, schools: Path, hazards: Path, options: dict[st
             hazards,
             path,
             scheduler=engine.scheduler,
-            n_workers=engine.workers,
+            n_workers=engine.dask_workers,
             **rules,
         )
-        where = engine.scheduler or f"a LocalCluster of {engine.workers} workers"
+        where = engine.scheduler or f"a LocalCluster of {engine.dask_workers} workers"
     else:
         from .screen import screen
 
@@ -167,7 +174,7 @@ def scale_options(func: F) -> F:
         *args: Any,
         engine: str,
         scheduler: str | None,
-        workers: int,
+        workers: int | None,
         schools_parquet: Path | None,
         hazards_parquet: Path | None,
         **kwargs: Any,

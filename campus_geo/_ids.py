@@ -44,7 +44,14 @@ U64 = npt.NDArray[np.uint64]
 
 
 def _utf8(values: Sequence[str] | pd.Index | pd.Series | pa.Array) -> pa.LargeStringArray:
-    """The values as one Arrow large_string array (its data buffer holds the UTF-8 bytes)."""
+    """The values as one Arrow large_string array (its data buffer holds the UTF-8 bytes).
+
+    pandas' "str" arrays are Arrow arrays already: taken without a copy.
+    """
+    if isinstance(values, pd.Index | pd.Series):
+        values = values.array
+    if hasattr(values, "__arrow_array__"):
+        values = pa.array(values)
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if not isinstance(values, pa.Array):

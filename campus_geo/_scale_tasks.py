@@ -184,7 +184,8 @@ def screen_partition(
     if not parts or not len(schools):
         return empty_partition()
     hazards = gpd.GeoDataFrame(pd.concat(parts), crs=DEFAULT_CRS)
-    findings = screen(schools, hazards, rules=rules, entrances=entrances)
+    # one process per partition: the cluster spreads the partitions over its workers
+    findings = screen(schools, hazards, rules=rules, entrances=entrances, workers=1)
     if not len(findings):
         return empty_partition()
     rule_pos = {rule.id: i for i, rule in enumerate(rules)}

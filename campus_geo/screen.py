@@ -334,7 +334,15 @@ def _screen_group(
             # (GEOS geometries cannot travel between processes without serialising them)
             part["geometry"] = shapely.linestrings(part["ends"].reshape(-1, 2, 2))
         parts.append(part)
-    return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]} if parts else {}
+    return _concatenated(parts)
+
+
+def _concatenated(parts: list[dict[str, npt.NDArray[Any]]]) -> dict[str, npt.NDArray[Any]]:
+    """One table of the chunks' tables, freeing each chunk column once copied (peak memory)."""
+    out: dict[str, npt.NDArray[Any]] = {}
+    for key in list(parts[0]) if parts else []:
+        out[key] = np.concatenate([p.pop(key) for p in parts])
+    return out
 
 
 def _screen_chunk(

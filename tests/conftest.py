@@ -27,6 +27,17 @@ def osm_extract(name: str) -> Path:
     return path
 
 
+def to_pbf(src: Path, dirpath: Path) -> Path:
+    """The same OSM data as PBF in `dirpath`, written by pyosmium."""
+    import osmium
+
+    pbf = dirpath / (src.name.split(".")[0] + ".osm.pbf")
+    with osmium.SimpleWriter(str(pbf)) as writer:
+        for obj in osmium.FileProcessor(str(src)):
+            writer.add(obj)
+    return pbf
+
+
 def equator_school(half_side_deg: float = 0.001) -> Polygon:
     """A square campus centred on (0, 0) whose east edge lies on the meridian lon = +half_side_deg."""
     h = half_side_deg

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import shapely
 from _osm_xml import OsmBuilder
-from conftest import EQ_M_PER_DEG, GEOD, osm_extract
+from conftest import EQ_M_PER_DEG, GEOD, osm_extract, to_pbf
 from shapely.geometry import Point, Polygon
 
 from campus_geo import _errors, network
@@ -422,15 +422,6 @@ def test_cli_walk_without_streets_exits_2(tmp_path):
 # --------------------------------------------------------------------------- OSM PBF
 
 
-def _to_pbf(src, tmp_path):
-    """The same data as PBF, written by pyosmium (as tests/test_pbf.py converts)."""
-    pbf = tmp_path / (src.name.split(".")[0] + ".osm.pbf")
-    with osmium.SimpleWriter(str(pbf)) as writer:
-        for obj in osmium.FileProcessor(str(src)):
-            writer.add(obj)
-    return pbf
-
-
 @pytest.mark.realdata
 @pytest.mark.parametrize(
     ("name", "size", "walks"),
@@ -443,7 +434,7 @@ def test_pbf_gives_the_same_network_and_walk_findings_as_xml(tmp_path, name, siz
     from campus_geo.layers import layers_from_osm
 
     src = osm_extract(name)
-    pbf = _to_pbf(src, tmp_path)
+    pbf = to_pbf(src, tmp_path)
     a, b = network.walk_network_from_osm(src), network.walk_network_from_osm(pbf)
     assert (len(a.nodes), len(a.edges)) == (len(b.nodes), len(b.edges)) == size
     assert a.nodes.index.equals(b.nodes.index)
@@ -467,7 +458,7 @@ def test_cli_walk_profile_reads_pbf(tmp_path):
 
     from campus_geo.cli import cli
 
-    pbf = _to_pbf(_river_osm_with_school(tmp_path), tmp_path)
+    pbf = to_pbf(_river_osm_with_school(tmp_path), tmp_path)
     src = tmp_path / "river_7.osm"  # the same data in XML: coordinates to 7 decimals, as in PBF
     with osmium.SimpleWriter(str(src)) as writer:
         for obj in osmium.FileProcessor(str(pbf)):
@@ -489,7 +480,7 @@ def test_cli_walk_profile_reads_pbf(tmp_path):
 def test_pbf_without_streets_is_an_input_error(tmp_path):
     osm = OsmBuilder()
     osm.way([(0.0, 0.0), (0.001, 0.0)], waterway="river")
-    pbf = _to_pbf(osm.write(tmp_path / "river.osm"), tmp_path)
+    pbf = to_pbf(osm.write(tmp_path / "river.osm"), tmp_path)
     with pytest.raises(_errors.InputDataError, match="has no streets"):
         network.walk_network_from_osm(pbf)
     with pytest.raises(_errors.InputDataError, match="does not exist"):

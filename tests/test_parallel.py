@@ -14,6 +14,7 @@ from campus_geo import _parallel
 from campus_geo import screen as screen_mod
 from campus_geo._ids import fnv1a64, id_hash, id_strings
 from campus_geo.screen import NOTE_INSIDE, finding_ids, screen
+from campus_geo.settings import CATEGORIES
 
 MASK = (1 << 64) - 1
 
@@ -99,15 +100,7 @@ def district(seed: int = 3) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.Geo
     vx = lon[near] + spread * np.cos(angle)
     vy = lat[near] + spread * np.sin(angle)
     vx[:30], vy[:30] = lon[:30], lat[:30]  # inside the campus
-    categories = [
-        "internet_cafe",
-        "entertainment",
-        "arcade",
-        "lottery",
-        "tobacco_alcohol",
-        "dangerous_site",
-        "vendor",
-    ]
+    categories = list(CATEGORIES[:7])  # internet_cafe ... vendor: the 200 m rules
     hazards = gpd.GeoDataFrame(
         {
             "name": [f"场所{i}" for i in range(m)],
@@ -178,3 +171,40 @@ def test_run_chunks_stays_in_this_process_when_it_cannot_fork(monkeypatch):
     out = list(_parallel.run_chunks(lambda i: seen.append(i) or i * i, 4, workers=8))
     assert out == [0, 1, 4, 9]
     assert seen == [0, 1, 2, 3]  # ran here, in order
+
+
+@pytest.mark.skipif(not _parallel.can_fork(), reason="this system cannot fork worker processes")
+def test_cli_workers_option_reaches_the_screening(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from campus_geo.cli import cli
+
+    schools, hazards, _ = district()
+    schools_file, hazards_file = tmp_path / "schools.geojson", tmp_path / "venues.geojson"
+    schools.reset_index().rename(columns={"school_id": "id"}).to_file(schools_file)
+    hazards.reset_index().rename(columns={"hazard_id": "id"}).to_file(hazards_file)
+    monkeypatch.setattr(screen_mod, "_CHUNK_PAIRS", 97)
+    asked: list[int] = []
+    real = screen_mod.run_chunks
+
+    def recording(task, n, *, workers):
+        asked.append(workers)
+        return real(task, n, workers=workers)
+
+    monkeypatch.setattr(screen_mod, "run_chunks", recording)
+    tables = {}
+    for workers in ("1", "2"):
+        out = tmp_path / f"out{workers}"
+        result = CliRunner().invoke(
+            cli,
+            [
+                *("-q", "screen", "--schools", str(schools_file), "--hazards", str(hazards_file)),
+                *("--workers", workers, "--no-evidence", "--out", str(out)),
+            ],
+            catch_exceptions=False,
+        )
+        assert result.exit_code == 0, result.output
+        tables[workers] = pd.read_csv(out / "findings.csv", encoding="utf-8-sig")
+    assert set(asked) == {1, 2}  # each run asked for its number of workers
+    assert len(tables["1"]) > 500
+    pd.testing.assert_frame_equal(tables["1"], tables["2"])

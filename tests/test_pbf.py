@@ -6,10 +6,9 @@ both: osmnx for XML, the streaming pyosmium reader for PBF.
 
 from __future__ import annotations
 
-import osmium
 import pandas as pd
 import pytest
-from conftest import osm_extract
+from conftest import osm_extract, to_pbf
 
 from campus_geo import _osm_pbf, demo
 from campus_geo._errors import InputDataError
@@ -17,14 +16,6 @@ from campus_geo.layers import FEATURE_TAGS, layers_from_features, layers_from_os
 from campus_geo.screen import screen
 
 LAYERS = ("schools", "entrances", "hazards", "streets", "water")
-
-
-def to_pbf(src, tmp_path):
-    pbf = tmp_path / (src.name.split(".")[0] + ".osm.pbf")
-    with osmium.SimpleWriter(str(pbf)) as writer:
-        for obj in osmium.FileProcessor(str(src)):
-            writer.add(obj)
-    return pbf
 
 
 def assert_same_layers(xml, pbf):
