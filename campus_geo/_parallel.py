@@ -9,7 +9,7 @@ copy-on-write: nothing is pickled to them but a chunk number, and they send
 back numpy arrays. multiprocessing's own pool is used (no extra dependency);
 dask, for clusters and data larger than memory, is campus_geo.scale.
 
-Where fork is not available (Windows, macOS's default), inside a daemonic
+Where fork is not available or not safe (Windows, macOS), inside a daemonic
 process (a dask worker) or with ``workers=1``, the chunks run in this process,
 in the same order, with the same results.
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -35,9 +36,14 @@ def available_workers() -> int:
 
 
 def can_fork() -> bool:
-    """Whether worker processes can be forked from here."""
+    """Whether worker processes can be forked from here.
+
+    Linux only: macOS offers fork but its system libraries are not safe in a forked
+    child, and Windows has none.
+    """
     return (
-        "fork" in multiprocessing.get_all_start_methods()
+        sys.platform.startswith("linux")
+        and "fork" in multiprocessing.get_all_start_methods()
         and not multiprocessing.current_process().daemon
     )
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -445,7 +446,7 @@ def _findings_frame(
     pairs: dict[str, npt.NDArray[Any]],
     schools: gpd.GeoDataFrame,
     hazards: gpd.GeoDataFrame,
-    haz: _Hazards,
+    category: npt.NDArray[np.int64],
     note_texts: list[str],
     rules: list[Rule],
 ) -> gpd.GeoDataFrame:
@@ -462,12 +463,6 @@ def _findings_frame(
 
     school_ids = _str_array(schools.index)
     hazard_ids = _str_array(hazards.index)
-    if "_id" in pairs:
-        hashes = pairs["_id"]
-    else:  # walked pairs: hashed here
-        rule_hash = fnv1a64([x.id for x in rules])
-        hashes = id_hash(fnv1a64(school_ids.take(s)), fnv1a64(hazard_ids.take(h)), rule_hash[r])
-    index = pd.Index(id_strings(hashes), name="finding_id")
     # a venue inside the campus gets its school's note and NOTE_INSIDE
     note_code = pairs["_note"].copy()
     texts = list(note_texts)
@@ -475,16 +470,39 @@ def _findings_frame(
     for code in np.unique(note_code[inside]):
         texts.append(f"{texts[code]}；{NOTE_INSIDE}" if texts[code] else NOTE_INSIDE)
         note_code[inside & (note_code == code)] = len(texts) - 1
-    note = pd.array(texts, dtype="str").take(note_code)
+    # Arrow's take releases the GIL: the text columns are gathered on two threads while
+    # this one makes the ids
+    gather = {
+        "school_id": (school_ids, s),
+        "school_name": (_str_column(schools, "name"), s),
+        "township": (_str_column(schools, "township"), s),
+        "village": (_str_column(schools, "village"), s),
+        "hazard_id": (hazard_ids, h),
+        "hazard_name": (_str_column(hazards, "name"), h),
+        "category": (pd.array(CATEGORIES, dtype="str"), category[h]),
+        "notes": (pd.array(texts, dtype="str"), note_code),
+    }
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        taken = {name: pool.submit(values.take, rows) for name, (values, rows) in gather.items()}
+        if "_id" in pairs:
+            hashes = pairs["_id"]
+        else:  # walked pairs: hashed here
+            hashes = id_hash(
+                fnv1a64(school_ids.take(s)),
+                fnv1a64(hazard_ids.take(h)),
+                fnv1a64([x.id for x in rules])[r],
+            )
+        index = pd.Index(id_strings(hashes), name="finding_id")
+        text = {name: future.result() for name, future in taken.items()}
     ends = pairs["ends"]
     data = {
-        "school_id": school_ids.take(s),
-        "school_name": _str_column(schools, "name").take(s),
-        "township": _str_column(schools, "township").take(s),
-        "village": _str_column(schools, "village").take(s),
-        "hazard_id": hazard_ids.take(h),
-        "hazard_name": _str_column(hazards, "name").take(h),
-        "category": pd.array(CATEGORIES, dtype="str").take(haz.category[h]),
+        "school_id": text["school_id"],
+        "school_name": text["school_name"],
+        "township": text["township"],
+        "village": text["village"],
+        "hazard_id": text["hazard_id"],
+        "hazard_name": text["hazard_name"],
+        "category": text["category"],
         "rule_id": rule_text([x.id for x in rules]),
         "severity": rule_text([x.severity for x in rules]),
         "profile": rule_text([x.profile for x in rules]),
@@ -494,7 +512,7 @@ def _findings_frame(
         "lead_units": rule_text(["、".join(x.lead_units) for x in rules]),
         "responsible_units": rule_text(["、".join(x.responsible_units) for x in rules]),
         "suggestion": rule_text([x.suggestion for x in rules]),
-        "notes": note,
+        "notes": text["notes"],
         "school_lon": ends[:, 0],
         "school_lat": ends[:, 1],
         "hazard_lon": ends[:, 2],
@@ -654,7 +672,9 @@ def screen(
         findings = _empty_findings()
     else:
         pairs = found[0] if len(found) == 1 else _merge_groups(found, len(rule_list))
-        findings = _findings_frame(pairs, schools, hazards, haz, note_texts, rule_list)
+        category = haz.category
+        del haz, ctx, sources  # the spatial index and projected outlines are done with
+        findings = _findings_frame(pairs, schools, hazards, category, note_texts, rule_list)
     if profile != ALL_PROFILES:
         return findings
 
