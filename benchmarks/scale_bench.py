@@ -207,7 +207,9 @@ def _run_campus_geo(spec: dict[str, Any]) -> None:
         "total": t2 - t0,
         "vmhwm_kib": max(own_kib, tree_kib),
         "note": (
-            f"{CAMPUS_GEO_WORKERS} forked worker processes measure the pairs; peak = the larger "
+            f"{CAMPUS_GEO_WORKERS} forked worker processes measure the pairs; screen() "
+            "validates, builds its STRtree and hashes ids inside the query column (prepare 0); "
+            "peak = the larger "
             f"of this process's VmHWM ({own_kib / 1024:,.0f} MiB) and the peak summed PSS of it "
             f"and its workers sampled every second ({tree_kib / 1024:,.0f} MiB)"
         ),
