@@ -328,6 +328,81 @@ _REPORT_OPTIONS = [
 ]
 
 
+#: Help of the input options: (screen's, form's: the same inputs named again).
+_SOURCE_HELP = {
+    "osm": (
+        "OpenStreetMap XML (.osm, .osm.bz2): schools, gates and classified hazards. Repeatable.",
+        "The OSM file(s) that were screened: outlines, hazard shapes, gates, streets and the "
+        "OSM ids, versions and data date for the evidence sheets. Repeatable.",
+    ),
+    "schools": (
+        "Schools: GeoJSON/GPKG/Shapefile/GeoParquet, or CSV/XLSX with lon/lat; needs id and name.",
+        "The schools file that was screened (GIS file or CSV/XLSX with lon/lat).",
+    ),
+    "hazards": (
+        "A hazard layer, e.g. internet_cafe=wangba.csv (or FILE with a category column). "
+        "Repeatable.",
+        "A hazard layer that was screened, as given to `screen`. Repeatable.",
+    ),
+    "coords": (
+        "Coordinate system (wgs84, gcj02, bd09) of the input file given right before it: "
+        "--registry wangba.csv --coords gcj02 (Amap/Tencent give gcj02, Baidu bd09). Before "
+        "every input: the default of the tables that declare none (else WGS 84, with a warning "
+        "for registries and rosters).",
+        "Coordinate system of the input file given right before it, as for `screen`.",
+    ),
+}
+
+
+def _source_options(*, again: bool) -> Callable[[F], F]:
+    """The input options of `screen` (again=False) and of `form` (again=True: the same files)."""
+    which = int(again)
+    options = [
+        click.option(
+            "--osm",
+            "osm_files",
+            multiple=True,
+            type=click.Path(path_type=Path, dir_okay=False),
+            help=_SOURCE_HELP["osm"][which],
+        ),
+        click.option(
+            "--schools",
+            "schools_file",
+            type=click.Path(path_type=Path, dir_okay=False),
+            help=_SOURCE_HELP["schools"][which],
+        ),
+        click.option(
+            "--hazards",
+            "hazard_specs",
+            multiple=True,
+            metavar="CATEGORY=FILE",
+            help=_SOURCE_HELP["hazards"][which],
+        ),
+        click.option(
+            "--id-field",
+            default="id",
+            show_default=True,
+            help="Id column of --schools/--hazards files.",
+        ),
+        *(() if again else (project_option,)),
+        registry_options,
+        click.option(
+            "--coords",
+            "coords",
+            multiple=True,
+            metavar="SYSTEM",
+            help=_SOURCE_HELP["coords"][which],
+        ),
+    ]
+
+    def decorate(func: F) -> F:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
 def _common(func: F) -> F:
     for option in reversed(_COMMON_OPTIONS + _REPORT_OPTIONS):
         func = option(func)
@@ -341,41 +416,7 @@ def _report_options(func: F) -> F:
 
 
 @cli.command(cls=OrderedArgsCommand)
-@click.option(
-    "--osm",
-    "osm_files",
-    multiple=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="OpenStreetMap XML (.osm, .osm.bz2): schools, gates and classified hazards. Repeatable.",
-)
-@click.option(
-    "--schools",
-    "schools_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Schools: GeoJSON/GPKG/Shapefile/GeoParquet, or CSV/XLSX with lon/lat; needs id and name.",
-)
-@click.option(
-    "--hazards",
-    "hazard_specs",
-    multiple=True,
-    metavar="CATEGORY=FILE",
-    help="A hazard layer, e.g. internet_cafe=wangba.csv (or FILE with a category column). Repeatable.",
-)
-@click.option(
-    "--id-field", default="id", show_default=True, help="Id column of --schools/--hazards files."
-)
-@project_option
-@registry_options
-@click.option(
-    "--coords",
-    "coords",
-    multiple=True,
-    metavar="SYSTEM",
-    help="Coordinate system (wgs84, gcj02, bd09) of the input file given right before it: "
-    "--registry wangba.csv --coords gcj02 (Amap/Tencent give gcj02, Baidu bd09). Before "
-    "every input: the default of the tables that declare none (else WGS 84, with a warning "
-    "for registries and rosters).",
-)
+@_source_options(again=False)
 @click.option(
     "--ledger",
     "ledger_path",
@@ -626,38 +667,7 @@ def _load_sources(
     type=click.Path(path_type=Path, dir_okay=False),
     help="findings.gpkg (exact) or findings.csv written by `campus-geo screen`.",
 )
-@click.option(
-    "--osm",
-    "osm_files",
-    multiple=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="The OSM file(s) that were screened: outlines, hazard shapes, gates, streets and the "
-    "OSM ids, versions and data date for the evidence sheets. Repeatable.",
-)
-@click.option(
-    "--schools",
-    "schools_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="The schools file that was screened (GIS file or CSV/XLSX with lon/lat).",
-)
-@click.option(
-    "--hazards",
-    "hazard_specs",
-    multiple=True,
-    metavar="CATEGORY=FILE",
-    help="A hazard layer that was screened, as given to `screen`. Repeatable.",
-)
-@click.option(
-    "--id-field", default="id", show_default=True, help="Id column of --schools/--hazards files."
-)
-@registry_options
-@click.option(
-    "--coords",
-    "coords",
-    multiple=True,
-    metavar="SYSTEM",
-    help="Coordinate system of the input file given right before it, as for `screen`.",
-)
+@_source_options(again=True)
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
