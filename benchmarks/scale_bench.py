@@ -651,20 +651,7 @@ def _run(args: argparse.Namespace) -> str:
     base = results.get("campus_geo", {}).get("total")
     rows: dict[str, dict[str, Any]] = {}
     for method, r in results.items():
-        found = np.unique(sb._keys(r, nv))
-        rows[method] = {
-            "label": LABELS[method],
-            "load": r["load"],
-            "prepare": r["prepare"],
-            "query": r["query"],
-            "total": r["total"],
-            "cpu": r["cpu"],
-            "rss_mib": r["vmhwm_kib"] / 1024,
-            "pairs": len(found),
-            "fp": len(np.setdiff1d(found, truth["keys"], assume_unique=True)),
-            "fn": len(np.setdiff1d(truth["keys"], found, assume_unique=True)),
-            "ratio": f"{r['total'] / base:.2f}" if base else "n/a",
-        }
+        rows[method] = {**sb.result_row(r, LABELS[method], nv, truth, base), "cpu": r["cpu"]}
     notes = [f"- dask findings == in-memory findings: {_dask_matches(schools_path.parent)}"]
     notes += [f"- {LABELS[m]}: {r['note']}" for m, r in results.items() if r.get("note")]
     notes += [f"- {LABELS[m]}: not run: {why}" for m, why in skipped.items()]

@@ -680,6 +680,25 @@ def geodesic_truth(
 # ----------------------------------------------------------------------------- report
 
 
+def result_row(
+    r: dict[str, Any], label: str, nv: int, truth: dict[str, Any], base: float | None
+) -> dict[str, Any]:
+    """One method's table row: its timings, and its pairs checked against the geodesic truth."""
+    found = np.unique(_keys(r, nv))
+    return {
+        "label": label,
+        "load": r["load"],
+        "prepare": r["prepare"],
+        "query": r["query"],
+        "total": r["total"],
+        "rss_mib": r["vmhwm_kib"] / 1024,
+        "pairs": len(found),
+        "fp": len(np.setdiff1d(found, truth["keys"], assume_unique=True)),
+        "fn": len(np.setdiff1d(truth["keys"], found, assume_unique=True)),
+        "ratio": f"{r['total'] / base:.2f}" if base else "n/a",
+    }
+
+
 def _keys(result: dict[str, Any], nv: int) -> np.ndarray:
     return result["school"] * nv + result["venue"]
 
@@ -776,23 +795,10 @@ def _run(args: argparse.Namespace) -> str:
     base = results.get("utm", {}).get("total")
     rows = []
     for method, r in results.items():
-        found = np.unique(_keys(r, nv))
-        rows.append(
-            {
-                "label": METHOD_LABELS[method],
-                "load": r["load"],
-                "prepare": r["prepare"],
-                "query": r["query"],
-                "total": r["total"],
-                "rss_mib": r["vmhwm_kib"] / 1024,
-                "pairs": len(found),
-                "fp": len(np.setdiff1d(found, truth["keys"], assume_unique=True)),
-                "fn": len(np.setdiff1d(truth["keys"], found, assume_unique=True)),
-                "ratio": f"{r['total'] / base:.2f}" if base else "n/a",
-            }
-        )
-        if r["rows"] != len(found):
-            print(f"  note: {method} returned {r['rows'] - len(found)} duplicate rows")
+        row = result_row(r, METHOD_LABELS[method], nv, truth, base)
+        rows.append(row)
+        if r["rows"] != row["pairs"]:
+            print(f"  note: {method} returned {r['rows'] - row['pairs']} duplicate rows")
     notes = []
     if "campus_geo" in results:
         r = results["campus_geo"]
