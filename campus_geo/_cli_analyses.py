@@ -16,7 +16,7 @@ from pathlib import Path
 from ._summary_analyses import Analyses
 from .layers import Layers
 from .network import WalkNetwork, walk_network_from_osm
-from .rules import Rule, default_rules, read_rules
+from .rules import Rule, default_rules, read_rules, rule_of
 
 __all__ = ["needs_network", "network_for", "run_analyses", "save_analyses"]
 
@@ -48,7 +48,7 @@ def _rules_for(category: str, rules: Path | None) -> list[Rule]:
     if rules is None:
         return default_rules()
     table = read_rules(rules)
-    if any(r.category == category for r in table):
+    if rule_of(category, table) is not None:
         return table
     log.info("%s has no %s rule: the default table's distance is used", rules, category)
     return default_rules()
@@ -63,15 +63,15 @@ def run_analyses(
     water rule's (500 m), the traffic rule's walk from the gates (100 m), and the
     cameras' zone out to the widest prohibited distance (200 m).
     """
-    from .cameras import _zone_distance, camera_coverage, cameras_from_hazards
+    from .cameras import camera_coverage, cameras_from_hazards, zone_distance
     from .traffic import (
-        _traffic_rule_distance,
         arterial_gaps,
         gate_traffic,
         guard_post_candidates,
+        traffic_distance,
         traffic_points,
     )
-    from .water import _water_rule, key_water_areas, water_near_schools
+    from .water import key_water_areas, water_near_schools, water_rule
 
     water_rules, traffic_rules = _rules_for("water", rules), _rules_for("traffic", rules)
     near = water_near_schools(layers.schools, layers.hazards, rules=water_rules)
@@ -95,16 +95,16 @@ def run_analyses(
     return Analyses(
         water_near=near,
         water_bodies=key_water_areas(near, layers.hazards),
-        water_m=_water_rule(None, water_rules).distance_m,
+        water_m=water_rule(None, water_rules).distance_m,
         at_gates=at_gates,
         gaps=gaps,
         posts=guard_post_candidates(at_gates, gaps, lang=lang),
-        traffic_m=_traffic_rule_distance(traffic_rules),
+        traffic_m=traffic_distance(traffic_rules),
         cameras=cams,
         school_coverage=school_cov,
         gate_coverage=gate_cov,
         blind_spots=blind,
-        zone_m=_zone_distance(table),
+        zone_m=zone_distance(table),
     )
 
 

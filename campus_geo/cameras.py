@@ -52,6 +52,7 @@ __all__ = [
     "cameras_from_hazards",
     "save_coverage",
     "viewsheds",
+    "zone_distance",
 ]
 
 log = logging.getLogger(__name__)
@@ -212,7 +213,8 @@ def viewsheds(cameras: gpd.GeoDataFrame) -> gpd.GeoSeries:
     return gpd.GeoSeries(out, index=cameras.index, crs=DEFAULT_CRS)
 
 
-def _zone_distance(rules: list[Rule] | None) -> float:
+def zone_distance(rules: list[Rule] | None = None) -> float:
+    """The camera zone's reach: the widest prohibited distance of the table (default when None)."""
     table = rules if rules is not None else default_rules()
     prohibited = [r.distance_m for r in table if r.severity == "prohibited"]
     return max(prohibited) if prohibited else max(r.distance_m for r in table)
@@ -273,7 +275,7 @@ def camera_coverage(
     blind_spots
         One polygon per blind spot: ``school_id``, ``area_m2``.
     """
-    zone_dist = float(zone_m) if zone_m is not None else _zone_distance(rules)
+    zone_dist = float(zone_m) if zone_m is not None else zone_distance(rules)
     schools = schools.to_crs(DEFAULT_CRS)
     sheds = viewsheds(cameras.to_crs(DEFAULT_CRS))
     gates = (

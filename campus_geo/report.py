@@ -42,7 +42,7 @@ from .charts import category_chart, figure_png, save_charts, township_chart
 from .evidence import rules_by_id, save_evidence_sheets
 from .fonts import CJKFont, cjk_font
 from .provenance import describe_inputs, generation_time, osm_element_ids
-from .rules import Rule
+from .rules import Rule, rule_of
 from .screen import CSV_COLUMNS
 from .settings import CATEGORY_LABELS, DEFAULT_CRS, SEVERITY_LABELS
 from .summary import Analyses, Table, save_summary_html, summarise, summary_tables
@@ -255,7 +255,7 @@ def _suggestions(group: pd.DataFrame, lang: str, rules: dict[str, Rule]) -> list
 
 def _water_tip(rules: dict[str, Rule], lang: str) -> str:
     """The water rule's suggestion in `lang` (for a school whose water is no finding)."""
-    rule = next((r for r in rules.values() if r.category == "water"), None)
+    rule = rule_of("water", rules.values())
     if rule is None:
         return ""
     return (rule.suggestion_en if lang == "en" else "") or rule.suggestion

@@ -13,6 +13,7 @@ import logging
 import math
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -23,7 +24,7 @@ import pandas as pd
 from ._errors import RulesError
 from .settings import CATEGORIES, PROFILES, SCHOOL_KINDS, SEVERITIES
 
-__all__ = ["Rule", "adhoc_rules", "default_rules", "read_rules", "rules_frame"]
+__all__ = ["Rule", "adhoc_rules", "default_rules", "read_rules", "rule_of", "rules_frame"]
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +204,19 @@ def default_rules() -> list[Rule]:
     """
     text = resources.files("campus_geo").joinpath("rules/default.toml").read_text("utf-8")
     return _parse(text, "campus_geo/rules/default.toml")
+
+
+def rule_of(category: str, rules: Iterable[Rule] | None = None) -> Rule | None:
+    """The first rule of `category` in `rules` (the default table when None), or None.
+
+    Examples
+    --------
+    >>> rule_of("water").distance_m
+    500.0
+    """
+    return next(
+        (r for r in (default_rules() if rules is None else rules) if r.category == category), None
+    )
 
 
 def adhoc_rules(

@@ -32,7 +32,7 @@ import shapely
 
 from .geodesy import GEOD, from_band, to_band
 from .network import WalkNetwork, junctions, road_class_rank, walking_routes
-from .rules import Rule, default_rules
+from .rules import Rule, rule_of
 from .settings import DEFAULT_CRS
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "gate_traffic",
     "guard_post_candidates",
     "save_traffic",
+    "traffic_distance",
     "traffic_layer",
     "traffic_points",
 ]
@@ -82,9 +83,9 @@ _SUB_KINDS: Final = {
 }
 
 
-def _traffic_rule_distance(rules: list[Rule] | None) -> float:
-    table = rules if rules is not None else default_rules()
-    rule = next((r for r in table if r.category == "traffic"), None)
+def traffic_distance(rules: list[Rule] | None = None) -> float:
+    """The traffic rule's distance in metres (walked from the gates); default table when None."""
+    rule = rule_of("traffic", rules)
     if rule is None:
         msg = "the rule table has no traffic rule; give the distance (dist=... metres)"
         raise ValueError(msg)
@@ -217,7 +218,7 @@ def gate_traffic(
     >>> sorted(near["kind"].unique())
     ['bus_stop', 'crossing', 'junction', 'signals']
     """
-    limit = float(dist) if dist is not None else _traffic_rule_distance(rules)
+    limit = float(dist) if dist is not None else traffic_distance(rules)
     pts = traffic_points(hazards, network) if points is None else points
     gates = entrances.to_crs(DEFAULT_CRS)
     routes = walking_routes(network, gates, pts, limit=limit)
@@ -267,7 +268,7 @@ def arterial_gaps(
         `dist`; NaN beyond), ``frontage_lon``/``frontage_lat`` (the road's
         point nearest the gate); geometry the line gate -> road.
     """
-    limit = float(dist) if dist is not None else _traffic_rule_distance(rules)
+    limit = float(dist) if dist is not None else traffic_distance(rules)
     gates = entrances.to_crs(DEFAULT_CRS)
     edges = network.edges
     arterial = np.flatnonzero(edges["highway"].isin(classes).to_numpy())

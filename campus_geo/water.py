@@ -29,7 +29,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .rules import Rule, default_rules
+from .rules import Rule, rule_of
 from .screen import screen
 from .settings import DEFAULT_CRS
 
@@ -40,6 +40,7 @@ __all__ = [
     "save_water",
     "water_layer",
     "water_near_schools",
+    "water_rule",
     "water_types",
 ]
 
@@ -126,9 +127,15 @@ def water_types(water: pd.DataFrame) -> pd.Series:
     return out.where(out != "", "other")
 
 
-def _water_rule(dist: float | None, rules: list[Rule] | None) -> Rule:
-    table = rules if rules is not None else default_rules()
-    base = next((r for r in table if r.category == "water"), None)
+def water_rule(dist: float | None = None, rules: list[Rule] | None = None) -> Rule:
+    """The rule water is screened by: the table's water rule (default table when None), at `dist`.
+
+    Examples
+    --------
+    >>> water_rule().distance_m
+    500.0
+    """
+    base = rule_of("water", rules)
     if base is None:
         base = Rule(id="water", category="water", kinds=(), distance_m=dist or 0.0)
     distance = float(dist) if dist is not None else base.distance_m
@@ -186,7 +193,7 @@ def water_near_schools(
     >>> row["school_name"], row["water_name"], row["water_type"], round(float(row["distance_m"]), 1)
     ('青禾区特殊教育学校', '玉带河', 'river', 43.8)
     """
-    rule = _water_rule(dist, rules)
+    rule = water_rule(dist, rules)
     water = hazards[hazards["category"] == "water"]
     if water.empty:
         empty = gpd.GeoDataFrame(
