@@ -59,9 +59,11 @@ README = ROOT / "README.md"
 README_START = "<!-- scale_bench:start -->"
 README_END = "<!-- scale_bench:end -->"
 DIST = sb.DIST
-METHODS = ("campus_geo", "dask", "merc", "utm", "duckdb", "postgis")
+METHODS = ("campus_geo", "screen", "dask", "merc", "utm", "duckdb", "postgis")
 LABELS = {
-    "campus_geo": "campus_geo `screen`, in memory, 2 workers (exact)",
+    "campus_geo": "campus_geo in memory, GeoParquet in and out (`stream.screen_to_parquet`, "
+    "2 workers; exact)",
+    "screen": "campus_geo `screen()` to a GeoDataFrame, 2 workers (exact)",
     "dask": "campus_geo `scale.screen_dask`, LocalCluster 2 workers",
     "merc": "geopandas EPSG:3857 buffer + sjoin",
     "utm": "geopandas UTM sjoin dwithin",
@@ -69,7 +71,7 @@ LABELS = {
     "postgis": "PostGIS ST_DWithin geography + GiST",
 }
 DASK_WORKERS = 2
-CAMPUS_GEO_WORKERS = 2  # screen(workers=): the pairs measured on two forked processes
+CAMPUS_GEO_WORKERS = 2  # workers=: the pairs measured on two forked processes
 COPY_ROWS = 200_000  # rows per COPY chunk sent to PostgreSQL
 
 
@@ -185,6 +187,54 @@ class _TreePss:
 
 
 def _run_campus_geo(spec: dict[str, Any]) -> None:
+    """The province route: both files in, findings.parquet (a folder of parts) out."""
+    import pyarrow.parquet as pq
+
+    from campus_geo.stream import screen_to_parquet
+
+    out = Path(spec["result"] + ".out.parquet")
+    tree = _TreePss()
+    t0 = time.perf_counter()
+    count = screen_to_parquet(
+        spec["schools"], spec["venues"], out, dist=DIST, workers=CAMPUS_GEO_WORKERS
+    )
+    t1 = time.perf_counter()
+    tree_kib = tree.stop()
+    own_kib = _vmhwm_kib()
+    timings = {
+        "load": None,
+        "prepare": None,
+        "query": t1 - t0,
+        "total": t1 - t0,
+        "vmhwm_kib": max(own_kib, tree_kib),
+        "note": (
+            f"one call reads both files, measures on {CAMPUS_GEO_WORKERS} forked worker "
+            f"processes and writes the {count:,} findings (all columns and measured lines) "
+            "as GeoParquet; peak = the larger of this process's VmHWM "
+            f"({own_kib / 1024:,.0f} MiB) and the peak summed PSS of it and its workers "
+            f"sampled every second ({tree_kib / 1024:,.0f} MiB)"
+        ),
+    }
+    table = pq.read_table(
+        out, columns=["finding_id", "school_id", "hazard_id", "distance_m", "geometry"]
+    )
+    pq.write_table(
+        table.select(["finding_id", "distance_m", "geometry"]).rename_columns(
+            ["finding_id", "distance_m", "line"]
+        ),
+        spec["result"] + ".findings.parquet",
+    )
+    shutil.rmtree(out)
+    _save(
+        spec,
+        timings,
+        table.column("school_id").to_numpy(),
+        table.column("hazard_id").to_numpy(),
+        table.column("distance_m").to_numpy(),
+    )
+
+
+def _run_screen(spec: dict[str, Any]) -> None:
     import geopandas as gpd
 
     from campus_geo.screen import screen
@@ -208,10 +258,9 @@ def _run_campus_geo(spec: dict[str, Any]) -> None:
         "vmhwm_kib": max(own_kib, tree_kib),
         "note": (
             f"{CAMPUS_GEO_WORKERS} forked worker processes measure the pairs; screen() "
-            "validates, builds its STRtree and hashes ids inside the query column (prepare 0); "
-            "peak = the larger "
-            f"of this process's VmHWM ({own_kib / 1024:,.0f} MiB) and the peak summed PSS of it "
-            f"and its workers sampled every second ({tree_kib / 1024:,.0f} MiB)"
+            "validates, indexes and hashes ids inside the query column (prepare 0) and "
+            "returns a GeoDataFrame with a GEOS LineString per finding; peak as above "
+            f"(VmHWM {own_kib / 1024:,.0f} MiB, summed PSS {tree_kib / 1024:,.0f} MiB)"
         ),
     }
     _save_findings(findings, spec["result"] + ".findings.parquet")
@@ -505,6 +554,7 @@ def _run_postgis(spec: dict[str, Any]) -> None:
 
 RUNNERS = {
     "campus_geo": _run_campus_geo,
+    "screen": _run_screen,
     "dask": _run_dask,
     "duckdb": _run_duckdb,
     "postgis": _run_postgis,
@@ -557,18 +607,18 @@ def _table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _dask_matches(folder: Path) -> str:
-    """Compare the dask and the in-memory findings: ids, distances and lines, in order."""
+def _same_findings(folder: Path, method: str) -> str:
+    """Compare a method's findings with campus_geo's: ids, distances and lines, in order."""
     import pyarrow.parquet as pq
 
-    paths = [folder / f"result_{m}.findings.parquet" for m in ("campus_geo", "dask")]
+    paths = [folder / f"result_{m}.findings.parquet" for m in ("campus_geo", method)]
     if not all(p.exists() for p in paths):
-        return "not checked (run both campus_geo and dask)"
-    memory, dask = (pq.read_table(p) for p in paths)
-    if memory.num_rows != dask.num_rows:
-        return f"NO: {dask.num_rows:,} findings on dask, {memory.num_rows:,} in memory"
+        return f"not checked (run both campus_geo and {method})"
+    memory, other = (pq.read_table(p) for p in paths)
+    if memory.num_rows != other.num_rows:
+        return f"NO: {other.num_rows:,} findings, {memory.num_rows:,} from campus_geo"
     for column in ("finding_id", "distance_m", "line"):
-        if not memory.column(column).equals(dask.column(column)):
+        if not memory.column(column).cast(other.column(column).type).equals(other.column(column)):
             return f"NO: column {column} differs"
     return (
         f"yes: the {memory.num_rows:,} findings have the same finding ids, distances and "
@@ -652,7 +702,11 @@ def _run(args: argparse.Namespace) -> str:
     rows: dict[str, dict[str, Any]] = {}
     for method, r in results.items():
         rows[method] = {**sb.result_row(r, LABELS[method], nv, truth, base), "cpu": r["cpu"]}
-    notes = [f"- dask findings == in-memory findings: {_dask_matches(schools_path.parent)}"]
+    notes = [
+        f"- {method} findings == campus_geo findings: {_same_findings(schools_path.parent, method)}"
+        for method in ("screen", "dask")
+        if method in results
+    ]
     notes += [f"- {LABELS[m]}: {r['note']}" for m, r in results.items() if r.get("note")]
     notes += [f"- {LABELS[m]}: not run: {why}" for m, why in skipped.items()]
     placement = venues["placement"].value_counts()

@@ -4,8 +4,10 @@
 LocalCluster of ``--workers`` processes, or the cluster at ``--scheduler
 ADDRESS``) and also writes ``OUT/findings.parquet``. ``--schools-parquet`` and
 ``--hazards-parquet`` take canonical layers stored as GeoParquet: GeoParquet
-in, ``OUT/findings.parquet`` out, and with ``--engine dask`` neither the hazards
-nor the findings are ever loaded whole into this process.
+in, ``OUT/findings.parquet`` (a folder of parts) out. In memory that is
+:func:`campus_geo.stream.screen_to_parquet` (the venues read as coordinates, the
+findings written block by block by the worker processes); with ``--engine dask``
+neither the hazards nor the findings are ever loaded whole into this process.
 """
 
 from __future__ import annotations
@@ -136,14 +138,14 @@ def _summary(path: Path, count: int, sources: str) -> str:
 
 
 def _run_parquet(engine: _Engine, schools: Path, hazards: Path, options: dict[str, Any]) -> None:
-    """GeoParquet in, GeoParquet out: OUT/findings.parquet and a summary."""
-    from . import scale
-
+    """GeoParquet in, GeoParquet out: OUT/findings.parquet (a folder of parts) and a summary."""
     out: Path = options["out"]
     out.mkdir(parents=True, exist_ok=True)
     path = out / FINDINGS_PARQUET
     rules = {k: options[k] for k in ("rules", "profile", "dist")}
     if engine.name == "dask":
+        from . import scale
+
         count = scale.screen_dask_to_parquet(
             schools,
             hazards,
@@ -154,15 +156,10 @@ def _run_parquet(engine: _Engine, schools: Path, hazards: Path, options: dict[st
         )
         where = engine.scheduler or f"a LocalCluster of {engine.dask_workers} workers"
     else:
-        from .screen import screen
+        from .stream import screen_to_parquet
 
-        findings = screen(
-            scale.read_layer(schools, id_name="school_id"),
-            scale.read_layer(hazards, id_name="hazard_id"),
-            **rules,
-        )
-        scale.save_findings_parquet(findings, path)
-        count, where = len(findings), "memory"
+        count = screen_to_parquet(schools, hazards, path, workers=engine.workers, **rules)
+        where = "memory"
     click.echo(_summary(path, count, f"{schools} against {hazards} ({where})"))
 
 

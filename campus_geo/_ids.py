@@ -32,7 +32,7 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["fnv1a64", "hex_ids", "id_hash", "id_strings"]
+__all__ = ["fnv1a64", "has_duplicates", "hex_array", "hex_ids", "id_hash", "id_strings"]
 
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
@@ -103,23 +103,28 @@ def _fmix64(h: U64) -> U64:
     return h ^ (h >> np.uint64(33))
 
 
-def _has_duplicates(h: U64) -> bool:
-    ordered = np.sort(h)
-    return bool((ordered[1:] == ordered[:-1]).any())
-
-
-def hex_ids(h: U64) -> pd.arrays.ArrowStringArray:
-    """16 lowercase hex digits of each uint64, as a pandas string array (no Python loop)."""
+def hex_array(h: U64) -> pa.LargeStringArray:
+    """16 lowercase hex digits of each uint64, as an Arrow large_string array (no Python loop)."""
     octets = h.astype(">u8").view(np.uint8).reshape(-1, 8)  # most significant first
     digits = np.empty((len(h), 16), dtype=np.uint8)
     digits[:, 0::2] = _HEX[octets >> 4]
     digits[:, 1::2] = _HEX[octets & 0xF]
-    offsets = np.arange(0, 16 * len(h) + 1, 16, dtype=np.int32)
-    array = pa.Array.from_buffers(
-        pa.string(), len(h), [None, pa.py_buffer(offsets), pa.py_buffer(digits.tobytes())]
-    )
-    ids: pd.arrays.ArrowStringArray = pd.array(array, dtype="str")  # type: ignore[assignment]
+    offsets = np.arange(0, 16 * len(h) + 1, 16, dtype=np.int64)
+    buffers = [None, pa.py_buffer(offsets), pa.py_buffer(digits)]
+    array: pa.LargeStringArray = pa.Array.from_buffers(pa.large_string(), len(h), buffers)
+    return array
+
+
+def hex_ids(h: U64) -> pd.arrays.ArrowStringArray:
+    """16 lowercase hex digits of each uint64, as a pandas string array (no Python loop)."""
+    ids: pd.arrays.ArrowStringArray = pd.array(hex_array(h), dtype="str")  # type: ignore[assignment]
     return ids
+
+
+def has_duplicates(h: U64) -> bool:
+    """Whether two of the hashes are equal."""
+    ordered = np.sort(h)
+    return bool((ordered[1:] == ordered[:-1]).any())
 
 
 def id_hash(school_hash: U64, hazard_hash: U64, rule_hash: U64) -> U64:
@@ -139,7 +144,7 @@ def id_strings(h: U64, *, check_unique: bool = True) -> pd.arrays.ArrowStringArr
         million for five million findings): better no ids than a ledger that
         mixes two cases.
     """
-    if check_unique and len(h) > 1 and _has_duplicates(h):
+    if check_unique and len(h) > 1 and has_duplicates(h):
         msg = (
             "two findings have the same 64-bit id; report this (with the input files) "
             "so the id can be widened"

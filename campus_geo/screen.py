@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import geopandas as gpd
 import numpy as np
@@ -29,6 +29,7 @@ import shapely
 
 from ._ids import fnv1a64, id_hash, id_strings
 from ._parallel import available_workers, run_chunks
+from ._pointindex import PointIndex
 from ._validate import validate_entrances, validate_hazards, validate_schools, value_codes
 from ._walk import (
     ALL_PROFILE_COLUMNS,
@@ -65,6 +66,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+IntArray = npt.NDArray[np.int64]
 
 #: Columns of the findings layer, in order (findings.csv adds the end points).
 FINDING_COLUMNS = [
@@ -175,12 +178,46 @@ def _entrance_geometries(
 
 @dataclass(frozen=True)
 class _Hazards:
-    """Per-screening arrays of the hazards layer, computed once."""
+    """Per-screening arrays of the hazards layer, computed once.
 
-    geoms: npt.NDArray[np.object_]
-    point_xy: npt.NDArray[np.float64]
+    Points are indexed by their coordinates (:class:`~campus_geo._pointindex.PointIndex`,
+    no GEOS object per venue); other geometries (sites, water areas) by an STRtree.
+    """
+
+    geoms: npt.NDArray[np.object_]  # by hazard position: shapely geometry (None or empty: points)
+    point_xy: npt.NDArray[np.float64]  # lon/lat of point hazards, NaN for the others
     category: npt.NDArray[np.int64]
-    tree: shapely.STRtree
+    points: PointIndex
+    others: shapely.STRtree | None
+    other_rows: npt.NDArray[np.int64]  # hazard position of each geometry in `others`
+
+    def query(self, bounds: npt.NDArray[np.float64]) -> tuple[IntArray, IntArray]:
+        """(box, hazard) position pairs whose bounds meet the boxes, sorted by box."""
+        box, hazard = self.points.query(bounds)
+        if self.others is not None:
+            b, h = self.others.query(shapely.box(*bounds.T))
+            box, hazard = np.concatenate([box, b]), np.concatenate([hazard, self.other_rows[h]])
+            order = np.argsort(box, kind="stable")
+            box, hazard = box[order], hazard[order]
+        return box, hazard
+
+    def count(self, bounds: npt.NDArray[np.float64]) -> IntArray:
+        """About how many hazards meet each box (an upper bound for the points; for planning)."""
+        counts = self.points.count(bounds)
+        if self.others is not None:
+            b, _ = self.others.query(shapely.box(*bounds.T))
+            counts += np.bincount(b, minlength=len(bounds))
+        return counts
+
+
+def hazard_arrays(
+    geoms: npt.NDArray[np.object_], point_xy: npt.NDArray[np.float64], category: IntArray
+) -> _Hazards:
+    """Index the hazards: their points by coordinates, the other geometries in an STRtree."""
+    other_rows = np.flatnonzero(np.isnan(point_xy[:, 0]))
+    others = shapely.STRtree(geoms[other_rows]) if len(other_rows) else None
+    points = PointIndex(point_xy[:, 0], point_xy[:, 1])
+    return _Hazards(geoms, point_xy, category, points, others, other_rows)
 
 
 def _prepare_hazards(hazards: gpd.GeoDataFrame) -> _Hazards:
@@ -189,10 +226,9 @@ def _prepare_hazards(hazards: gpd.GeoDataFrame) -> _Hazards:
     # a point's bounds are its coordinates: keep them, NaN for other geometry types
     is_point = shapely.get_type_id(geoms) == 0
     point_xy = np.where(is_point[:, None], bounds[:, :2], np.nan)
-    codes = value_codes(hazards["category"], CATEGORIES)
-    # one index over the layer in lon/lat, queried with each school's box grown by the
-    # rule distance in degrees: no hazard is projected before it is a candidate
-    return _Hazards(geoms, point_xy, codes, shapely.STRtree(geoms))
+    # queried with each school's box grown by the rule distance in degrees: no hazard is
+    # projected before it is a candidate
+    return hazard_arrays(geoms, point_xy, value_codes(hazards["category"], CATEGORIES))
 
 
 @dataclass(frozen=True)
@@ -229,19 +265,30 @@ def _sources(src: npt.NDArray[np.object_], bands: npt.NDArray[np.int64]) -> _Sou
     return _Sources(projected, areal, offsets, segments)
 
 
+#: Relative bound on how much a band's transverse Mercator (scale 1 on its central meridian)
+#: stretches lengths near a school: 1 + x^2 / (2 rho nu) < 1 + 1e-4 up to x = 90 km from the
+#: central meridian, at any latitude, and a band reaches 28 km plus the school and the rule
+#: distance. A geodesic is never shorter than its chord in the plane divided by this factor.
+_MAX_SCALE: Final = 1.0 + 1e-4
+
+
 def _measure_band(
     src: _Sources,
-    s: npt.NDArray[np.int64],
-    h: npt.NDArray[np.int64],
+    s: IntArray,
+    h: IntArray,
     haz: _Hazards,
     band: int,
+    limit: float,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Ellipsoidal distance and end points (lon/lat) of candidate pairs of one band.
 
     Pairs with a point hazard take the coordinate path (nearest point on the
     school's outline segments, computed in numpy); other hazards go through GEOS
     ``shortest_line``. Both find the nearest points in the band's transverse
-    Mercator; the distance between them is measured on the ellipsoid.
+    Mercator; the distance between them is measured on the ellipsoid. A point
+    pair whose planar distance exceeds `limit` times :data:`_MAX_SCALE` is surely
+    farther than `limit` on the ellipsoid: it gets distance inf and NaN ends,
+    without the ellipsoidal measurement (a third of the candidates of a box query).
     """
     forward, inverse = band_transformers(band)
     distance = np.empty(len(s))
@@ -254,11 +301,17 @@ def _measure_band(
         qx, qy = nearest_on_segments(x, y, sp, src.offsets, src.segments)
         inside = src.areal[sp]
         inside[inside] = shapely.contains_xy(src.projected[sp[inside]], x[inside], y[inside])
-        qlon, qlat = inverse.transform(qx, qy)
+        near = inside | (np.hypot(x - qx, y - qy) <= limit * _MAX_SCALE + 1e-3)
+        qlon, qlat = inverse.transform(qx[near], qy[near])
         # a venue inside the campus: both ends are the venue itself (distance 0)
+        lon, lat, inside = lon[near], lat[near], inside[near]
         qlon, qlat = np.where(inside, lon, qlon), np.where(inside, lat, qlat)
-        ends[point] = np.column_stack([qlon, qlat, lon, lat])
-        distance[point] = geodesic_distance(qlon, qlat, lon, lat)
+        rows = np.flatnonzero(point)
+        far = rows[~near]
+        distance[far], ends[far] = np.inf, np.nan
+        rows = rows[near]
+        ends[rows] = np.column_stack([qlon, qlat, lon, lat])
+        distance[rows] = geodesic_distance(qlon, qlat, lon, lat)
     if not point.all():
         other = ~point
         crs = band_crs(band)
@@ -298,39 +351,83 @@ def _chunk_cuts(sorted_owner: npt.NDArray[np.int64], size: int) -> npt.NDArray[n
     return np.append(cuts, n).astype(np.int64)
 
 
-def _screen_group(
+@dataclass(frozen=True)
+class _GroupPlan:
+    """One (profile, distance) group of rules, ready to find candidates for any schools."""
+
+    group: _Group
+    tables: list[IntArray]  # see _rule_lookup
+    applies: npt.NDArray[np.bool_]  # [kind code, category code]: some rule of the group applies
+    sources: _Sources
+    eligible: IntArray  # positions of the schools some rule of the group applies to
+    boxes: npt.NDArray[np.float64]  # their bounds grown by the distance (minx, miny, maxx, maxy)
+
+    def candidates(self, ctx: _Context, lo: int = 0, hi: int | None = None) -> _Candidates:
+        """Hazards whose bounds meet the grown box of schools lo:hi (positions), by school."""
+        rows = slice(
+            int(np.searchsorted(self.eligible, lo)),
+            len(self.eligible) if hi is None else int(np.searchsorted(self.eligible, hi)),
+        )
+        q_school, h = ctx.haz.query(self.boxes[rows])
+        return _Candidates(self, self.eligible[rows][q_school], h)
+
+
+@dataclass(frozen=True)
+class _Candidates:
+    """The candidate pairs of one group for some schools, sorted by school position."""
+
+    plan: _GroupPlan
+    school: IntArray
+    hazard: IntArray
+
+    @property
+    def group(self) -> _Group:
+        return self.plan.group
+
+    def measure(self, ctx: _Context, rows: slice) -> dict[str, npt.NDArray[Any]]:
+        """The findings of candidate rows `rows` (whole schools), in findings order."""
+        plan = self.plan
+        return _screen_chunk(
+            ctx,
+            plan.group,
+            plan.tables,
+            plan.applies,
+            plan.sources,
+            self.school[rows],
+            self.hazard[rows],
+        )
+
+
+def _group_plan(
     group: _Group,
     ctx: _Context,
     src: npt.NDArray[np.object_],
     sources: _Sources,
     rule_pos: dict[str, int],
-) -> dict[str, npt.NDArray[Any]]:
-    """The pairs of one (profile, distance) group, ordered by school, rule, distance, hazard."""
+) -> _GroupPlan | None:
+    """The schools a group applies to and their boxes grown by its distance (None: no school)."""
     tables = _rule_lookup(group, rule_pos)
     applies = np.any([t >= 0 for t in tables], axis=0)
     eligible = np.flatnonzero(applies.any(axis=1)[ctx.school_kind])
     if not eligible.size:
-        return {}
-    # candidates: hazards whose bounds meet the school's box grown by the distance
+        return None
     b = shapely.bounds(src[eligible])
     dlon, dlat = degrees_margin(group.distance_m, b)
-    boxes = shapely.box(b[:, 0] - dlon, b[:, 1] - dlat, b[:, 2] + dlon, b[:, 3] + dlat)
-    q_school, h = ctx.haz.tree.query(boxes)
-    if (np.diff(q_school) < 0).any():  # pairs come by query order; ensure it
-        order = np.argsort(q_school, kind="stable")
-        q_school, h = q_school[order], h[order]
+    grown = np.column_stack([b[:, 0] - dlon, b[:, 1] - dlat, b[:, 2] + dlon, b[:, 3] + dlat])
+    return _GroupPlan(group, tables, applies, sources, eligible, grown)
+
+
+def _screen_group(cand: _Candidates, ctx: _Context) -> dict[str, npt.NDArray[Any]]:
+    """The pairs of one (profile, distance) group, ordered by school, rule, distance, hazard."""
     # chunks of whole schools, in school order: each chunk sorted on its own keeps the order
-    cuts = _chunk_cuts(q_school, _CHUNK_PAIRS)
+    cuts = _chunk_cuts(cand.school, _CHUNK_PAIRS)
 
     def task(i: int) -> dict[str, npt.NDArray[Any]]:
-        rows = slice(cuts[i], cuts[i + 1])
-        return _screen_chunk(
-            ctx, group, tables, applies, sources, eligible[q_school[rows]], h[rows]
-        )
+        return cand.measure(ctx, slice(cuts[i], cuts[i + 1]))
 
     parts = []
     for part in run_chunks(task, len(cuts) - 1, workers=ctx.workers):
-        if group.profile != "walk":
+        if cand.group.profile != "walk":
             # the measured line, made here while the workers measure the next chunks
             # (GEOS geometries cannot travel between processes without serialising them)
             part["geometry"] = shapely.linestrings(part["ends"].reshape(-1, 2, 2))
@@ -361,14 +458,17 @@ def _screen_chunk(
     if not relevant.all():
         s, h = s[relevant], h[relevant]
     # measured band by band: sort the pairs by their school's band once
-    by_band = np.argsort(ctx.bands[s], kind="stable")
+    # (band indices are below 720: numpy's stable sort of uint16 is a radix sort)
+    by_band = np.argsort(ctx.bands[s].astype(np.uint16), kind="stable")
     s, h = s[by_band], h[by_band]
     pair_band = ctx.bands[s]
     bounds = [0, *(np.flatnonzero(np.diff(pair_band)) + 1).tolist(), len(s)] if len(s) else []
     distance = np.empty(len(s))
     ends = np.empty((len(s), 4))
     for i, j in itertools.pairwise(bounds):
-        distance[i:j], ends[i:j] = _measure_band(src, s[i:j], h[i:j], haz, int(pair_band[i]))
+        distance[i:j], ends[i:j] = _measure_band(
+            src, s[i:j], h[i:j], haz, int(pair_band[i]), group.distance_m
+        )
     keep = np.flatnonzero(distance <= group.distance_m)
     s, h, distance, ends = s[keep], h[keep], distance[keep], ends[keep]
     # attach the rule(s) that apply to each pair's (school kind, hazard category)
@@ -395,18 +495,28 @@ def _screen_chunk(
 
 
 def _sorted_pairs(pairs: dict[str, npt.NDArray[Any]], n_rules: int) -> dict[str, npt.NDArray[Any]]:
-    """The pairs in findings order: school, rule, distance, hazard (positions: deterministic)."""
+    """The pairs in findings order: school, rule, distance, hazard (positions: deterministic).
+
+    Within a (school, rule) a hazard appears once, so the order is total: pairs are sorted
+    by distance, then stably by (school, rule), and only the runs of equal distances (a
+    few venues inside a campus at 0 m, say) are put in hazard order afterwards; a full
+    lexicographic sort of the three keys cost twice as much.
+    """
     key = pairs["_school"] * n_rules + pairs["_rule"]
     distance = pairs["distance_m"]
     if len(key) and key.max() - key.min() < 1 << 16:
         # a chunk's keys span few values: numpy's stable sort of uint16 is a radix sort
         key = (key - key.min()).astype(np.uint16)
-    order = np.argsort(distance, kind="stable")
+    order = np.argsort(distance)
     order = order[np.argsort(key[order], kind="stable")]
     k, d = key[order], distance[order]
-    if ((k[1:] == k[:-1]) & (d[1:] == d[:-1])).any():  # equal distances: by hazard too
-        order = np.lexsort((pairs["_hazard"], distance))
-        order = order[np.argsort(key[order], kind="stable")]
+    tied = (k[1:] == k[:-1]) & (d[1:] == d[:-1])
+    if tied.any():
+        starts = np.flatnonzero(tied)
+        slots = np.unique(np.concatenate([starts, starts + 1]))  # members of tied runs
+        run = np.cumsum(np.r_[True, ~tied])[slots]  # one number per run of equal (k, d)
+        members = order[slots]
+        order[slots] = members[np.lexsort((pairs["_hazard"][members], run))]
     return {name: values[order] for name, values in pairs.items()}
 
 
@@ -463,13 +573,7 @@ def _findings_frame(
 
     school_ids = _str_array(schools.index)
     hazard_ids = _str_array(hazards.index)
-    # a venue inside the campus gets its school's note and NOTE_INSIDE
-    note_code = pairs["_note"].copy()
-    texts = list(note_texts)
-    inside = distance == 0.0
-    for code in np.unique(note_code[inside]):
-        texts.append(f"{texts[code]}；{NOTE_INSIDE}" if texts[code] else NOTE_INSIDE)
-        note_code[inside & (note_code == code)] = len(texts) - 1
+    note_code, texts = inside_notes(pairs["_note"], distance, note_texts)
     # Arrow's take releases the GIL: the text columns are gathered on two threads while
     # this one makes the ids
     gather = {
@@ -495,6 +599,7 @@ def _findings_frame(
         index = pd.Index(id_strings(hashes), name="finding_id")
         text = {name: future.result() for name, future in taken.items()}
     ends = pairs["ends"]
+    by_rule = rule_texts(rules)
     data = {
         "school_id": text["school_id"],
         "school_name": text["school_name"],
@@ -503,15 +608,15 @@ def _findings_frame(
         "hazard_id": text["hazard_id"],
         "hazard_name": text["hazard_name"],
         "category": text["category"],
-        "rule_id": rule_text([x.id for x in rules]),
-        "severity": rule_text([x.severity for x in rules]),
-        "profile": rule_text([x.profile for x in rules]),
+        "rule_id": rule_text(by_rule["rule_id"]),
+        "severity": rule_text(by_rule["severity"]),
+        "profile": rule_text(by_rule["profile"]),
         "threshold_m": np.array([x.distance_m for x in rules], dtype=np.float64)[r],
         "distance_m": distance,
-        "basis": rule_text([x.basis for x in rules]),
-        "lead_units": rule_text(["、".join(x.lead_units) for x in rules]),
-        "responsible_units": rule_text(["、".join(x.responsible_units) for x in rules]),
-        "suggestion": rule_text([x.suggestion for x in rules]),
+        "basis": rule_text(by_rule["basis"]),
+        "lead_units": rule_text(by_rule["lead_units"]),
+        "responsible_units": rule_text(by_rule["responsible_units"]),
+        "suggestion": rule_text(by_rule["suggestion"]),
         "notes": text["notes"],
         "school_lon": ends[:, 0],
         "school_lat": ends[:, 1],
@@ -526,6 +631,32 @@ def _findings_frame(
     return gpd.GeoDataFrame(data, geometry=geometry, crs=DEFAULT_CRS, index=index)
 
 
+def rule_texts(rules: list[Rule]) -> dict[str, list[str]]:
+    """The text columns a finding takes from its rule: column -> one text per rule."""
+    return {
+        "rule_id": [x.id for x in rules],
+        "severity": [x.severity for x in rules],
+        "profile": [x.profile for x in rules],
+        "basis": [x.basis for x in rules],
+        "lead_units": ["、".join(x.lead_units) for x in rules],
+        "responsible_units": ["、".join(x.responsible_units) for x in rules],
+        "suggestion": [x.suggestion for x in rules],
+    }
+
+
+def inside_notes(
+    note_code: IntArray, distance: npt.NDArray[np.float64], note_texts: list[str]
+) -> tuple[IntArray, list[str]]:
+    """Note codes and texts, with NOTE_INSIDE added to the notes of venues inside the campus."""
+    note_code = note_code.copy()
+    texts = list(note_texts)
+    inside = distance == 0.0
+    for code in np.unique(note_code[inside]):
+        texts.append(f"{texts[code]}；{NOTE_INSIDE}" if texts[code] else NOTE_INSIDE)
+        note_code[inside & (note_code == code)] = len(texts) - 1
+    return note_code, texts
+
+
 def _empty_findings() -> gpd.GeoDataFrame:
     cols = {c: pd.Series(dtype=float if c.endswith("_m") else object) for c in FINDING_COLUMNS}
     for c in ("school_lon", "school_lat", "hazard_lon", "hazard_lat"):
@@ -533,6 +664,96 @@ def _empty_findings() -> gpd.GeoDataFrame:
     empty = gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=DEFAULT_CRS), crs=DEFAULT_CRS)
     empty.index.name = "finding_id"
     return empty
+
+
+#: Notes of findings, indexed by the note codes of :class:`_Setup`.
+NOTE_TEXTS: Final = ["", NOTE_POINT_SCHOOL, NOTE_NO_ENTRANCE, NOTE_NO_ENTRANCE_WALK]
+
+
+@dataclass
+class _Setup:
+    """A screening's schools, hazards and rules, prepared for measuring."""
+
+    ctx: _Context
+    rules: list[Rule]
+    outline: npt.NDArray[np.object_]
+    gates: npt.NDArray[np.object_]
+    note_codes: dict[str, IntArray]  # each school's note (into NOTE_TEXTS) by profile
+    sources: dict[str, _Sources]  # by kind ("outline", "gates"), projected when first needed
+
+
+def _setup(
+    schools: gpd.GeoDataFrame,
+    haz: _Hazards,
+    hazard_hash: npt.NDArray[np.uint64],
+    rule_list: list[Rule],
+    entrances: gpd.GeoDataFrame | None,
+    workers: int | None,
+    sources: dict[str, _Sources] | None = None,
+) -> _Setup:
+    """Prepare validated schools (and entrances) and indexed hazards for measuring.
+
+    `sources`: those of :func:`_school_sources` when made already.
+    """
+    school_kind = pd.Categorical(schools["kind"], categories=SCHOOL_KINDS).codes.astype(np.int64)
+    is_point = shapely.get_type_id(schools.geometry.values) == 0
+    bands = _school_bands(schools)
+    gates, has_entrance = _entrance_geometries(schools, entrances)
+    point_note = np.where(is_point, 1, 0)
+    note_codes = {
+        "boundary": point_note,
+        "entrance": np.where(has_entrance, 0, np.where(is_point, 1, 2)),
+        "walk": np.where(has_entrance, 0, np.where(is_point, 1, 3)),
+    }
+    ctx = _Context(
+        haz=haz,
+        school_kind=school_kind,
+        bands=bands,
+        school_hash=fnv1a64(_str_array(schools.index)),
+        hazard_hash=hazard_hash,
+        rule_hash=fnv1a64([rule.id for rule in rule_list]),
+        workers=available_workers() if workers is None else max(1, workers),
+    )
+    outline = np.asarray(schools.geometry.values, dtype=object)
+    return _Setup(ctx, rule_list, outline, gates, note_codes, dict(sources or {}))
+
+
+def _school_bands(schools: gpd.GeoDataFrame) -> IntArray:
+    """The longitude band (measuring projection) of each school, from a point inside it."""
+    reps = shapely.get_coordinates(shapely.point_on_surface(schools.geometry.values))
+    return band_of(reps[:, 0])
+
+
+def _source_kind(profile: str) -> str:
+    return "outline" if profile == "boundary" else "gates"
+
+
+def _school_sources(
+    schools: gpd.GeoDataFrame, entrances: gpd.GeoDataFrame | None, profiles: set[str]
+) -> dict[str, _Sources]:
+    """What the rules of these profiles measure from, projected (before the hazards are read)."""
+    bands = _school_bands(schools)
+    out = {}
+    for kind in sorted({_source_kind(p) for p in profiles}):
+        if kind == "outline":
+            src = np.asarray(schools.geometry.values, dtype=object)
+        else:
+            src = _entrance_geometries(schools, entrances)[0]
+        out[kind] = _sources(src, bands)
+    return out
+
+
+def _group_plans(setup: _Setup) -> Iterator[_GroupPlan]:
+    """The (profile, distance) groups of the rules that apply to some school, in order."""
+    rule_pos = {rule.id: i for i, rule in enumerate(setup.rules)}
+    for group in _groups(setup.rules):
+        kind = _source_kind(group.profile)
+        src = setup.outline if kind == "outline" else setup.gates
+        if kind not in setup.sources:
+            setup.sources[kind] = _sources(src, setup.ctx.bands)
+        plan = _group_plan(group, setup.ctx, src, setup.sources[kind], rule_pos)
+        if plan is not None:
+            yield plan
 
 
 def screen(
@@ -621,38 +842,12 @@ def screen(
     if hazard_entrances is not None:
         hazard_entrances = validate_hazard_entrances(hazard_entrances)
     haz = _prepare_hazards(hazards)
-    school_kind = pd.Categorical(schools["kind"], categories=SCHOOL_KINDS).codes.astype(np.int64)
-    is_point = shapely.get_type_id(schools.geometry.values) == 0
-    reps = shapely.get_coordinates(shapely.point_on_surface(schools.geometry.values))
-    bands = band_of(reps[:, 0])
-    rule_pos = {rule.id: i for i, rule in enumerate(rule_list)}
-    gates, has_entrance = _entrance_geometries(schools, entrances)
-    note_texts = ["", NOTE_POINT_SCHOOL, NOTE_NO_ENTRANCE, NOTE_NO_ENTRANCE_WALK]
-    # each school's note code (into note_texts) by profile
-    point_note = np.where(is_point, 1, 0)
-    note_codes = {
-        "boundary": point_note,
-        "entrance": np.where(has_entrance, 0, np.where(is_point, 1, 2)),
-        "walk": np.where(has_entrance, 0, np.where(is_point, 1, 3)),
-    }
-    outline = np.asarray(schools.geometry.values, dtype=object)
-    ctx = _Context(
-        haz=haz,
-        school_kind=school_kind,
-        bands=bands,
-        school_hash=fnv1a64(_str_array(schools.index)),
-        hazard_hash=fnv1a64(_str_array(hazards.index)),
-        rule_hash=fnv1a64([rule.id for rule in rule_list]),
-        workers=available_workers() if workers is None else max(1, workers),
-    )
+    setup = _setup(schools, haz, fnv1a64(_str_array(hazards.index)), rule_list, entrances, workers)
+    gates = setup.gates
     found = []
-    sources: dict[str, _Sources] = {}
-    for group in _groups(rule_list):
-        kind = "outline" if group.profile == "boundary" else "gates"
-        src = outline if kind == "outline" else gates
-        if kind not in sources:
-            sources[kind] = _sources(src, bands)
-        pairs = _screen_group(group, ctx, src, sources[kind], rule_pos)
+    for plan in _group_plans(setup):
+        group = plan.group
+        pairs = _screen_group(plan.candidates(setup.ctx), setup.ctx)
         if group.profile == "walk" and pairs:
             assert net is not None
             pairs = _walk_group(pairs, schools, entrances, hazards, hazard_entrances, net, group)
@@ -666,15 +861,15 @@ def screen(
             len(group.rules),
         )
         if count:
-            pairs["_note"] = note_codes[group.profile][pairs["_school"]]
+            pairs["_note"] = setup.note_codes[group.profile][pairs["_school"]]
             found.append(pairs)
     if not found:
         findings = _empty_findings()
     else:
         pairs = found[0] if len(found) == 1 else _merge_groups(found, len(rule_list))
         category = haz.category
-        del haz, ctx, sources  # the spatial index and projected outlines are done with
-        findings = _findings_frame(pairs, schools, hazards, category, note_texts, rule_list)
+        del haz, setup  # the spatial index and projected outlines are done with
+        findings = _findings_frame(pairs, schools, hazards, category, NOTE_TEXTS, rule_list)
     if profile != ALL_PROFILES:
         return findings
 

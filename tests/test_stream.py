@@ -1,0 +1,282 @@
+"""campus_geo.stream (GeoParquet in and out, block by block) against screen(), and its index."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import shapely
+from click.testing import CliRunner
+from conftest import GEOD
+from shapely.geometry import Point, Polygon
+from test_scale import assert_same, clustered_layers, flat
+
+from campus_geo import demo, layers, stream
+from campus_geo import screen as screen_module
+from campus_geo._errors import InputDataError
+from campus_geo._pointindex import PointIndex
+from campus_geo.cli import cli
+from campus_geo.screen import screen
+
+
+@pytest.fixture(scope="module")
+def district():
+    return layers.layers_from_osm(demo.DEMO_DIR / "district.osm")
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    # blocks of ~100 candidate pairs: dozens of part files even on the demo
+    monkeypatch.setattr(screen_module, "_CHUNK_PAIRS", 97)
+    monkeypatch.setattr(stream, "_CHUNK_PAIRS", 97)
+
+
+def read_back(path):
+    return gpd.read_parquet(path)
+
+
+# ----------------------------------------------------------------------------- the index
+
+
+def test_point_index_finds_exactly_the_points_in_each_box_edges_included():
+    rng = np.random.default_rng(3)
+    n = 20_000
+    # coordinates on a 0.001-degree lattice: many points lie exactly on box edges and rows
+    lon = rng.integers(113_000, 114_000, n) / 1000.0
+    lat = rng.integers(34_000, 35_000, n) / 1000.0
+    lon[::97] = np.nan  # not points (polygons): never returned
+    index = PointIndex(lon, lat)
+    x = rng.integers(112_900, 114_100, (400, 2)) / 1000.0
+    y = rng.integers(33_900, 35_100, (400, 2)) / 1000.0
+    boxes = np.column_stack([x.min(1), y.min(1), x.max(1), y.max(1)])
+    boxes[:100, 2] = boxes[:100, 0] + 0.003  # small boxes like a school's
+    boxes[:100, 3] = boxes[:100, 1] + 0.003
+    boxes[100] = [120.0, 40.0, 121.0, 41.0]  # outside all points
+    box, point = index.query(boxes)
+    assert (np.diff(box) >= 0).all()
+    expected = set()
+    for i, (x0, y0, x1, y1) in enumerate(boxes):
+        inside = np.flatnonzero((lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1))
+        expected |= {(i, int(j)) for j in inside}
+    assert set(zip(box.tolist(), point.tolist(), strict=True)) == expected
+    assert len(box) == len(expected)  # nothing twice
+    assert not (box == 100).any()
+    counts = index.count(boxes)
+    assert (counts >= np.bincount(box, minlength=len(boxes))).all()
+
+
+def test_point_index_of_no_points_finds_nothing():
+    index = PointIndex(np.array([np.nan]), np.array([np.nan]))
+    box, point = index.query(np.array([[0.0, 0.0, 1.0, 1.0]]))
+    assert len(index) == 0
+    assert len(box) == len(point) == 0
+
+
+# ----------------------------------------------------------------------------- same findings
+
+
+def test_demo_district_in_memory_layers_gives_screens_findings(district, tmp_path, small_blocks):
+    expected = screen(district.schools, district.hazards, entrances=district.entrances)
+    count = stream.screen_to_parquet(
+        district.schools,
+        district.hazards,
+        tmp_path / "findings.parquet",
+        entrances=district.entrances,
+        workers=2,
+    )
+    assert count == len(expected) == 317
+    parts = sorted((tmp_path / "findings.parquet").glob("part.*.parquet"))
+    assert len(parts) >= 5
+    assert_same(read_back(tmp_path / "findings.parquet"), flat(expected))
+    # the rule texts are stored once per part (dictionary pages) and read back as text
+    schema = pq.read_schema(parts[0])
+    assert schema.field("rule_id").type in (pa.string(), pa.large_string())
+
+
+def test_demo_district_from_geoparquet_files_gives_screens_findings(
+    district, tmp_path, small_blocks
+):
+    district.schools.to_parquet(tmp_path / "schools.parquet")
+    district.hazards.to_parquet(tmp_path / "hazards.parquet")
+    # polygons and lines among the points: parsed by shapely, points read from their bytes
+    assert set(district.hazards.geom_type) > {"Point"}
+    expected = screen(district.schools, district.hazards)
+    count = stream.screen_to_parquet(
+        tmp_path / "schools.parquet", tmp_path / "hazards.parquet", tmp_path / "out", workers=2
+    )
+    assert count == len(expected)
+    assert_same(read_back(tmp_path / "out"), flat(expected))
+
+
+def test_generated_set_near_the_threshold_matches_screen(tmp_path, small_blocks):
+    schools, hazards = clustered_layers()
+    schools.to_parquet(tmp_path / "schools.parquet")
+    hazards.to_parquet(tmp_path / "hazards.parquet")
+    expected = screen(schools, hazards, dist=200.0)
+    stream.screen_to_parquet(
+        tmp_path / "schools.parquet",
+        tmp_path / "hazards.parquet",
+        tmp_path / "out",
+        dist=200.0,
+        workers=1,
+    )
+    got = read_back(tmp_path / "out")
+    assert_same(got, flat(expected))
+    # the venues 199.99 m from a wall are found, those at 200.01 m are not
+    near = got[got["distance_m"] > 199.9]
+    assert len(near) >= 60
+    assert near["distance_m"].max() == pytest.approx(199.99, abs=1e-4)
+
+
+def test_measured_lines_are_the_wkb_shapely_writes():
+    rng = np.random.default_rng(1)
+    ends = np.column_stack([rng.uniform(100, 120, 50), rng.uniform(20, 40, 50)] * 2)
+    lines = shapely.linestrings(ends.reshape(-1, 2, 2))
+    assert stream.wkb_lines(ends).to_pylist() == list(shapely.to_wkb(lines))
+
+
+def test_points_in_any_wkb_flavour_and_other_crs_are_read(district, tmp_path):
+    """Big-endian and 3D points go through shapely; a projected file is brought to lon/lat."""
+    hazards = district.hazards[district.hazards.geom_type == "Point"].copy()
+    expected = screen(district.schools, hazards)
+    odd = hazards.copy()
+    xy = shapely.get_coordinates(odd.geometry.values)
+    odd.geometry = shapely.points(xy[:, 0], xy[:, 1], np.zeros(len(xy)))  # 3D: 29 bytes
+    odd.to_parquet(tmp_path / "z.parquet")
+    stream.screen_to_parquet(district.schools, tmp_path / "z.parquet", tmp_path / "out_z")
+    got = read_back(tmp_path / "out_z")
+    pd.testing.assert_series_equal(got["distance_m"], expected["distance_m"], check_exact=True)
+    big = pa.table(
+        {
+            "hazard_id": pa.array(hazards.index.to_numpy(dtype=str)),
+            "category": pa.array(hazards["category"].to_numpy(dtype=str)),
+            "geometry": pa.array(shapely.to_wkb(hazards.geometry.values, byte_order=0)),
+        }
+    )
+    meta = pq.read_schema(tmp_path / "z.parquet").metadata
+    pq.write_table(big.replace_schema_metadata({b"geo": meta[b"geo"]}), tmp_path / "be.parquet")
+    stream.screen_to_parquet(district.schools, tmp_path / "be.parquet", tmp_path / "out_be")
+    got = read_back(tmp_path / "out_be")
+    assert list(got.index) == list(expected.index)
+    assert (got["distance_m"].to_numpy() == expected["distance_m"].to_numpy()).all()
+    # the same venues stored in Web Mercator: read in, brought to lon/lat, measured alike
+    hazards.to_crs(3857).to_parquet(tmp_path / "merc.parquet")
+    stream.screen_to_parquet(district.schools, tmp_path / "merc.parquet", tmp_path / "out_m")
+    got = read_back(tmp_path / "out_m")
+    assert list(got.index) == list(expected.index)
+    np.testing.assert_allclose(got["distance_m"], expected["distance_m"], atol=1e-6)
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+def test_bad_rows_are_reported_with_file_ids_and_fix(tmp_path):
+    schools = gpd.GeoDataFrame(
+        {"name": ["一小"], "kind": ["primary"]},
+        geometry=[Point(114.0, 34.0).buffer(0.001)],
+        index=pd.Index(["s1"], name="school_id"),
+        crs=4326,
+    )
+    hazards = gpd.GeoDataFrame(
+        {"name": ["a", "b", "c", "d"], "category": ["internet_cafe", "casino", "lottery", "bar"]},
+        geometry=[Point(114.0, 34.001), None, Point(), Point(114.0, 34.002)],
+        index=pd.Index(["h1", "h2", "h3", "h1"], name="hazard_id"),
+        crs=4326,
+    )
+    path = tmp_path / "bad.parquet"
+    hazards.to_parquet(path)
+    with pytest.raises(InputDataError) as err:
+        stream.screen_to_parquet(schools, path, tmp_path / "out")
+    message = str(err.value)
+    assert message.startswith(f"3 problem(s) in `{path}`")
+    assert f"{path} has duplicate hazard_id values: h1" in message
+    assert "rows without geometry (hazard_id: h2, h3)" in message
+    assert "unknown category value(s) bar, casino in rows h2, h1" in message
+    assert "give every row an id" not in message
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_file_without_crs_or_geo_metadata_is_refused(tmp_path):
+    hazards = gpd.GeoDataFrame(
+        {"category": ["lottery"]},
+        geometry=[Point(114.0, 34.0)],
+        index=pd.Index(["h1"], name="hazard_id"),
+    )
+    hazards.to_parquet(tmp_path / "nocrs.parquet")
+    schools = gpd.GeoDataFrame(
+        {"kind": ["primary"]},
+        geometry=[Polygon([(114, 34), (114.001, 34), (114.001, 34.001)])],
+        index=pd.Index(["s1"], name="school_id"),
+        crs=4326,
+    )
+    with pytest.raises(InputDataError, match=r"nocrs.parquet has no CRS; call gdf.set_crs\(4326\)"):
+        stream.screen_to_parquet(schools, tmp_path / "nocrs.parquet", tmp_path / "out")
+    pq.write_table(pa.table({"hazard_id": ["h1"]}), tmp_path / "plain.parquet")
+    with pytest.raises(InputDataError, match="is not GeoParquet"):
+        stream.screen_to_parquet(schools, tmp_path / "plain.parquet", tmp_path / "out")
+
+
+def test_walk_profile_is_refused_with_the_reason(district, tmp_path):
+    with pytest.raises(InputDataError, match="the walk profile needs the street network"):
+        stream.screen_to_parquet(
+            district.schools, district.hazards, tmp_path / "out", profile="walk"
+        )
+
+
+def test_no_findings_still_reads_back(district, tmp_path):
+    far = district.hazards.iloc[:3].copy()
+    far.geometry = [Point(100.0, 20.0 + i) for i in range(3)]
+    assert stream.screen_to_parquet(district.schools, far, tmp_path / "out") == 0
+    got = read_back(tmp_path / "out")
+    assert len(got) == 0
+    assert list(got.columns) == list(flat(screen(district.schools, district.hazards)).columns)
+
+
+def test_cli_memory_engine_streams_geoparquet(district, tmp_path):
+    district.schools.to_parquet(tmp_path / "schools.parquet")
+    district.hazards.to_parquet(tmp_path / "hazards.parquet")
+    out = tmp_path / "results"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "screen",
+            "--schools-parquet",
+            str(tmp_path / "schools.parquet"),
+            "--hazards-parquet",
+            str(tmp_path / "hazards.parquet"),
+            "--workers",
+            "2",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    expected = screen(district.schools, district.hazards)
+    assert f"{len(expected)} findings at {expected['school_id'].nunique()} schools" in (
+        result.output
+    )
+    assert_same(read_back(out / "findings.parquet"), flat(expected))
+
+
+def test_planar_prefilter_never_drops_a_pair_within_the_distance():
+    """A venue 200.0005 m away on the ellipsoid is out, one 199.9995 m away is in."""
+    wall = 114.0 + 0.2499  # a school at the edge of its band: largest scale error
+    school = gpd.GeoDataFrame(
+        {"kind": ["primary"]},
+        geometry=[shapely.box(wall - 0.002, 0.0, wall, 0.002)],
+        index=pd.Index(["s1"], name="school_id"),
+        crs=4326,
+    )
+    lon, lat, _ = GEOD.fwd([wall, wall], [0.001, 0.001], [90.0, 90.0], [199.9995, 200.0005])
+    venues = gpd.GeoDataFrame(
+        {"category": ["lottery", "lottery"]},
+        geometry=shapely.points(lon, lat),
+        index=pd.Index(["in", "out"], name="hazard_id"),
+        crs=4326,
+    )
+    found = screen(school, venues, dist=200.0)
+    assert list(found["hazard_id"]) == ["in"]
+    assert found["distance_m"].iloc[0] == pytest.approx(199.9995, abs=1e-6)
