@@ -18,6 +18,7 @@ includes the edges).
 
 from __future__ import annotations
 
+import copy
 from typing import Final
 
 import numpy as np
@@ -77,7 +78,8 @@ class PointIndex:
         packed >>= pos_bits
         self._keys = packed
         self._point = where if rows is None else rows[where]
-        self._lon, self._lat = lon[where], lat[where]
+        # one gather of (lon, lat) rows: both coordinates of a point share a cache line
+        self._xy = np.column_stack([lon, lat])[where]
 
     def _row(self, lat: FloatArray) -> IntArray:
         return np.floor((np.asarray(lat) - self._lat0) / ROW_DEG).astype(np.int64)
@@ -91,6 +93,28 @@ class PointIndex:
 
     def __len__(self) -> int:
         return len(self._point)
+
+    @property
+    def order(self) -> IntArray:
+        """Positions of the indexed points in index order (row by row, west to east)."""
+        return self._point
+
+    @property
+    def sorted_xy(self) -> FloatArray:
+        """Coordinates (lon, lat) of the indexed points in index order (read only)."""
+        view: FloatArray = self._xy.view()
+        view.flags.writeable = False
+        return view
+
+    def renumbered(self) -> PointIndex:
+        """The same index with the points numbered in index order: point i is ``order[i]``.
+
+        For callers that store their per-point arrays in index order, so that the
+        points of a box, near each other in the index, are near each other in memory.
+        """
+        out = copy.copy(self)
+        out._point = np.arange(len(self._point))
+        return out
 
     def query(self, boxes: FloatArray) -> tuple[IntArray, IntArray]:
         """The points inside each box, edges included.
@@ -131,7 +155,8 @@ class PointIndex:
         counts = hi - lo
         hit = np.repeat(box, counts)
         pos = np.arange(int(counts.sum())) + np.repeat(lo - (np.cumsum(counts) - counts), counts)
-        lon, lat = self._lon[pos], self._lat[pos]
+        xy = self._xy[pos]
+        lon, lat = xy[:, 0], xy[:, 1]
         inside = (lon >= boxes[hit, 0]) & (lon <= boxes[hit, 2])
         inside &= (lat >= boxes[hit, 1]) & (lat <= boxes[hit, 3])
         return hit[inside] + base, self._point[pos[inside]]

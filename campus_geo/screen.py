@@ -211,12 +211,19 @@ class _Hazards:
 
 
 def hazard_arrays(
-    geoms: npt.NDArray[np.object_], point_xy: npt.NDArray[np.float64], category: IntArray
+    geoms: npt.NDArray[np.object_],
+    point_xy: npt.NDArray[np.float64],
+    category: IntArray,
+    points: PointIndex | None = None,
 ) -> _Hazards:
-    """Index the hazards: their points by coordinates, the other geometries in an STRtree."""
+    """Index the hazards: their points by coordinates, the other geometries in an STRtree.
+
+    `points`: the index of `point_xy` when it is built already.
+    """
     other_rows = np.flatnonzero(np.isnan(point_xy[:, 0]))
     others = shapely.STRtree(geoms[other_rows]) if len(other_rows) else None
-    points = PointIndex(point_xy[:, 0], point_xy[:, 1])
+    if points is None:
+        points = PointIndex(point_xy[:, 0], point_xy[:, 1])
     return _Hazards(geoms, point_xy, category, points, others, other_rows)
 
 
@@ -242,6 +249,9 @@ class _Context:
     hazard_hash: npt.NDArray[np.uint64]
     rule_hash: npt.NDArray[np.uint64]
     workers: int
+    #: Input position of each hazard, when the hazard arrays are stored in another order
+    #: (campus_geo.stream stores them in index order); ties in distance go by it.
+    hazard_rank: IntArray | None = None
 
 
 @dataclass(frozen=True)
@@ -491,11 +501,16 @@ def _screen_chunk(
             "ends": ends,
         },
         len(ctx.rule_hash),
+        ctx.hazard_rank,
     )
 
 
-def _sorted_pairs(pairs: dict[str, npt.NDArray[Any]], n_rules: int) -> dict[str, npt.NDArray[Any]]:
+def _sorted_pairs(
+    pairs: dict[str, npt.NDArray[Any]], n_rules: int, hazard_rank: IntArray | None = None
+) -> dict[str, npt.NDArray[Any]]:
     """The pairs in findings order: school, rule, distance, hazard (positions: deterministic).
+
+    `hazard_rank`: the input position of each hazard position, when they differ.
 
     Within a (school, rule) a hazard appears once, so the order is total: pairs are sorted
     by distance, then stably by (school, rule), and only the runs of equal distances (a
@@ -516,7 +531,10 @@ def _sorted_pairs(pairs: dict[str, npt.NDArray[Any]], n_rules: int) -> dict[str,
         slots = np.unique(np.concatenate([starts, starts + 1]))  # members of tied runs
         run = np.cumsum(np.r_[True, ~tied])[slots]  # one number per run of equal (k, d)
         members = order[slots]
-        order[slots] = members[np.lexsort((pairs["_hazard"][members], run))]
+        rank = pairs["_hazard"][members]
+        if hazard_rank is not None:
+            rank = hazard_rank[rank]
+        order[slots] = members[np.lexsort((rank, run))]
     return {name: values[order] for name, values in pairs.items()}
 
 
@@ -689,11 +707,11 @@ def _setup(
     rule_list: list[Rule],
     entrances: gpd.GeoDataFrame | None,
     workers: int | None,
-    sources: dict[str, _Sources] | None = None,
+    hazard_rank: IntArray | None = None,
 ) -> _Setup:
     """Prepare validated schools (and entrances) and indexed hazards for measuring.
 
-    `sources`: those of :func:`_school_sources` when made already.
+    `hazard_rank`: see :attr:`_Context.hazard_rank`.
     """
     school_kind = pd.Categorical(schools["kind"], categories=SCHOOL_KINDS).codes.astype(np.int64)
     is_point = shapely.get_type_id(schools.geometry.values) == 0
@@ -713,9 +731,10 @@ def _setup(
         hazard_hash=hazard_hash,
         rule_hash=fnv1a64([rule.id for rule in rule_list]),
         workers=available_workers() if workers is None else max(1, workers),
+        hazard_rank=hazard_rank,
     )
     outline = np.asarray(schools.geometry.values, dtype=object)
-    return _Setup(ctx, rule_list, outline, gates, note_codes, dict(sources or {}))
+    return _Setup(ctx, rule_list, outline, gates, note_codes, {})
 
 
 def _school_bands(schools: gpd.GeoDataFrame) -> IntArray:
@@ -724,30 +743,11 @@ def _school_bands(schools: gpd.GeoDataFrame) -> IntArray:
     return band_of(reps[:, 0])
 
 
-def _source_kind(profile: str) -> str:
-    return "outline" if profile == "boundary" else "gates"
-
-
-def _school_sources(
-    schools: gpd.GeoDataFrame, entrances: gpd.GeoDataFrame | None, profiles: set[str]
-) -> dict[str, _Sources]:
-    """What the rules of these profiles measure from, projected (before the hazards are read)."""
-    bands = _school_bands(schools)
-    out = {}
-    for kind in sorted({_source_kind(p) for p in profiles}):
-        if kind == "outline":
-            src = np.asarray(schools.geometry.values, dtype=object)
-        else:
-            src = _entrance_geometries(schools, entrances)[0]
-        out[kind] = _sources(src, bands)
-    return out
-
-
 def _group_plans(setup: _Setup) -> Iterator[_GroupPlan]:
     """The (profile, distance) groups of the rules that apply to some school, in order."""
     rule_pos = {rule.id: i for i, rule in enumerate(setup.rules)}
     for group in _groups(setup.rules):
-        kind = _source_kind(group.profile)
+        kind = "outline" if group.profile == "boundary" else "gates"
         src = setup.outline if kind == "outline" else setup.gates
         if kind not in setup.sources:
             setup.sources[kind] = _sources(src, setup.ctx.bands)
