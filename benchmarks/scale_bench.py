@@ -13,7 +13,8 @@ What happens
    quarter of the venues within 5 m of the 200 m line, towns on UTM zone
    borders. They are written once to GeoParquet under ``benchmarks/out/``.
 2. Each method runs in its own process tree on the same two files: campus_geo
-   in memory (``screen``), campus_geo on dask (``scale.screen_dask`` on a
+   in memory, GeoParquet in and out (``stream.screen_to_parquet``), campus_geo's
+   ``screen()`` returning a GeoDataFrame, campus_geo on dask (``scale.screen_dask`` on a
    LocalCluster of 2 worker processes), the two geopandas recipes of
    screen_bench (EPSG:3857 buffer + sjoin, UTM sjoin dwithin), DuckDB spatial
    (``ST_DWithin`` in UTM, the extension from the ``duckdb-extension-spatial``
@@ -23,9 +24,9 @@ What happens
    and query are timed, and the peak memory of the method's processes is
    recorded.
 3. Every method's pairs are checked against ``screen_bench.geodesic_truth``
-   (brute force on the WGS 84 ellipsoid, no campus_geo), and the dask findings
-   against the in-memory findings: same finding ids, distances and measured
-   lines, in the same order.
+   (brute force on the WGS 84 ellipsoid, no campus_geo), and the ``screen()``
+   and dask findings against campus_geo's: same finding ids, distances and
+   measured lines, in the same order.
 4. A markdown table with the ratios goes to stdout and
    ``benchmarks/out/scale_bench.md``; ``--readme`` also writes it into the
    README section "Province and nation scale".

@@ -708,10 +708,12 @@ def _setup(
     entrances: gpd.GeoDataFrame | None,
     workers: int | None,
     hazard_rank: IntArray | None = None,
+    sources: dict[str, _Sources] | None = None,
 ) -> _Setup:
     """Prepare validated schools (and entrances) and indexed hazards for measuring.
 
-    `hazard_rank`: see :attr:`_Context.hazard_rank`.
+    `hazard_rank`: see :attr:`_Context.hazard_rank`; `sources`: those of
+    :func:`_school_sources`, when made already.
     """
     school_kind = pd.Categorical(schools["kind"], categories=SCHOOL_KINDS).codes.astype(np.int64)
     is_point = shapely.get_type_id(schools.geometry.values) == 0
@@ -734,7 +736,7 @@ def _setup(
         hazard_rank=hazard_rank,
     )
     outline = np.asarray(schools.geometry.values, dtype=object)
-    return _Setup(ctx, rule_list, outline, gates, note_codes, {})
+    return _Setup(ctx, rule_list, outline, gates, note_codes, dict(sources or {}))
 
 
 def _school_bands(schools: gpd.GeoDataFrame) -> IntArray:
@@ -743,11 +745,30 @@ def _school_bands(schools: gpd.GeoDataFrame) -> IntArray:
     return band_of(reps[:, 0])
 
 
+def _source_kind(profile: str) -> str:
+    return "outline" if profile == "boundary" else "gates"
+
+
+def _school_sources(
+    schools: gpd.GeoDataFrame, entrances: gpd.GeoDataFrame | None, profiles: set[str]
+) -> dict[str, _Sources]:
+    """What the rules of these profiles measure from, projected (before the hazards are read)."""
+    bands = _school_bands(schools)
+    out = {}
+    for kind in sorted({_source_kind(p) for p in profiles}):
+        if kind == "outline":
+            src = np.asarray(schools.geometry.values, dtype=object)
+        else:
+            src = _entrance_geometries(schools, entrances)[0]
+        out[kind] = _sources(src, bands)
+    return out
+
+
 def _group_plans(setup: _Setup) -> Iterator[_GroupPlan]:
     """The (profile, distance) groups of the rules that apply to some school, in order."""
     rule_pos = {rule.id: i for i, rule in enumerate(setup.rules)}
     for group in _groups(setup.rules):
-        kind = "outline" if group.profile == "boundary" else "gates"
+        kind = _source_kind(group.profile)
         src = setup.outline if kind == "outline" else setup.gates
         if kind not in setup.sources:
             setup.sources[kind] = _sources(src, setup.ctx.bands)

@@ -35,12 +35,12 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -70,8 +70,10 @@ from .screen import (
     _merge_groups,
     _prepare_hazards,
     _resolve_rules,
+    _school_sources,
     _Setup,
     _setup,
+    _Sources,
     _str_array,
     hazard_arrays,
     inside_notes,
@@ -123,6 +125,7 @@ _UNCOMPRESSED: Final = frozenset(
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,13 @@ class _HazardTable:
 
 
 # ----------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class _Schools:
+    layer: gpd.GeoDataFrame
+    gates: gpd.GeoDataFrame | None
+    sources: dict[str, _Sources]  # see screen._school_sources
 
 
 def _text(column: pa.ChunkedArray | None, n: int) -> pa.LargeStringArray:
@@ -239,8 +249,12 @@ def _id_column(schema: pa.Schema, path: Path) -> str:
     raise InputDataError(msg)
 
 
-def _read_hazards(path: Path) -> _HazardTable:
-    """A canonical hazards layer in GeoParquet, read as columns (see the module docstring)."""
+def _read_hazards(path: Path, meanwhile: Callable[[], T]) -> tuple[_HazardTable, T]:
+    """A canonical hazards layer in GeoParquet, read as columns (see the module docstring).
+
+    ``meanwhile()`` runs while the points are indexed on another thread (numpy's sort
+    and gathers release the GIL); its result is returned with the table.
+    """
     if not path.exists():
         msg = f"GeoParquet file or folder {path} does not exist; check the path"
         raise InputDataError(msg)
@@ -251,7 +265,7 @@ def _read_hazards(path: Path) -> _HazardTable:
     id_column = _id_column(dataset.schema, path)
     if spec.get("encoding", "WKB").upper() != "WKB":  # GeoArrow native: let geopandas read it
         frame = canonical(gpd.read_parquet(path), "hazard_id")
-        return _frame_table(validate_hazards(frame, name=str(path)))
+        return _frame_table(validate_hazards(frame, name=str(path))), meanwhile()
     columns = [c for c in (id_column, "name", "category") if c in dataset.schema.names]
     start = time.perf_counter()
     table = dataset.to_table(columns=[*columns, geometry])
@@ -267,7 +281,7 @@ def _read_hazards(path: Path) -> _HazardTable:
     if ids.null_count:
         problems.append(f"{path} has rows without hazard_id; give every row an id")
         ids = ids.fill_null("")
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=2) as pool:
         # the ids are hashed (numpy, without the GIL) while this thread decodes the points
         hashing = pool.submit(_hash_ids, ids)
         names = _text(table.column("name") if "name" in table.column_names else None, n)
@@ -288,7 +302,10 @@ def _read_hazards(path: Path) -> _HazardTable:
         problems += _check_others(geoms, ids, crs, path)
         if not problems:
             xy = _to_lonlat(xy, crs)
-            index = PointIndex(xy[:, 0], xy[:, 1])
+            indexing = pool.submit(PointIndex, xy[:, 0], xy[:, 1])
+        other = meanwhile()
+        if not problems:
+            index = indexing.result()
         log.debug("%s: indexed at %.2f s", path, time.perf_counter() - start)
         hashes, duplicated = hashing.result()
         log.debug("%s: ids hashed at %.2f s", path, time.perf_counter() - start)
@@ -317,7 +334,7 @@ def _read_hazards(path: Path) -> _HazardTable:
     codes, hashes = codes[order], hashes[order]
     haz = hazard_arrays(geoms[order] if len(geoms) else geoms, xy, codes, index.renumbered())
     log.debug("%s: stored in index order at %.2f s", path, time.perf_counter() - start)
-    return _HazardTable(ids, names, hashes, haz, order)
+    return _HazardTable(ids, names, hashes, haz, order), other
 
 
 def _hash_ids(ids: pa.LargeStringArray) -> tuple[npt.NDArray[np.uint64], bool]:
@@ -630,18 +647,25 @@ def screen_to_parquet(
         The number of findings written.
     """
     start = time.perf_counter()
-    # one after the other: reading the hazards on a thread while the schools were prepared
-    # was slower (measured: 4.3-5.6 s against 3.8-4.1 s), the two fighting over the GIL
-    table = (
-        _read_hazards(Path(hazards))
-        if isinstance(hazards, str | Path)
-        else _frame_table(validate_hazards(hazards))
-    )
-    school_layer = _read_schools(schools)
-    gates = None
-    if entrances is not None:
-        ent = gpd.read_parquet(entrances) if _is_path(entrances) else entrances
-        gates = validate_entrances(ent)
+
+    def prepare_schools() -> _Schools:
+        layer = _read_schools(schools)
+        gates = None
+        if entrances is not None:
+            ent = gpd.read_parquet(entrances) if _is_path(entrances) else entrances
+            gates = validate_entrances(ent)
+        kinds = {r.profile for r in _resolve_rules(rules, profile, dist, list(CATEGORIES))}
+        sources = _school_sources(layer, gates, kinds & set(STREAM_PROFILES))
+        log.debug("schools read and projected at %.2f s", time.perf_counter() - start)
+        return _Schools(layer, gates, sources)
+
+    # the schools are prepared while the points are indexed (reading the hazards on a
+    # thread beside them was slower: Arrow's own threads and GEOS fought over the cores)
+    if isinstance(hazards, str | Path):
+        table, prepared = _read_hazards(Path(hazards), prepare_schools)
+    else:
+        table, prepared = _frame_table(validate_hazards(hazards)), prepare_schools()
+    school_layer, gates = prepared.layer, prepared.gates
     present = sorted(CATEGORIES[c] for c in np.unique(table.haz.category))
     rule_list = _resolve_rules(rules, profile, dist, present)
     other = sorted({r.profile for r in rule_list} - set(STREAM_PROFILES))
@@ -653,7 +677,14 @@ def screen_to_parquet(
         )
         raise InputDataError(msg)
     setup = _setup(
-        school_layer, table.haz, table.hashes, rule_list, gates, workers, hazard_rank=table.rank
+        school_layer,
+        table.haz,
+        table.hashes,
+        rule_list,
+        gates,
+        workers,
+        hazard_rank=table.rank,
+        sources=prepared.sources,
     )
     plans = list(_group_plans(setup))
     cuts = _block_cuts(plans, table.haz, len(school_layer), _CHUNK_PAIRS)
