@@ -74,6 +74,11 @@ LABELS = {
 DASK_WORKERS = 2
 CAMPUS_GEO_WORKERS = 2  # workers=: the pairs measured on two forked processes
 COPY_ROWS = 200_000  # rows per COPY chunk sent to PostgreSQL
+#: Seconds between two samples of the process tree's PSS. Reading smaps_rollup walks the
+#: page tables of every process: sampled every second it slowed a 10 s screening by about
+#: 1.5 s (five runs each way, 50k x 5M); the memory of a screening is flat while its
+#: workers run, so a sample every few seconds still sees the peak.
+PSS_EVERY_S = 2.5
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -159,7 +164,7 @@ def _pss_kib(pid: int) -> int:
 
 
 class _TreePss:
-    """Samples the summed PSS of this process and its children every second; keeps the peak.
+    """Samples the summed PSS of this process and its children every few seconds; keeps the peak.
 
     Forked workers share the parent's pages copy-on-write: summing their RSS would count
     those pages once per process, PSS counts each page once.
@@ -177,7 +182,7 @@ class _TreePss:
         import psutil
 
         me = psutil.Process()
-        while not self._stop.wait(1.0):
+        while not self._stop.wait(PSS_EVERY_S):
             pids = [me.pid, *(c.pid for c in me.children(recursive=True))]
             self.peak_kib = max(self.peak_kib, sum(_pss_kib(p) for p in pids))
 
@@ -213,7 +218,7 @@ def _run_campus_geo(spec: dict[str, Any]) -> None:
             f"processes and writes the {count:,} findings (all columns and measured lines) "
             "as GeoParquet; peak = the larger of this process's VmHWM "
             f"({own_kib / 1024:,.0f} MiB) and the peak summed PSS of it and its workers "
-            f"sampled every second ({tree_kib / 1024:,.0f} MiB)"
+            f"sampled every {PSS_EVERY_S:g} s ({tree_kib / 1024:,.0f} MiB)"
         ),
     }
     table = pq.read_table(

@@ -4,9 +4,10 @@ How a distance is measured
 --------------------------
 0. Candidates: a school's bounding box, grown by the rule distance converted
    to degrees with a bound that over-covers at every latitude
-   (:func:`degrees_margin`), is matched against the hazards' boxes in an
-   STRtree. Nothing is projected before it is a candidate, and no pair within
-   the distance can be missed.
+   (:func:`degrees_margin`), is matched against the hazards: points by their
+   coordinates (``campus_geo._pointindex.PointIndex``), other geometries by
+   their boxes in an STRtree, edges included. Nothing is projected before it
+   is a candidate, and no pair within the distance can be missed.
 1. Each candidate pair is projected into a transverse Mercator on the WGS 84
    ellipsoid whose central meridian is the centre of the school's 0.5-degree
    longitude band (:func:`band_crs`). Within +-0.25 degrees of the central
@@ -17,7 +18,10 @@ How a distance is measured
    hazards on coordinate arrays, :func:`nearest_on_segments`; otherwise GEOS
    ``shortest_line``). The distance between two geometries is stationary at its
    minimum, so the few-millimetre shift of the nearest points caused by the
-   projection changes the distance by far less than a millimetre.
+   projection changes the distance by far less than a millimetre. A point pair
+   whose distance in the plane exceeds the rule distance times 1 + 1e-4 (a
+   bound on the projection's scale wherever a band's schools reach) is surely
+   farther on the ellipsoid too, and is not measured further.
 3. The distance between those two points is then computed on the ellipsoid
    with Karney's algorithm (``pyproj.Geod.inv``, GeographicLib), which is exact
    to nanometres. The reported distance and the measured line therefore come

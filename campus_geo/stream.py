@@ -14,8 +14,11 @@ process, and loading the venues with ``geopandas.read_parquet`` creates a GEOS
 point per venue first (3 s and 1.9 GiB for five million). Here
 
 1. the venues' points are read from their WKB bytes into coordinate arrays (no
-   object per venue; other geometry types are parsed by shapely) and indexed
-   by coordinates (:class:`campus_geo._pointindex.PointIndex`);
+   object per venue; other geometry types are parsed by shapely), indexed by
+   coordinates (:class:`campus_geo._pointindex.PointIndex`) and stored in index
+   order, so that a school's candidates are a few runs of memory rather than
+   cache misses across millions of rows (their input positions still order
+   ties, as in ``screen()``);
 2. the schools are cut into blocks of about 260,000 candidate pairs, in school
    order; forked worker processes measure each block's pairs for every rule
    group, exactly as ``screen()`` does (the same functions), and write the
@@ -26,6 +29,10 @@ point per venue first (3 s and 1.9 GiB for five million). Here
 
 The walk profile routes on one street network in one process and the ``"all"``
 profile compares all three: use :func:`~campus_geo.screen.screen` for them.
+
+Measured on 50,000 schools and 5,000,000 venues on two cores
+(``benchmarks/scale_bench.py``): about 10-12 s end to end and 1.3 GiB, against
+23 s and 5.3 GiB for ``screen()`` returning the same findings.
 """
 
 from __future__ import annotations
@@ -81,7 +88,7 @@ from .screen import (
 )
 from .settings import CATEGORIES, DEFAULT_CRS
 
-__all__ = ["STREAM_PROFILES", "screen_to_parquet"]
+__all__ = ["STREAM_PROFILES", "screen_to_parquet", "wkb_lines"]
 
 log = logging.getLogger(__name__)
 
