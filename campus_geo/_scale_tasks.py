@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
+from ._errors import InputDataError
 from ._validate import validate_hazards, validate_schools
 from .geodesy import degrees_margin
 from .rules import Rule
@@ -46,6 +47,9 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+
+#: Measurement profiles the engines outside screen() support: straight lines, per pair.
+STRAIGHT_PROFILES: Final = ("boundary", "entrance")
 
 #: Hazards are routed to the school partitions by reach boxes around tiles of schools
 #: spanning at most this many degrees (0.05: about 5 km).
@@ -145,6 +149,18 @@ def school_tiles(
     return np.column_stack(
         [tiles[:, 0] - dlon, tiles[:, 1] - dlat, tiles[:, 2] + dlon, tiles[:, 3] + dlat]
     )
+
+
+def require_straight(rules: list[Rule], engine: str, advice: str) -> None:
+    """Refuse rules whose profile is not a straight line (walk), saying what to do instead."""
+    other = sorted({r.profile for r in rules} - set(STRAIGHT_PROFILES))
+    if other:
+        msg = (
+            f"{engine} measures straight lines ({', '.join(STRAIGHT_PROFILES)}); the rules "
+            f"use the {', '.join(other)} profile, which walks one street network in one "
+            f"process: {advice}"
+        )
+        raise InputDataError(msg)
 
 
 def route(

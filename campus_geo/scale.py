@@ -75,6 +75,7 @@ from ._scale_tasks import (
     HELPERS,
     POS,
     SORT,
+    STRAIGHT_PROFILES,
     TILE_DEG,
     FloatArray,
     IntArray,
@@ -82,6 +83,7 @@ from ._scale_tasks import (
     empty_partition,
     flat,
     numbered_schools,
+    require_straight,
     route,
     school_meta,
     school_partition,
@@ -119,7 +121,6 @@ SCHOOLS_PER_PARTITION: Final = 2_000
 #: Hazards per partition when the hazards are given in memory (one routing task each).
 HAZARDS_PER_PARTITION: Final = 500_000
 #: Measurement profiles the dask engine supports: straight lines, measured per pair.
-STRAIGHT_PROFILES: Final = ("boundary", "entrance")
 #: How long to try to reach a scheduler given by address.
 CONNECT_TIMEOUT: Final = "10s"
 
@@ -335,14 +336,7 @@ def _plan(
     school_parts = _school_parts(schools, schools_per_partition)
     hazard_parts, categories = _hazard_parts(hazards, hazards_per_partition)
     rule_list = _resolve_rules(rules, profile, dist, categories)
-    walking = sorted({r.profile for r in rule_list} - set(STRAIGHT_PROFILES))
-    if walking:
-        msg = (
-            f"the dask engine measures straight lines ({', '.join(STRAIGHT_PROFILES)}); the "
-            f"rules use the {', '.join(walking)} profile, which walks one street network in one "
-            "process: screen those rules in memory (--engine memory)"
-        )
-        raise InputDataError(msg)
+    require_straight(rule_list, "the dask engine", "screen those rules in memory (--engine memory)")
     reach = max((rule.distance_m for rule in rule_list), default=0.0)
     gates = None
     if entrances is not None:

@@ -65,7 +65,14 @@ from ._errors import InputDataError
 from ._ids import fnv1a64, has_duplicates, hex_array
 from ._parallel import run_chunks
 from ._pointindex import PointIndex
-from ._scale_tasks import HELPERS, canonical, empty_partition
+from ._scale_tasks import (
+    FLOAT_COLUMNS,
+    HELPERS,
+    STRAIGHT_PROFILES,
+    canonical,
+    empty_partition,
+    require_straight,
+)
 from ._validate import _ids, validate_entrances, validate_hazards, validate_schools
 from .rules import Rule
 from .screen import (
@@ -93,7 +100,7 @@ __all__ = ["STREAM_PROFILES", "screen_to_parquet", "wkb_lines"]
 log = logging.getLogger(__name__)
 
 #: Measurement profiles of :func:`screen_to_parquet`: straight lines, measured per pair.
-STREAM_PROFILES: Final = ("boundary", "entrance")
+STREAM_PROFILES: Final = STRAIGHT_PROFILES
 _WKB_POINT: Final = 21  # bytes of a 2D WKB point: order (1), type (4), x, y (8 each)
 _WKB_LINE: Final = np.dtype(
     [("order", "u1"), ("type", "<u4"), ("count", "<u4"), ("xy", "<f8", (4,))]
@@ -118,17 +125,7 @@ _DICTIONARY_COLUMNS: Final = [
 ]
 
 #: Columns written without compression: random hex and doubles, which snappy hardly shrinks.
-_UNCOMPRESSED: Final = frozenset(
-    [
-        "finding_id",
-        "threshold_m",
-        "distance_m",
-        "school_lon",
-        "school_lat",
-        "hazard_lon",
-        "hazard_lat",
-    ]
-)
+_UNCOMPRESSED: Final = frozenset(["finding_id", *FLOAT_COLUMNS])
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -675,14 +672,12 @@ def screen_to_parquet(
     school_layer, gates = prepared.layer, prepared.gates
     present = sorted(CATEGORIES[c] for c in np.unique(table.haz.category))
     rule_list = _resolve_rules(rules, profile, dist, present)
-    other = sorted({r.profile for r in rule_list} - set(STREAM_PROFILES))
-    if other:
-        msg = (
-            f"screen_to_parquet measures straight lines ({', '.join(STREAM_PROFILES)}); the "
-            f"rules use the {', '.join(other)} profile: screen those rules with "
-            "campus_geo.screen.screen (the walk profile needs the street network)"
-        )
-        raise InputDataError(msg)
+    require_straight(
+        rule_list,
+        "screen_to_parquet",
+        "screen those rules with campus_geo.screen.screen (the walk profile needs the street "
+        "network)",
+    )
     setup = _setup(
         school_layer,
         table.haz,
