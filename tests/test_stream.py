@@ -19,6 +19,7 @@ from campus_geo import screen as screen_module
 from campus_geo._errors import InputDataError
 from campus_geo._pointindex import PointIndex
 from campus_geo.cli import cli
+from campus_geo.geodesy import band_of, band_transformers
 from campus_geo.screen import screen
 
 
@@ -262,15 +263,24 @@ def test_cli_memory_engine_streams_geoparquet(district, tmp_path):
 
 
 def test_planar_prefilter_never_drops_a_pair_within_the_distance():
-    """A venue 200.0005 m away on the ellipsoid is out, one 199.9995 m away is in."""
-    wall = 114.0 + 0.2499  # a school at the edge of its band: largest scale error
+    """A venue 199.9995 m away on the ellipsoid is in, one 200.0005 m away is out.
+
+    The school is at the western edge of its band at the equator, the venues west of
+    it: there the band projection stretches lengths most, and the 199.9995 m venue is
+    more than 200 m away in the plane (asserted), so a pre-filter on the planar distance
+    without the scale bound would drop it.
+    """
+    wall = 114.0005  # band 114.0-114.5 E, central meridian 114.25: 27.7 km east of the wall
     school = gpd.GeoDataFrame(
         {"kind": ["primary"]},
-        geometry=[shapely.box(wall - 0.002, 0.0, wall, 0.002)],
+        geometry=[shapely.box(wall, 0.0, wall + 0.002, 0.002)],
         index=pd.Index(["s1"], name="school_id"),
         crs=4326,
     )
-    lon, lat, _ = GEOD.fwd([wall, wall], [0.001, 0.001], [90.0, 90.0], [199.9995, 200.0005])
+    lon, lat, _ = GEOD.fwd([wall, wall], [0.001, 0.001], [270.0, 270.0], [199.9995, 200.0005])
+    forward, _ = band_transformers(int(band_of(wall + 0.001)))
+    x, y = forward.transform([wall, lon[0]], [0.001, lat[0]])
+    assert np.hypot(x[1] - x[0], y[1] - y[0]) > 200.001
     venues = gpd.GeoDataFrame(
         {"category": ["lottery", "lottery"]},
         geometry=shapely.points(lon, lat),
@@ -279,4 +289,4 @@ def test_planar_prefilter_never_drops_a_pair_within_the_distance():
     )
     found = screen(school, venues, dist=200.0)
     assert list(found["hazard_id"]) == ["in"]
-    assert found["distance_m"].iloc[0] == pytest.approx(199.9995, abs=1e-6)
+    assert found["distance_m"].iloc[0] == pytest.approx(199.9995, abs=1e-5)
