@@ -73,7 +73,14 @@ from ._scale_tasks import (
     empty_partition,
     require_straight,
 )
-from ._validate import _ids, validate_entrances, validate_hazards, validate_schools
+from ._validate import (
+    _ids,
+    check_geometry,
+    validate_entrances,
+    validate_hazards,
+    validate_schools,
+    value_codes,
+)
 from .rules import Rule
 from .screen import (
     _CHUNK_PAIRS,
@@ -315,8 +322,8 @@ def _read_hazards(path: Path, meanwhile: Callable[[], T]) -> tuple[_HazardTable,
         log.debug("%s: ids hashed at %.2f s", path, time.perf_counter() - start)
     if duplicated:
         # equal hashes: compare the ids themselves (64-bit hashes of distinct ids rarely meet)
-        index = pd.Index(ids.to_numpy(zero_copy_only=False))
-        dup = index[index.duplicated()].unique()
+        id_index = pd.Index(ids.to_numpy(zero_copy_only=False))
+        dup = id_index[id_index.duplicated()].unique()
         if len(dup):
             problems.insert(
                 0,
@@ -349,21 +356,22 @@ def _hash_ids(ids: pa.LargeStringArray) -> tuple[npt.NDArray[np.uint64], bool]:
 def _check_others(
     geoms: npt.NDArray[np.object_], ids: pa.LargeStringArray, crs: pyproj.CRS | None, path: Path
 ) -> list[str]:
-    """Check the hazards that are not points (polygons, lines) as validate_hazards does."""
+    """Check the hazards that are not points as validate_hazards does; bring them to lon/lat.
+
+    Polygons and lines are few (sites, water): they are shapely objects already.
+    """
     others = np.flatnonzero(geoms != None) if len(geoms) else np.empty(0, np.int64)  # noqa: E711
     if not len(others):
         return []
     frame = gpd.GeoDataFrame(
-        {"category": [CATEGORIES[0]] * len(others)},
         geometry=geoms[others],
         crs=crs,
         index=pd.Index(ids.take(others).to_numpy(zero_copy_only=False), name="hazard_id"),
     )
-    try:
-        geoms[others] = validate_hazards(frame, name=str(path)).geometry.values
-    except InputDataError as err:
-        return err.problems or [str(err)]
-    return []
+    problems = check_geometry(frame, str(path), "hazard_id")
+    if not problems and crs is not None:
+        geoms[others] = frame.geometry.to_crs(DEFAULT_CRS).values
+    return problems
 
 
 def _to_lonlat(xy: FloatArray, crs: pyproj.CRS | None) -> FloatArray:
@@ -377,11 +385,10 @@ def _to_lonlat(xy: FloatArray, crs: pyproj.CRS | None) -> FloatArray:
 def _category_codes(
     category: pa.LargeStringArray | None, ids: pa.LargeStringArray, path: Path, problems: list[str]
 ) -> IntArray:
-    """Position of each row's category in CATEGORIES (Arrow's hash lookup); -1 where unknown."""
+    """Position of each row's category in CATEGORIES; -1 where unknown (reported)."""
     if category is None:
         return np.full(len(ids), -1, dtype=np.int64)
-    found = pc.index_in(category, value_set=pa.array(list(CATEGORIES), pa.large_string()))
-    codes = np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    codes = value_codes(category, CATEGORIES)
     bad = np.flatnonzero(codes < 0)
     if len(bad):
         values = sorted({str(v) for v in category.take(bad[:1000]).to_pylist()})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -17,6 +19,7 @@ from test_scale import assert_same, clustered_layers, flat
 from campus_geo import demo, layers, stream
 from campus_geo import screen as screen_module
 from campus_geo._errors import InputDataError
+from campus_geo._ids import fnv1a64
 from campus_geo._pointindex import PointIndex
 from campus_geo.cli import cli
 from campus_geo.geodesy import band_of, band_transformers
@@ -171,6 +174,64 @@ def test_points_in_any_wkb_flavour_and_other_crs_are_read(district, tmp_path):
     np.testing.assert_allclose(got["distance_m"], expected["distance_m"], atol=1e-6)
 
 
+def test_polygons_in_a_projected_file_and_a_file_without_crs_key(district, tmp_path):
+    """Sites and water areas stored in EPSG:3857 are brought to lon/lat like the points;
+    a GeoParquet file whose metadata has no "crs" key is lon/lat (OGC:CRS84, the spec)."""
+    expected = screen(district.schools, district.hazards)
+    district.hazards.to_crs(3857).to_parquet(tmp_path / "merc.parquet")
+    stream.screen_to_parquet(district.schools, tmp_path / "merc.parquet", tmp_path / "out_m")
+    got = read_back(tmp_path / "out_m")
+    assert set(district.hazards.loc[got["hazard_id"]].geom_type) > {"Point"}
+    assert list(got.index) == list(expected.index)
+    np.testing.assert_allclose(got["distance_m"], expected["distance_m"], rtol=0, atol=1e-6)
+    district.hazards.to_parquet(tmp_path / "lonlat.parquet")
+    table = pq.read_table(tmp_path / "lonlat.parquet")
+    geo = json.loads(table.schema.metadata[b"geo"])
+    del geo["columns"]["geometry"]["crs"]
+    meta = {**table.schema.metadata, b"geo": json.dumps(geo).encode()}
+    pq.write_table(table.replace_schema_metadata(meta), tmp_path / "nokey.parquet")
+    stream.screen_to_parquet(district.schools, tmp_path / "nokey.parquet", tmp_path / "out_k")
+    assert_same(read_back(tmp_path / "out_k"), flat(expected))
+
+
+def test_an_invalid_polygon_is_reported_with_its_id(district, tmp_path):
+    hazards = district.hazards.copy()
+    bowtie = Polygon([(114.0, 34.0), (114.01, 34.01), (114.01, 34.0), (114.0, 34.01)])
+    hazards.loc[hazards.index[0], "geometry"] = bowtie
+    hazards.to_parquet(tmp_path / "bad.parquet")
+    with pytest.raises(InputDataError, match=rf"invalid polygons \(hazard_id: {hazards.index[0]} "):
+        stream.screen_to_parquet(district.schools, tmp_path / "bad.parquet", tmp_path / "out")
+
+
+def test_ties_go_by_input_order_though_the_hazards_are_stored_in_index_order(tmp_path):
+    """Two venues exactly as far from a school, the northern one first in the input.
+
+    The stream stores the hazards south to north, so the southern one comes first in
+    its arrays; ties must still follow the input order, as in screen().
+    """
+    h = 2.0**-10  # the school straddles the equator: north and south mirror each other
+    centre = 0.25  # the central meridian of the school's band
+    school = gpd.GeoDataFrame(
+        {"kind": ["primary"]},
+        geometry=[shapely.box(centre - h, -h, centre + h, h)],
+        index=pd.Index(["s1"], name="school_id"),
+        crs=4326,
+    )
+    venues = gpd.GeoDataFrame(
+        {"category": ["lottery", "lottery"]},
+        geometry=[Point(centre, 2 * h), Point(centre, -2 * h)],
+        index=pd.Index(["north", "south"], name="hazard_id"),
+        crs=4326,
+    )
+    venues.to_parquet(tmp_path / "venues.parquet")
+    expected = screen(school, venues, dist=200.0)
+    assert expected["distance_m"].iloc[0] == expected["distance_m"].iloc[1]  # a true tie
+    stream.screen_to_parquet(school, tmp_path / "venues.parquet", tmp_path / "out", dist=200.0)
+    got = read_back(tmp_path / "out")
+    assert list(got["hazard_id"]) == ["north", "south"]
+    assert_same(got, flat(expected))
+
+
 # ----------------------------------------------------------------------------- bad input
 
 
@@ -198,6 +259,15 @@ def test_bad_rows_are_reported_with_file_ids_and_fix(tmp_path):
     assert "unknown category value(s) bar, casino in rows h2, h1" in message
     assert "give every row an id" not in message
     assert not (tmp_path / "out").exists()
+
+
+def test_equal_hashes_of_distinct_ids_are_not_duplicates(district, tmp_path, monkeypatch):
+    """Two distinct ids with the same 64-bit hash (about one chance in a million at five
+    million venues) are compared as text: not a duplicate, and the screening goes on."""
+    district.hazards.to_parquet(tmp_path / "hazards.parquet")
+    monkeypatch.setattr(stream, "_hash_ids", lambda ids: (fnv1a64(ids), True))
+    stream.screen_to_parquet(district.schools, tmp_path / "hazards.parquet", tmp_path / "out")
+    assert_same(read_back(tmp_path / "out"), flat(screen(district.schools, district.hazards)))
 
 
 def test_a_file_without_crs_or_geo_metadata_is_refused(tmp_path):
