@@ -259,7 +259,7 @@ def outline_segments(
     seg_owner = owner[np.concatenate([part[:-1][same], part[is_point]])]
     order = np.argsort(seg_owner, kind="stable")
     offsets = np.searchsorted(seg_owner[order], np.arange(len(lines) + 1)).astype(np.int64)
-    return offsets, segments[order]
+    return offsets, segments.take(order, axis=0)
 
 
 def nearest_on_segments(
@@ -309,7 +309,7 @@ def _nearest_chunk(
 ) -> tuple[FloatArray, FloatArray]:
     rows = np.repeat(np.arange(len(px)), counts)
     first_row = np.cumsum(counts) - counts
-    seg = segments[np.repeat(first_segment - first_row, counts) + np.arange(len(rows))]
+    seg = segments.take(np.repeat(first_segment - first_row, counts) + np.arange(len(rows)), axis=0)
     ax, ay, bx, by = seg[:, 0], seg[:, 1], seg[:, 2], seg[:, 3]
     dx, dy = bx - ax, by - ay
     length2 = dx * dx + dy * dy

@@ -303,10 +303,11 @@ def _measure_band(
     forward, inverse = band_transformers(band)
     distance = np.empty(len(s))
     ends = np.empty((len(s), 4))
-    point = ~np.isnan(haz.point_xy[h, 0])
+    xy = haz.point_xy.take(h, axis=0)
+    point = ~np.isnan(xy[:, 0])
     if point.any():
         sp = s[point]
-        lon, lat = haz.point_xy[h[point], 0], haz.point_xy[h[point], 1]
+        lon, lat = xy[point, 0], xy[point, 1]
         x, y = forward.transform(lon, lat)
         qx, qy = nearest_on_segments(x, y, sp, src.offsets, src.segments)
         inside = src.areal[sp]
@@ -480,7 +481,7 @@ def _screen_chunk(
             src, s[i:j], h[i:j], haz, int(pair_band[i]), group.distance_m
         )
     keep = np.flatnonzero(distance <= group.distance_m)
-    s, h, distance, ends = s[keep], h[keep], distance[keep], ends[keep]
+    s, h, distance, ends = s[keep], h[keep], distance[keep], ends.take(keep, axis=0)
     # attach the rule(s) that apply to each pair's (school kind, hazard category)
     k, c = ctx.school_kind[s], haz.category[h]
     rules = [table[k, c] for table in tables]
@@ -488,7 +489,7 @@ def _screen_chunk(
     if len(rules) > 1 or len(hits[0]) < len(s):
         pick = np.concatenate(hits)
         rule = np.concatenate([r[hit] for r, hit in zip(rules, hits, strict=True)])
-        s, h, distance, ends = s[pick], h[pick], distance[pick], ends[pick]
+        s, h, distance, ends = s[pick], h[pick], distance[pick], ends.take(pick, axis=0)
     else:
         rule = rules[0]
     return _sorted_pairs(
@@ -535,7 +536,7 @@ def _sorted_pairs(
         if hazard_rank is not None:
             rank = hazard_rank[rank]
         order[slots] = members[np.lexsort((rank, run))]
-    return {name: values[order] for name, values in pairs.items()}
+    return {name: values.take(order, axis=0) for name, values in pairs.items()}
 
 
 def _merge_groups(
@@ -547,7 +548,7 @@ def _merge_groups(
     # a (school, rule) pair belongs to one group, whose rows are already in order: a stable
     # sort on it merges the sorted runs
     order = np.argsort(merged["_school"] * n_rules + merged["_rule"], kind="stable")
-    return {key: values[order] for key, values in merged.items()}
+    return {key: values.take(order, axis=0) for key, values in merged.items()}
 
 
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str"
