@@ -270,7 +270,7 @@ def nearest_on_segments(
     segments: FloatArray,
     *,
     max_rows: int = 2_000_000,
-) -> tuple[FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray, npt.NDArray[np.int64]]:
     """Nearest point to each point (px, py) on the segments of its geometry `owner`.
 
     Planar, in the coordinates of `segments` (see :func:`outline_segments`). This is
@@ -283,21 +283,26 @@ def nearest_on_segments(
     -------
     qx, qy
         Coordinates of the nearest point of each pair.
+    vertex
+        When that point is an end of its segment, which one: ``2 * r`` for the first
+        end of segment row ``r``, ``2 * r + 1`` for the second (rows of
+        ``segments.reshape(-1, 2)``); -1 when it lies inside the segment.
     """
     counts = offsets[owner + 1] - offsets[owner]
     qx = np.empty(len(px))
     qy = np.empty(len(px))
+    vertex = np.empty(len(px), dtype=np.int64)
     ends = np.cumsum(counts)
     start = 0
     while start < len(px):
         base = ends[start - 1] if start else 0
         stop = max(int(np.searchsorted(ends, base + max_rows, side="right")), start + 1)
         chunk = slice(start, stop)
-        qx[chunk], qy[chunk] = _nearest_chunk(
+        qx[chunk], qy[chunk], vertex[chunk] = _nearest_chunk(
             px[chunk], py[chunk], offsets[owner[chunk]], counts[chunk], segments
         )
         start = stop
-    return qx, qy
+    return qx, qy, vertex
 
 
 def _nearest_chunk(
@@ -306,10 +311,11 @@ def _nearest_chunk(
     first_segment: npt.NDArray[np.int64],
     counts: npt.NDArray[np.int64],
     segments: FloatArray,
-) -> tuple[FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray, npt.NDArray[np.int64]]:
     rows = np.repeat(np.arange(len(px)), counts)
     first_row = np.cumsum(counts) - counts
-    seg = segments.take(np.repeat(first_segment - first_row, counts) + np.arange(len(rows)), axis=0)
+    seg_row = np.repeat(first_segment - first_row, counts) + np.arange(len(rows))
+    seg = segments.take(seg_row, axis=0)
     ax, ay, bx, by = seg[:, 0], seg[:, 1], seg[:, 2], seg[:, 3]
     dx, dy = bx - ax, by - ay
     length2 = dx * dx + dy * dy
@@ -321,7 +327,9 @@ def _nearest_chunk(
     best = np.minimum.reduceat(d2, first_row)
     hit = np.flatnonzero(d2 == best[rows])
     pick = hit[np.r_[True, rows[hit][1:] != rows[hit][:-1]]]
-    return qx[pick], qy[pick]
+    t = t[pick]
+    vertex = np.where(t == 0.0, 2 * seg_row[pick], np.where(t == 1.0, 2 * seg_row[pick] + 1, -1))
+    return qx[pick], qy[pick], vertex
 
 
 def measured_lines(

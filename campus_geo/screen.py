@@ -262,6 +262,9 @@ class _Sources:
     areal: npt.NDArray[np.bool_]
     offsets: npt.NDArray[np.int64]  # segments of school i: rows offsets[i]:offsets[i + 1]
     segments: npt.NDArray[np.float64]
+    #: the segments' ends in lon/lat, (2 * len(segments), 2): a nearest point that is an
+    #: end is taken from here, exactly, instead of being projected back
+    vertices: npt.NDArray[np.float64]
 
 
 def _sources(src: npt.NDArray[np.object_], bands: npt.NDArray[np.int64]) -> _Sources:
@@ -272,7 +275,9 @@ def _sources(src: npt.NDArray[np.object_], bands: npt.NDArray[np.int64]) -> _Sou
     areal = np.isin(shapely.get_type_id(projected), [3, 6])
     shapely.prepare(projected[areal])
     offsets, segments = outline_segments(projected)
-    return _Sources(projected, areal, offsets, segments)
+    # the same outline in lon/lat: project() moves coordinates, so the segments line up
+    _, lonlat = outline_segments(src)
+    return _Sources(projected, areal, offsets, segments, lonlat.reshape(-1, 2))
 
 
 #: Relative bound on how much a band's transverse Mercator (scale 1 on its central meridian)
@@ -309,14 +314,18 @@ def _measure_band(
         sp = s[point]
         lon, lat = xy[point, 0], xy[point, 1]
         x, y = forward.transform(lon, lat)
-        qx, qy = nearest_on_segments(x, y, sp, src.offsets, src.segments)
+        qx, qy, vertex = nearest_on_segments(x, y, sp, src.offsets, src.segments)
         inside = src.areal[sp]
         inside[inside] = shapely.contains_xy(src.projected[sp[inside]], x[inside], y[inside])
         near = inside | (np.hypot(x - qx, y - qy) <= limit * _MAX_SCALE + 1e-3)
-        qlon, qlat = inverse.transform(qx[near], qy[near])
+        lon, lat, inside, vertex = lon[near], lat[near], inside[near], vertex[near]
+        # a nearest point at a corner of the outline (most of them) is that corner in
+        # lon/lat; only points inside a segment are projected back
+        q = src.vertices.take(np.maximum(vertex, 0), axis=0)
+        along = np.flatnonzero(vertex < 0)
+        q[along, 0], q[along, 1] = inverse.transform(qx[near][along], qy[near][along])
         # a venue inside the campus: both ends are the venue itself (distance 0)
-        lon, lat, inside = lon[near], lat[near], inside[near]
-        qlon, qlat = np.where(inside, lon, qlon), np.where(inside, lat, qlat)
+        qlon, qlat = np.where(inside, lon, q[:, 0]), np.where(inside, lat, q[:, 1])
         rows = np.flatnonzero(point)
         far = rows[~near]
         distance[far], ends[far] = np.inf, np.nan

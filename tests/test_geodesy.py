@@ -70,13 +70,26 @@ def test_nearest_on_segments_equals_geos_shortest_line():
     owner = rng.integers(0, len(geoms), 500)
     x, y = rng.uniform(-50, 250, 500), rng.uniform(-50, 150, 500)
     # tiny chunks exercise the chunking
-    qx, qy = nearest_on_segments(x, y, owner, offsets, segments, max_rows=7)
+    qx, qy, vertex = nearest_on_segments(x, y, owner, offsets, segments, max_rows=7)
     boundary = [g.boundary if g.geom_type.endswith("Polygon") else g for g in geoms]
     expected = shapely.get_coordinates(
         shapely.shortest_line(np.array(boundary, dtype=object)[owner], shapely.points(x, y))
     )[::2]
     assert np.abs(qx - expected[:, 0]).max() < 1e-9
     assert np.abs(qy - expected[:, 1]).max() < 1e-9
+    # a nearest point at an end of a segment names that end, exactly; others name none
+    ends = segments.reshape(-1, 2)
+    at_end = vertex >= 0
+    assert 0 < at_end.sum() < len(vertex)
+    assert (ends[vertex[at_end]] == np.column_stack([qx, qy])[at_end]).all()
+    inner = ~at_end
+    dist_to_ends = np.hypot(
+        qx[inner, None] - ends[None, :, 0], qy[inner, None] - ends[None, :, 1]
+    ).min(axis=1)
+    assert (dist_to_ends > 0).all()
+    # the ends of the outline's segments: their own vertices, the points' own coordinates
+    assert (vertex[at_end] // 2 >= offsets[owner[at_end]]).all()
+    assert (vertex[at_end] // 2 < offsets[owner[at_end] + 1]).all()
 
 
 def test_measured_line_point_to_edge_on_equator():

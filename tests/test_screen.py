@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import pandas as pd
+import pyproj
 import pytest
 import shapely
 from conftest import EQ_M_PER_DEG
@@ -204,3 +205,27 @@ def test_venue_in_a_courtyard_hole_is_measured_to_the_hole(equator_layers):
     inside = screen(schools, hazards).iloc[0]
     assert inside["distance_m"] == 0.0
     assert list(inside.geometry.coords) == [(0.0, 0.0), (0.0, 0.0)]
+
+
+def test_a_corner_is_the_school_end_exactly():
+    """Beyond a corner the nearest point is the corner: its own coordinates, not a round trip
+    through the band's projection, and the distance is the geodesic to it."""
+    corner = (116.3874, 39.9133)
+    school = shapely.box(116.3864, 39.9123, *corner)
+    schools = gpd.GeoDataFrame(
+        {"name": ["角小学"], "kind": ["primary"]},
+        geometry=[school],
+        index=pd.Index(["s1"], name="school_id"),
+        crs="EPSG:4326",
+    )
+    lon, lat, _ = pyproj.Geod(ellps="WGS84").fwd(*corner, 45.0, 120.0)
+    hazards = gpd.GeoDataFrame(
+        {"name": ["网吧"], "category": ["internet_cafe"]},
+        geometry=[Point(lon, lat)],
+        index=pd.Index(["h1"], name="hazard_id"),
+        crs="EPSG:4326",
+    )
+    row = screen(schools, hazards).iloc[0]
+    assert (row["school_lon"], row["school_lat"]) == corner
+    assert row["distance_m"] == pytest.approx(120.0, abs=1e-6)
+    assert row.geometry.coords[0] == corner
