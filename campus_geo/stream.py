@@ -42,8 +42,8 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -114,6 +114,11 @@ _WKB_LINE: Final = np.dtype(
 )  # a 2-point 2D WKB LineString, little-endian: 41 bytes, no padding
 
 _CATEGORY_TEXTS: Final = pa.array(list(CATEGORIES), pa.large_string())
+#: Hazard files are read with their categories dictionary-encoded.
+_PARQUET: Final = ds.ParquetFileFormat(
+    read_options=ds.ParquetReadOptions(dictionary_columns={"category"})
+)
+_BATCH_ROWS: Final = 1 << 20  # rows read at a time: a row group of pyarrow's writer
 #: Text columns shared by many findings: written dictionary-encoded.
 _DICTIONARY_COLUMNS: Final = [
     "school_id",
@@ -161,14 +166,6 @@ class _Schools:
     sources: dict[str, _Sources]  # see screen._school_sources
 
 
-def _text(column: pa.ChunkedArray | None, n: int) -> pa.LargeStringArray:
-    """A text column as one large_string array, "" where missing (as screen() reads it)."""
-    if column is None:
-        return pa.array([""] * n, pa.large_string())
-    array = column.cast(pa.large_string()).combine_chunks()
-    return array.fill_null("") if array.null_count else array
-
-
 def _wkb_records(chunk: pa.Array, rows: IntArray) -> npt.NDArray[np.uint8]:
     """The bytes of values `rows` (each 21 bytes long) of a binary array, as (m, 21) uint8."""
     if not len(rows):
@@ -188,21 +185,21 @@ def _wkb_records(chunk: pa.Array, rows: IntArray) -> npt.NDArray[np.uint8]:
 
 
 def _decode_wkb(
-    column: pa.ChunkedArray,
+    chunks: Iterable[pa.Array], n: int
 ) -> tuple[FloatArray, npt.NDArray[np.object_], npt.NDArray[np.bool_]]:
     """Coordinates of the points of a WKB column, shapely geometries of the rest, missing rows.
 
+    The column comes as `chunks` (n rows in all), each let go once decoded.
     A 2D little-endian WKB point (nearly every venue) is read straight from its
     21 bytes: the same two doubles ``shapely.from_wkb`` would read, without
     making a GEOS object. Anything else (other types, big-endian, 3D, EWKB) is
     parsed by shapely; points among them give their x and y.
     """
-    n = len(column)
     xy = np.empty((n, 2))
     geoms = np.empty(0, dtype=object)  # made only when some geometry is not a point
     missing = np.zeros(n, dtype=bool)
     base = 0
-    for chunk in column.chunks:
+    for chunk in chunks:
         m = len(chunk)
         valid = np.asarray(chunk.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
         length = np.asarray(pc.binary_length(chunk).fill_null(0).to_numpy(), dtype=np.int64)
@@ -263,13 +260,19 @@ def _id_column(schema: pa.Schema, path: Path) -> str:
 def _read_hazards(path: Path, meanwhile: Callable[[], T]) -> tuple[_HazardTable, T]:
     """A canonical hazards layer in GeoParquet, read as columns (see the module docstring).
 
+    The file is read a row group at a time: each group's WKB points are decoded
+    into the coordinate array and its ids hashed (numpy, without the GIL, on
+    another thread) as it arrives, then its WKB is let go; the categories are
+    read dictionary-encoded (a few codes, not five million strings), and the
+    ids and names are combined into one array each on another thread.
+
     ``meanwhile()`` runs while the points are indexed on another thread (numpy's sort
     and gathers release the GIL); its result is returned with the table.
     """
     if not path.exists():
         msg = f"GeoParquet file or folder {path} does not exist; check the path"
         raise InputDataError(msg)
-    dataset = ds.dataset(path, format="parquet")
+    dataset = ds.dataset(path, format=_PARQUET)
     geo = _geo_metadata(dataset.schema, path)
     geometry = geo["primary_column"]
     spec = geo["columns"][geometry]
@@ -277,49 +280,28 @@ def _read_hazards(path: Path, meanwhile: Callable[[], T]) -> tuple[_HazardTable,
     if spec.get("encoding", "WKB").upper() != "WKB":  # GeoArrow native: let geopandas read it
         frame = canonical(gpd.read_parquet(path), "hazard_id")
         return _frame_table(validate_hazards(frame, name=str(path))), meanwhile()
-    columns = [c for c in (id_column, "name", "category") if c in dataset.schema.names]
     start = time.perf_counter()
-    table = dataset.to_table(columns=[*columns, geometry])
-    n = table.num_rows
-    log.debug("%s: %d rows read in %.2f s", path, n, time.perf_counter() - start)
-    problems: list[str] = []
-    if "category" not in table.column_names:
-        problems.append(
-            f"{path} has no `category` column; expected one of {', '.join(CATEGORIES)} per row"
-        )
-    # one array each: a take from 40 chunks costs four times a take from one
-    ids = table.column(id_column).cast(pa.large_string()).combine_chunks()
-    if ids.null_count:
-        problems.append(f"{path} has rows without hazard_id; give every row an id")
-        ids = ids.fill_null("")
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        # the ids are hashed (numpy, without the GIL) while this thread decodes the points
-        hashing = pool.submit(_hash_ids, ids)
-        names = _text(table.column("name") if "name" in table.column_names else None, n)
-        category = None
-        if "category" in table.column_names:
-            category = table.column("category").cast(pa.large_string())
-        xy, geoms, missing = _decode_wkb(table.column(geometry))
-        del table
-        log.debug("%s: points decoded at %.2f s", path, time.perf_counter() - start)
-        if missing.any():
-            problems.append(
-                f"{path} rows without geometry (hazard_id: "
-                f"{_ids(ids.take(np.flatnonzero(missing)))}); give them coordinates or drop "
-                "them into a rejects file"
-            )
-        codes = _category_codes(category, ids, path, problems)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        cols = _read_columns(dataset, id_column, geometry, pool)
+        log.debug("%s: %d rows read and decoded in %.2f s", path, len(cols.xy), _since(start))
+        ids = cols.ids.fill_null("") if cols.ids.null_count else cols.ids
+        problems = _column_problems(cols, ids, path)
         crs = _crs(spec, path, problems)
-        problems += _check_others(geoms, ids, crs, path)
+        problems += _check_others(cols.geoms, ids, crs, path)
+        xy, geoms = cols.xy, cols.geoms
         if not problems:
             xy = _to_lonlat(xy, crs)
             indexing = pool.submit(PointIndex, xy[:, 0], xy[:, 1])
+        checking = pool.submit(_checked_hashes, cols.hashing)
+        # one array per text column for the workers' takes (a take across five row groups
+        # cost twice one across one array: 16 against 8 ms per block of findings)
+        combining = pool.submit(_one_chunk, ids, cols.names)
         other = meanwhile()
         if not problems:
             index = indexing.result()
-        log.debug("%s: indexed at %.2f s", path, time.perf_counter() - start)
-        hashes, duplicated = hashing.result()
-        log.debug("%s: ids hashed at %.2f s", path, time.perf_counter() - start)
+        log.debug("%s: indexed at %.2f s", path, _since(start))
+        hashes, duplicated = checking.result()
+        ids, names = combining.result()
     if duplicated:
         # equal hashes: compare the ids themselves (64-bit hashes of distinct ids rarely meet)
         id_index = pd.Index(ids.to_numpy(zero_copy_only=False))
@@ -341,16 +323,124 @@ def _read_hazards(path: Path, meanwhile: Callable[[], T]) -> tuple[_HazardTable,
     others = np.flatnonzero(np.isnan(xy[:, 0]))
     order = np.concatenate([index.order, others])
     # the index holds the points' coordinates in its order already: no gather of them
-    xy = np.concatenate([index.sorted_xy, xy[others]])
-    codes, hashes = codes[order], hashes[order]
+    xy = np.concatenate([index.sorted_xy, xy.take(others, axis=0)])
+    codes, hashes = cols.codes.take(order), hashes.take(order)
     haz = hazard_arrays(geoms[order] if len(geoms) else geoms, xy, codes, index.renumbered())
     log.debug("%s: stored in index order at %.2f s", path, time.perf_counter() - start)
     return _HazardTable(ids, names, hashes, haz, order), other
 
 
-def _hash_ids(ids: pa.LargeStringArray) -> tuple[npt.NDArray[np.uint64], bool]:
-    hashes = fnv1a64(ids)
+def _checked_hashes(
+    parts: list[Future[npt.NDArray[np.uint64]]],
+) -> tuple[npt.NDArray[np.uint64], bool]:
+    """The ids' hashes in one array, and whether two are equal (then the ids are compared)."""
+    hashes = np.concatenate([np.empty(0, np.uint64), *(part.result() for part in parts)])
     return hashes, has_duplicates(hashes)
+
+
+def _since(start: float) -> float:
+    return time.perf_counter() - start
+
+
+@dataclass
+class _Columns:
+    """A hazards file's columns, read a row group at a time (see _read_hazards)."""
+
+    ids: pa.ChunkedArray
+    names: pa.ChunkedArray
+    codes: IntArray  # position in CATEGORIES, -1 unknown
+    categories: list[pa.Array] | None  # as read, None: no category column
+    xy: FloatArray
+    geoms: npt.NDArray[np.object_]
+    missing: npt.NDArray[np.bool_]
+    hashing: list[Future[npt.NDArray[np.uint64]]]  # FNV-1a 64 of the ids, group by group
+
+
+def _read_columns(
+    dataset: ds.Dataset, id_column: str, geometry: str, pool: ThreadPoolExecutor
+) -> _Columns:
+    n = dataset.count_rows()
+    names_in = dataset.schema.names
+    columns = [c for c in (id_column, "name", "category") if c in names_in]
+    ids: list[pa.Array] = []
+    names: list[pa.Array] = []
+    categories: list[pa.Array] = []
+    codes: list[IntArray] = []
+    hashing: list[Future[npt.NDArray[np.uint64]]] = []
+
+    def geometry_chunks() -> Iterator[pa.Array]:
+        for batch in dataset.to_batches(columns=[*columns, geometry], batch_size=_BATCH_ROWS):
+            ids.append(batch.column(id_column).cast(pa.large_string()))
+            hashing.append(pool.submit(fnv1a64, ids[-1].fill_null("")))
+            if "name" in names_in:
+                names.append(batch.column("name").cast(pa.large_string()))
+            if "category" in names_in:
+                categories.append(batch.column("category"))
+                codes.append(_category_codes(categories[-1]))
+            yield batch.column(geometry)
+
+    xy, geoms, missing = _decode_wkb(geometry_chunks(), n)
+    return _Columns(
+        ids=_texts_of(ids, n),
+        names=_texts_of(names, n),
+        codes=np.concatenate(codes) if codes else np.full(n, -1, dtype=np.int64),
+        categories=categories if "category" in names_in else None,
+        xy=xy,
+        geoms=geoms,
+        missing=missing,
+        hashing=hashing,
+    )
+
+
+def _column_problems(cols: _Columns, ids: pa.ChunkedArray, path: Path) -> list[str]:
+    problems: list[str] = []
+    if cols.categories is None:
+        problems.append(
+            f"{path} has no `category` column; expected one of {', '.join(CATEGORIES)} per row"
+        )
+    if cols.ids.null_count:
+        problems.append(f"{path} has rows without hazard_id; give every row an id")
+    if cols.missing.any():
+        problems.append(
+            f"{path} rows without geometry (hazard_id: "
+            f"{_ids(ids.take(np.flatnonzero(cols.missing)))}); give them coordinates or drop "
+            "them into a rejects file"
+        )
+    if cols.categories is not None and (cols.codes < 0).any():
+        problems.append(_unknown_categories(cols.codes, cols.categories, ids, path))
+    return problems
+
+
+def _texts_of(parts: list[pa.Array], n: int) -> pa.ChunkedArray:
+    """Text arrays of the row groups as one column ("" for all rows when there are none)."""
+    if not parts:
+        return pa.chunked_array([pa.array([""] * n, pa.large_string())])
+    return pa.chunked_array(parts, pa.large_string())
+
+
+def _one_chunk(*columns: pa.ChunkedArray) -> list[pa.LargeStringArray]:
+    return [column.combine_chunks() for column in columns]
+
+
+def _category_codes(category: pa.Array) -> IntArray:
+    """Position of each row's category in CATEGORIES; -1 where unknown or missing."""
+    if pa.types.is_dictionary(category.type):
+        lookup = np.append(value_codes(category.dictionary, CATEGORIES), -1)
+        indices = category.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        return lookup.take(np.asarray(indices, dtype=np.int64))  # -1 (missing) takes the last
+    return value_codes(category.cast(pa.large_string()), CATEGORIES)
+
+
+def _unknown_categories(
+    codes: IntArray, parts: list[pa.Array], ids: pa.ChunkedArray, path: Path
+) -> str:
+    bad = np.flatnonzero(codes < 0)
+    category = pa.chunked_array([p.cast(pa.large_string()) for p in parts], pa.large_string())
+    values = sorted({str(v) for v in category.take(bad[:1000]).to_pylist()})
+    return (
+        f"{path} has unknown category value(s) {', '.join(values)} in rows "
+        f"{_ids(ids.take(bad))}; expected one of {', '.join(CATEGORIES)}"
+    )
 
 
 def _check_others(
@@ -380,23 +470,6 @@ def _to_lonlat(xy: FloatArray, crs: pyproj.CRS | None) -> FloatArray:
     to = pyproj.Transformer.from_crs(crs, DEFAULT_CRS, always_xy=True)
     lon, lat = to.transform(xy[:, 0], xy[:, 1])
     return np.where(np.isnan(xy), np.nan, np.column_stack([lon, lat]))
-
-
-def _category_codes(
-    category: pa.LargeStringArray | None, ids: pa.LargeStringArray, path: Path, problems: list[str]
-) -> IntArray:
-    """Position of each row's category in CATEGORIES; -1 where unknown (reported)."""
-    if category is None:
-        return np.full(len(ids), -1, dtype=np.int64)
-    codes = value_codes(category, CATEGORIES)
-    bad = np.flatnonzero(codes < 0)
-    if len(bad):
-        values = sorted({str(v) for v in category.take(bad[:1000]).to_pylist()})
-        problems.append(
-            f"{path} has unknown category value(s) {', '.join(values)} in rows "
-            f"{_ids(ids.take(bad))}; expected one of {', '.join(CATEGORIES)}"
-        )
-    return codes
 
 
 def _crs(spec: dict[str, Any], path: Path, problems: list[str]) -> pyproj.CRS | None:

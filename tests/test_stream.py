@@ -19,7 +19,6 @@ from test_scale import assert_same, clustered_layers, flat
 from campus_geo import demo, layers, stream
 from campus_geo import screen as screen_module
 from campus_geo._errors import InputDataError
-from campus_geo._ids import fnv1a64
 from campus_geo._pointindex import PointIndex
 from campus_geo.cli import cli
 from campus_geo.geodesy import band_of, band_transformers
@@ -113,6 +112,52 @@ def test_demo_district_from_geoparquet_files_gives_screens_findings(
     )
     assert count == len(expected)
     assert_same(read_back(tmp_path / "out"), flat(expected))
+
+
+def test_many_row_groups_and_dictionary_categories_read_alike(district, tmp_path, monkeypatch):
+    """A file of many small row groups is read group by group, its categories
+    dictionary-encoded, whatever order their dictionary has; the findings are screen()'s."""
+    monkeypatch.setattr(stream, "_BATCH_ROWS", 16)
+    hazards = district.hazards.copy()
+    order = sorted(set(hazards["category"]), reverse=True)  # codes unlike CATEGORIES'
+    hazards["category"] = pd.Categorical(hazards["category"], categories=order)
+    hazards.to_parquet(tmp_path / "h.parquet", row_group_size=16)
+    assert pq.ParquetFile(tmp_path / "h.parquet").metadata.num_row_groups > 8
+    read = pq.read_table(tmp_path / "h.parquet", columns=["category"]).column(0)
+    assert pa.types.is_dictionary(read.type)
+    expected = screen(district.schools, district.hazards)
+    count = stream.screen_to_parquet(district.schools, tmp_path / "h.parquet", tmp_path / "out")
+    assert count == len(expected)
+    assert_same(read_back(tmp_path / "out"), flat(expected))
+    # plain text categories, one row group per batch of 16 rows: the same
+    district.hazards.to_parquet(tmp_path / "t.parquet", row_group_size=16)
+    stream.screen_to_parquet(district.schools, tmp_path / "t.parquet", tmp_path / "out_t")
+    assert_same(read_back(tmp_path / "out_t"), flat(expected))
+
+
+def test_unknown_and_missing_categories_in_later_row_groups_are_named(tmp_path, monkeypatch):
+    monkeypatch.setattr(stream, "_BATCH_ROWS", 2)
+    schools = gpd.GeoDataFrame(
+        {"name": ["一小"], "kind": ["primary"]},
+        geometry=[Point(114.0, 34.0).buffer(0.001)],
+        index=pd.Index(["s1"], name="school_id"),
+        crs=4326,
+    )
+    hazards = gpd.GeoDataFrame(
+        {"category": ["lottery", "lottery", "lottery", None, "bar"]},
+        geometry=[Point(114.0, 34.0 + i / 1000) for i in range(5)],
+        index=pd.Index([f"h{i}" for i in range(5)], name="hazard_id"),
+        crs=4326,
+    )
+    hazards.to_parquet(tmp_path / "h.parquet", row_group_size=2)
+    with pytest.raises(InputDataError) as err:
+        stream.screen_to_parquet(schools, tmp_path / "h.parquet", tmp_path / "out")
+    assert "unknown category value(s) None, bar in rows h3, h4" in str(err.value)
+    hazards["category"] = pd.Categorical(hazards["category"])
+    hazards.to_parquet(tmp_path / "d.parquet", row_group_size=2)
+    with pytest.raises(InputDataError) as err:
+        stream.screen_to_parquet(schools, tmp_path / "d.parquet", tmp_path / "out")
+    assert "unknown category value(s) None, bar in rows h3, h4" in str(err.value)
 
 
 def test_generated_set_near_the_threshold_matches_screen(tmp_path, small_blocks):
@@ -265,7 +310,7 @@ def test_equal_hashes_of_distinct_ids_are_not_duplicates(district, tmp_path, mon
     """Two distinct ids with the same 64-bit hash (about one chance in a million at five
     million venues) are compared as text: not a duplicate, and the screening goes on."""
     district.hazards.to_parquet(tmp_path / "hazards.parquet")
-    monkeypatch.setattr(stream, "_hash_ids", lambda ids: (fnv1a64(ids), True))
+    monkeypatch.setattr(stream, "has_duplicates", lambda hashes: True)  # as if two were equal
     stream.screen_to_parquet(district.schools, tmp_path / "hazards.parquet", tmp_path / "out")
     assert_same(read_back(tmp_path / "out"), flat(screen(district.schools, district.hazards)))
 
