@@ -77,7 +77,7 @@ class PointIndex:
         where = packed & ((1 << pos_bits) - 1)
         packed >>= pos_bits
         self._keys = packed
-        self._point = where if rows is None else rows[where]
+        self._point: IntArray | None = where if rows is None else rows[where]
         # one gather of (lon, lat) rows: both coordinates of a point share a cache line
         # (``take`` along axis 0: five times faster than fancy indexing of 2-D rows)
         self._xy = np.column_stack([lon, lat]).take(where, axis=0)
@@ -93,12 +93,12 @@ class PointIndex:
         return (row << self._lon_bits) | q
 
     def __len__(self) -> int:
-        return len(self._point)
+        return len(self._keys)
 
     @property
     def order(self) -> IntArray:
         """Positions of the indexed points in index order (row by row, west to east)."""
-        return self._point
+        return np.arange(len(self._keys)) if self._point is None else self._point
 
     @property
     def sorted_xy(self) -> FloatArray:
@@ -114,7 +114,7 @@ class PointIndex:
         points of a box, near each other in the index, are near each other in memory.
         """
         out = copy.copy(self)
-        out._point = np.arange(len(self._point))
+        out._point = None  # the identity: a query's positions are the points' numbers
         return out
 
     def query(self, boxes: FloatArray) -> tuple[IntArray, IntArray]:
@@ -160,4 +160,5 @@ class PointIndex:
         lon, lat = xy[:, 0], xy[:, 1]
         inside = (lon >= boxes[hit, 0]) & (lon <= boxes[hit, 2])
         inside &= (lat >= boxes[hit, 1]) & (lat <= boxes[hit, 3])
-        return hit[inside] + base, self._point[pos[inside]]
+        pos = pos[inside]
+        return hit[inside] + base, pos if self._point is None else self._point.take(pos)

@@ -42,7 +42,7 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
@@ -322,8 +322,13 @@ def _read_hazards(path: Path, meanwhile: Callable[[], T]) -> tuple[_HazardTable,
     # them less than reordering five million strings here)
     others = np.flatnonzero(np.isnan(xy[:, 0]))
     order = np.concatenate([index.order, others])
-    # the index holds the points' coordinates in its order already: no gather of them
-    xy = np.concatenate([index.sorted_xy, xy.take(others, axis=0)])
+    # the index holds the points' coordinates in its order already: no gather of them, and
+    # no copy either when every hazard is a point
+    xy = (
+        np.concatenate([index.sorted_xy, xy.take(others, axis=0)])
+        if len(others)
+        else index.sorted_xy
+    )
     codes, hashes = cols.codes.take(order), hashes.take(order)
     haz = hazard_arrays(geoms[order] if len(geoms) else geoms, xy, codes, index.renumbered())
     log.debug("%s: stored in index order at %.2f s", path, time.perf_counter() - start)
@@ -368,18 +373,17 @@ def _read_columns(
     codes: list[IntArray] = []
     hashing: list[Future[npt.NDArray[np.uint64]]] = []
 
-    def geometry_chunks() -> Iterator[pa.Array]:
-        for batch in dataset.to_batches(columns=[*columns, geometry], batch_size=_BATCH_ROWS):
-            ids.append(batch.column(id_column).cast(pa.large_string()))
-            hashing.append(pool.submit(fnv1a64, ids[-1].fill_null("")))
-            if "name" in names_in:
-                names.append(batch.column("name").cast(pa.large_string()))
-            if "category" in names_in:
-                categories.append(batch.column("category"))
-                codes.append(_category_codes(categories[-1]))
-            yield batch.column(geometry)
-
-    xy, geoms, missing = _decode_wkb(geometry_chunks(), n)
+    # the points first, then the texts: the memory Arrow held for the WKB serves the texts
+    batches = dataset.to_batches(columns=[geometry], batch_size=_BATCH_ROWS)
+    xy, geoms, missing = _decode_wkb((batch.column(0) for batch in batches), n)
+    for batch in dataset.to_batches(columns=columns, batch_size=_BATCH_ROWS):
+        ids.append(batch.column(id_column).cast(pa.large_string()))
+        hashing.append(pool.submit(fnv1a64, ids[-1].fill_null("")))
+        if "name" in names_in:
+            names.append(batch.column("name").cast(pa.large_string()))
+        if "category" in names_in:
+            categories.append(batch.column("category"))
+            codes.append(_category_codes(categories[-1]))
     return _Columns(
         ids=_texts_of(ids, n),
         names=_texts_of(names, n),
