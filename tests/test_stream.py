@@ -16,7 +16,7 @@ from conftest import GEOD
 from shapely.geometry import Point, Polygon
 from test_scale import assert_same, clustered_layers, flat
 
-from campus_geo import demo, layers, stream
+from campus_geo import _pointindex, demo, layers, stream
 from campus_geo import screen as screen_module
 from campus_geo._errors import InputDataError
 from campus_geo._pointindex import PointIndex
@@ -44,7 +44,9 @@ def read_back(path):
 # ----------------------------------------------------------------------------- the index
 
 
-def test_point_index_finds_exactly_the_points_in_each_box_edges_included():
+@pytest.mark.parametrize("block", [1 << 18, 999])  # built in one step or in many
+def test_point_index_finds_exactly_the_points_in_each_box_edges_included(block, monkeypatch):
+    monkeypatch.setattr(_pointindex, "_BLOCK", block)
     rng = np.random.default_rng(3)
     n = 20_000
     # coordinates on a 0.001-degree lattice: many points lie exactly on box edges and rows
@@ -69,6 +71,11 @@ def test_point_index_finds_exactly_the_points_in_each_box_edges_included():
     assert not (box == 100).any()
     counts = index.count(boxes)
     assert (counts >= np.bincount(box, minlength=len(boxes))).all()
+    # renumbered: the same hits, numbered in index order, with their coordinates in that order
+    box_r, pos = index.renumbered().query(boxes)
+    assert (box_r == box).all()
+    assert (index.order[pos] == point).all()
+    assert (index.sorted_xy[pos] == np.column_stack([lon, lat])[point]).all()
 
 
 def test_point_index_of_no_points_finds_nothing():
