@@ -16,13 +16,15 @@ in the same order, with the same results.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["available_workers", "can_fork", "run_chunks"]
+__all__ = ["available_workers", "can_fork", "collector_paused", "run_chunks"]
 
 #: The task of the current parallel run, inherited by the forked workers.
 _TASK: Callable[[int], Any] | None = None
@@ -46,6 +48,26 @@ def can_fork() -> bool:
         and "fork" in multiprocessing.get_all_start_methods()
         and not multiprocessing.current_process().daemon
     )
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the duration (as it was, after).
+
+    A screening creates hundreds of thousands of shapely objects, and every few
+    hundred thousand allocations the collector walks every object of the
+    process: five full collections cost 0.4 s of a 10 s province run (50,000
+    schools), holding the GIL. Forked workers inherit the pause, so no
+    collection in them writes to the parent's objects and copies their pages.
+    The screening makes no reference cycles that need collecting meanwhile.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _run(i: int) -> Any:

@@ -63,7 +63,7 @@ import shapely
 from . import __version__
 from ._errors import InputDataError
 from ._ids import fnv1a64, has_duplicates, hex_array
-from ._parallel import run_chunks
+from ._parallel import collector_paused, run_chunks
 from ._pointindex import PointIndex
 from ._scale_tasks import (
     FLOAT_COLUMNS,
@@ -734,6 +734,22 @@ def screen_to_parquet(
     int
         The number of findings written.
     """
+    with collector_paused():
+        return _screen_to_parquet(
+            schools, hazards, filepath, rules, profile, dist, entrances, workers
+        )
+
+
+def _screen_to_parquet(
+    schools: gpd.GeoDataFrame | str | Path,
+    hazards: gpd.GeoDataFrame | str | Path,
+    filepath: str | Path,
+    rules: Sequence[Rule] | str | Path | None,
+    profile: str | None,
+    dist: float | None,
+    entrances: gpd.GeoDataFrame | str | Path | None,
+    workers: int | None,
+) -> int:
     start = time.perf_counter()
 
     def prepare_schools() -> _Schools:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 
 import geopandas as gpd
@@ -208,3 +209,29 @@ def test_cli_workers_option_reaches_the_screening(tmp_path, monkeypatch):
     assert set(asked) == {1, 2}  # each run asked for its number of workers
     assert len(tables["1"]) > 500
     pd.testing.assert_frame_equal(tables["1"], tables["2"])
+
+
+def test_the_collector_is_paused_while_screening_and_restored(equator_layers, monkeypatch):
+    schools, hazards = equator_layers
+    seen = []
+    real = screen_mod._setup
+
+    def spy(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(screen_mod, "_setup", spy)
+    assert gc.isenabled()
+    screen(schools, hazards)
+    assert seen == [False]
+    assert gc.isenabled()
+    # as it was: a caller who turned it off keeps it off; an error restores it too
+    gc.disable()
+    try:
+        screen(schools, hazards)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(RuntimeError), _parallel.collector_paused():
+        raise RuntimeError
+    assert gc.isenabled()

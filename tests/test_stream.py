@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 import geopandas as gpd
@@ -349,10 +350,17 @@ def test_walk_profile_is_refused_with_the_reason(district, tmp_path):
         )
 
 
-def test_no_findings_still_reads_back(district, tmp_path):
+def test_no_findings_still_reads_back(district, tmp_path, monkeypatch):
     far = district.hazards.iloc[:3].copy()
     far.geometry = [Point(100.0, 20.0 + i) for i in range(3)]
+    collecting = []
+    real = stream._setup
+    monkeypatch.setattr(
+        stream, "_setup", lambda *a, **k: collecting.append(gc.isenabled()) or real(*a, **k)
+    )
     assert stream.screen_to_parquet(district.schools, far, tmp_path / "out") == 0
+    assert collecting == [False]  # the cyclic collector paused meanwhile, and back on after
+    assert gc.isenabled()
     got = read_back(tmp_path / "out")
     assert len(got) == 0
     assert list(got.columns) == list(flat(screen(district.schools, district.hazards)).columns)
