@@ -302,6 +302,11 @@ def _read_hazards(path: Path, meanwhile: Callable[[], T]) -> tuple[_HazardTable,
         log.debug("%s: indexed at %.2f s", path, _since(start))
         hashes, duplicated = checking.result()
         ids, names = combining.result()
+    others = np.flatnonzero(np.isnan(xy[:, 0]))
+    other_xy, codes = xy[others], cols.codes
+    # let go of the row groups' texts and of the points in input order (the index holds
+    # them in its order) before this process's peak of memory, just below
+    del cols, xy
     if duplicated:
         # equal hashes: compare the ids themselves (64-bit hashes of distinct ids rarely meet)
         id_index = pd.Index(ids.to_numpy(zero_copy_only=False))
@@ -320,16 +325,11 @@ def _read_hazards(path: Path, meanwhile: Callable[[], T]) -> tuple[_HazardTable,
     # instead of cache misses all over five million rows
     # (the ids and names stay in input order: the workers take them by `rank`, which costs
     # them less than reordering five million strings here)
-    others = np.flatnonzero(np.isnan(xy[:, 0]))
     order = np.concatenate([index.order, others])
     # the index holds the points' coordinates in its order already: no gather of them, and
     # no copy either when every hazard is a point
-    xy = (
-        np.concatenate([index.sorted_xy, xy.take(others, axis=0)])
-        if len(others)
-        else index.sorted_xy
-    )
-    codes, hashes = cols.codes.take(order), hashes.take(order)
+    xy = np.concatenate([index.sorted_xy, other_xy]) if len(others) else index.sorted_xy
+    codes, hashes = codes.take(order), hashes.take(order)
     haz = hazard_arrays(geoms[order] if len(geoms) else geoms, xy, codes, index.renumbered())
     log.debug("%s: stored in index order at %.2f s", path, time.perf_counter() - start)
     return _HazardTable(ids, names, hashes, haz, order), other
