@@ -31,8 +31,8 @@ The walk profile routes on one street network in one process and the ``"all"``
 profile compares all three: use :func:`~campus_geo.screen.screen` for them.
 
 Measured on 50,000 schools and 5,000,000 venues on two cores
-(``benchmarks/scale_bench.py``): about 10-12 s end to end and 1.3 GiB, against
-23 s and 5.3 GiB for ``screen()`` returning the same findings.
+(``benchmarks/scale_bench.py``): 8-10 s end to end and 1.4 GiB, against 16 s
+and 5.4 GiB for ``screen()`` returning the same findings.
 """
 
 from __future__ import annotations
