@@ -42,6 +42,16 @@ def read_back(path):
     return gpd.read_parquet(path)
 
 
+def one_school():
+    """A round campus of about 100 m radius at (114, 34)."""
+    return gpd.GeoDataFrame(
+        {"name": ["一小"], "kind": ["primary"]},
+        geometry=[Point(114.0, 34.0).buffer(0.001)],
+        index=pd.Index(["s1"], name="school_id"),
+        crs=4326,
+    )
+
+
 # ----------------------------------------------------------------------------- the index
 
 
@@ -145,12 +155,7 @@ def test_many_row_groups_and_dictionary_categories_read_alike(district, tmp_path
 
 def test_unknown_and_missing_categories_in_later_row_groups_are_named(tmp_path, monkeypatch):
     monkeypatch.setattr(stream, "_BATCH_ROWS", 2)
-    schools = gpd.GeoDataFrame(
-        {"name": ["一小"], "kind": ["primary"]},
-        geometry=[Point(114.0, 34.0).buffer(0.001)],
-        index=pd.Index(["s1"], name="school_id"),
-        crs=4326,
-    )
+    schools = one_school()
     hazards = gpd.GeoDataFrame(
         {"category": ["lottery", "lottery", "lottery", None, "bar"]},
         geometry=[Point(114.0, 34.0 + i / 1000) for i in range(5)],
@@ -289,12 +294,7 @@ def test_ties_go_by_input_order_though_the_hazards_are_stored_in_index_order(tmp
 
 
 def test_bad_rows_are_reported_with_file_ids_and_fix(tmp_path):
-    schools = gpd.GeoDataFrame(
-        {"name": ["一小"], "kind": ["primary"]},
-        geometry=[Point(114.0, 34.0).buffer(0.001)],
-        index=pd.Index(["s1"], name="school_id"),
-        crs=4326,
-    )
+    schools = one_school()
     hazards = gpd.GeoDataFrame(
         {"name": ["a", "b", "c", "d"], "category": ["internet_cafe", "casino", "lottery", "bar"]},
         geometry=[Point(114.0, 34.001), None, Point(), Point(114.0, 34.002)],
