@@ -260,11 +260,12 @@ def _id_column(schema: pa.Schema, path: Path) -> str:
 def _read_hazards(path: Path, meanwhile: Callable[[], T]) -> tuple[_HazardTable, T]:
     """A canonical hazards layer in GeoParquet, read as columns (see the module docstring).
 
-    The file is read a row group at a time: each group's WKB points are decoded
-    into the coordinate array and its ids hashed (numpy, without the GIL, on
-    another thread) as it arrives, then its WKB is let go; the categories are
-    read dictionary-encoded (a few codes, not five million strings), and the
-    ids and names are combined into one array each on another thread.
+    The file is read a row group at a time, the points first: each group's WKB
+    points are decoded into the coordinate array and its WKB let go; then the
+    texts, each group's ids hashed on another thread (numpy, without the GIL) as
+    they arrive, the categories read dictionary-encoded (a few codes, not five
+    million strings); the ids and names are combined into one array each on
+    another thread while the points are indexed.
 
     ``meanwhile()`` runs while the points are indexed on another thread (numpy's sort
     and gathers release the GIL); its result is returned with the table.
@@ -379,8 +380,9 @@ def _read_columns(
     for batch in dataset.to_batches(columns=columns, batch_size=_BATCH_ROWS):
         ids.append(batch.column(id_column).cast(pa.large_string()))
         hashing.append(pool.submit(fnv1a64, ids[-1].fill_null("")))
-        if "name" in names_in:
-            names.append(batch.column("name").cast(pa.large_string()))
+        if "name" in names_in:  # "" where missing, as screen() reads it
+            name = batch.column("name").cast(pa.large_string())
+            names.append(name.fill_null("") if name.null_count else name)
         if "category" in names_in:
             categories.append(batch.column("category"))
             codes.append(_category_codes(categories[-1]))

@@ -137,18 +137,25 @@ def test_many_row_groups_and_dictionary_categories_read_alike(district, tmp_path
     dictionary-encoded, whatever order their dictionary has; the findings are screen()'s."""
     monkeypatch.setattr(stream, "_BATCH_ROWS", 16)
     hazards = district.hazards.copy()
+    hazards["name"] = hazards["name"].astype(object)
+    hazards.iloc[::3, hazards.columns.get_loc("name")] = None  # no name: "" as screen() says
     order = sorted(set(hazards["category"]), reverse=True)  # codes unlike CATEGORIES'
     hazards["category"] = pd.Categorical(hazards["category"], categories=order)
     hazards.to_parquet(tmp_path / "h.parquet", row_group_size=16)
     assert pq.ParquetFile(tmp_path / "h.parquet").metadata.num_row_groups > 8
     read = pq.read_table(tmp_path / "h.parquet", columns=["category"]).column(0)
     assert pa.types.is_dictionary(read.type)
-    expected = screen(district.schools, district.hazards)
+    expected = screen(district.schools, hazards.assign(category=district.hazards["category"]))
+    assert (expected["hazard_name"] == "").any()
     count = stream.screen_to_parquet(district.schools, tmp_path / "h.parquet", tmp_path / "out")
     assert count == len(expected)
-    assert_same(read_back(tmp_path / "out"), flat(expected))
+    got = read_back(tmp_path / "out")
+    assert_same(got, flat(expected))
+    assert (got["hazard_name"] == expected["hazard_name"]).all()
     # plain text categories, one row group per batch of 16 rows: the same
-    district.hazards.to_parquet(tmp_path / "t.parquet", row_group_size=16)
+    hazards.assign(category=district.hazards["category"]).to_parquet(
+        tmp_path / "t.parquet", row_group_size=16
+    )
     stream.screen_to_parquet(district.schools, tmp_path / "t.parquet", tmp_path / "out_t")
     assert_same(read_back(tmp_path / "out_t"), flat(expected))
 
