@@ -787,6 +787,9 @@ def _group_plans(setup: _Setup) -> Iterator[_GroupPlan]:
             yield plan
 
 
+# no cyclic garbage collection meanwhile: a full collection walks every object, and a
+# screening creates one per measured line (see collector_paused)
+@collector_paused()
 def screen(
     schools: gpd.GeoDataFrame,
     hazards: gpd.GeoDataFrame,
@@ -859,71 +862,64 @@ def screen(
     >>> bool((findings["distance_m"] <= findings["threshold_m"]).all())
     True
     """
-    # no cyclic garbage collection meanwhile (see collector_paused): a full collection
-    # walks every object, and a screening creates one per measured line
-    with collector_paused():
-        schools = validate_schools(schools)
-        hazards = validate_hazards(hazards)
-        if entrances is not None:
-            entrances = validate_entrances(entrances)
-        categories = sorted(hazards["category"].unique())
-        if profile == ALL_PROFILES:
-            rule_list, base_of = expand_all_profiles(_resolve_rules(rules, None, dist, categories))
-        else:
-            rule_list = _resolve_rules(rules, profile, dist, categories)
-        walking = any(r.profile == "walk" for r in rule_list)
-        net = require_network(network) if walking else None
-        if hazard_entrances is not None:
-            hazard_entrances = validate_hazard_entrances(hazard_entrances)
-        haz = _prepare_hazards(hazards)
-        setup = _setup(
-            schools, haz, fnv1a64(_str_array(hazards.index)), rule_list, entrances, workers
-        )
-        gates = setup.gates
-        found = []
-        for plan in _group_plans(setup):
-            group = plan.group
-            pairs = _screen_group(plan.candidates(setup.ctx), setup.ctx)
-            if group.profile == "walk" and pairs:
-                assert net is not None
-                pairs = _walk_group(
-                    pairs, schools, entrances, hazards, hazard_entrances, net, group
-                )
-                pairs = _sorted_pairs(pairs, len(rule_list))
-            count = len(pairs["_rule"]) if pairs else 0
-            log.info(
-                "%s profile at %g m: %d findings from %d rules",
-                group.profile,
-                group.distance_m,
-                count,
-                len(group.rules),
-            )
-            if count:
-                pairs["_note"] = setup.note_codes[group.profile][pairs["_school"]]
-                found.append(pairs)
-        if not found:
-            findings = _empty_findings()
-        else:
-            pairs = found[0] if len(found) == 1 else _merge_groups(found, len(rule_list))
-            category = haz.category
-            del haz, setup  # the spatial index and projected outlines are done with
-            findings = _findings_frame(pairs, schools, hazards, category, NOTE_TEXTS, rule_list)
-        if profile != ALL_PROFILES:
-            return findings
-
-        def walk(s: npt.NDArray[np.int64], h: npt.NDArray[np.int64], limits: Any) -> Any:
+    schools = validate_schools(schools)
+    hazards = validate_hazards(hazards)
+    if entrances is not None:
+        entrances = validate_entrances(entrances)
+    categories = sorted(hazards["category"].unique())
+    if profile == ALL_PROFILES:
+        rule_list, base_of = expand_all_profiles(_resolve_rules(rules, None, dist, categories))
+    else:
+        rule_list = _resolve_rules(rules, profile, dist, categories)
+    walking = any(r.profile == "walk" for r in rule_list)
+    net = require_network(network) if walking else None
+    if hazard_entrances is not None:
+        hazard_entrances = validate_hazard_entrances(hazard_entrances)
+    haz = _prepare_hazards(hazards)
+    setup = _setup(schools, haz, fnv1a64(_str_array(hazards.index)), rule_list, entrances, workers)
+    gates = setup.gates
+    found = []
+    for plan in _group_plans(setup):
+        group = plan.group
+        pairs = _screen_group(plan.candidates(setup.ctx), setup.ctx)
+        if group.profile == "walk" and pairs:
             assert net is not None
-            return _walk_distances(s, h, limits, schools, entrances, hazards, hazard_entrances, net)
-
-        return mark_profile_dependence(
-            findings,
-            base_of,
-            outline=np.asarray(schools.geometry.values, dtype=object),
-            gates=gates,
-            schools_index=schools.index,
-            hazards=hazards,
-            walk=walk,
+            pairs = _walk_group(pairs, schools, entrances, hazards, hazard_entrances, net, group)
+            pairs = _sorted_pairs(pairs, len(rule_list))
+        count = len(pairs["_rule"]) if pairs else 0
+        log.info(
+            "%s profile at %g m: %d findings from %d rules",
+            group.profile,
+            group.distance_m,
+            count,
+            len(group.rules),
         )
+        if count:
+            pairs["_note"] = setup.note_codes[group.profile][pairs["_school"]]
+            found.append(pairs)
+    if not found:
+        findings = _empty_findings()
+    else:
+        pairs = found[0] if len(found) == 1 else _merge_groups(found, len(rule_list))
+        category = haz.category
+        del haz, setup  # the spatial index and projected outlines are done with
+        findings = _findings_frame(pairs, schools, hazards, category, NOTE_TEXTS, rule_list)
+    if profile != ALL_PROFILES:
+        return findings
+
+    def walk(s: npt.NDArray[np.int64], h: npt.NDArray[np.int64], limits: Any) -> Any:
+        assert net is not None
+        return _walk_distances(s, h, limits, schools, entrances, hazards, hazard_entrances, net)
+
+    return mark_profile_dependence(
+        findings,
+        base_of,
+        outline=np.asarray(schools.geometry.values, dtype=object),
+        gates=gates,
+        schools_index=schools.index,
+        hazards=hazards,
+        walk=walk,
+    )
 
 
 def _walk_group(

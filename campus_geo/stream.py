@@ -696,6 +696,7 @@ def _clear(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
+@collector_paused()  # as screen(): no full collection walks the objects meanwhile
 def screen_to_parquet(
     schools: gpd.GeoDataFrame | str | Path,
     hazards: gpd.GeoDataFrame | str | Path,
@@ -736,22 +737,6 @@ def screen_to_parquet(
     int
         The number of findings written.
     """
-    with collector_paused():
-        return _screen_to_parquet(
-            schools, hazards, filepath, rules, profile, dist, entrances, workers
-        )
-
-
-def _screen_to_parquet(
-    schools: gpd.GeoDataFrame | str | Path,
-    hazards: gpd.GeoDataFrame | str | Path,
-    filepath: str | Path,
-    rules: Sequence[Rule] | str | Path | None,
-    profile: str | None,
-    dist: float | None,
-    entrances: gpd.GeoDataFrame | str | Path | None,
-    workers: int | None,
-) -> int:
     start = time.perf_counter()
 
     def prepare_schools() -> _Schools:
