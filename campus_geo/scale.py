@@ -120,7 +120,6 @@ DEFAULT_WORKERS: Final = 2
 SCHOOLS_PER_PARTITION: Final = 2_000
 #: Hazards per partition when the hazards are given in memory (one routing task each).
 HAZARDS_PER_PARTITION: Final = 500_000
-#: Measurement profiles the dask engine supports: straight lines, measured per pair.
 #: How long to try to reach a scheduler given by address.
 CONNECT_TIMEOUT: Final = "10s"
 
