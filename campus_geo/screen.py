@@ -265,6 +265,7 @@ class _Sources:
     #: the segments' ends in lon/lat, (2 * len(segments), 2): a nearest point that is an
     #: end is taken from here, exactly, instead of being projected back
     vertices: npt.NDArray[np.float64]
+    bands: IntArray  # the band each school was projected into
 
 
 def _sources(src: npt.NDArray[np.object_], bands: npt.NDArray[np.int64]) -> _Sources:
@@ -277,7 +278,7 @@ def _sources(src: npt.NDArray[np.object_], bands: npt.NDArray[np.int64]) -> _Sou
     offsets, segments = outline_segments(projected)
     # the same outline in lon/lat: project() moves coordinates, so the segments line up
     _, lonlat = outline_segments(src)
-    return _Sources(projected, areal, offsets, segments, lonlat.reshape(-1, 2))
+    return _Sources(projected, areal, offsets, segments, lonlat.reshape(-1, 2), bands)
 
 
 #: Relative bound on how much a band's transverse Mercator (scale 1 on its central meridian)
@@ -727,7 +728,8 @@ def _setup(
     """
     school_kind = pd.Categorical(schools["kind"], categories=SCHOOL_KINDS).codes.astype(np.int64)
     is_point = shapely.get_type_id(schools.geometry.values) == 0
-    bands = _school_bands(schools)
+    # the bands the given sources were projected into, or the same computed here
+    bands = next(iter(sources.values())).bands if sources else _school_bands(schools)
     gates, has_entrance = _entrance_geometries(schools, entrances)
     point_note = np.where(is_point, 1, 0)
     note_codes = {
