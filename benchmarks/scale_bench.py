@@ -707,19 +707,14 @@ def _run(args: argparse.Namespace) -> str:
     for round_ in range(args.repeat):
         for method in [m for m in methods if m not in skipped]:
             _warm([schools_path, venues_path])
-            out = schools_path.parent / f"result_{method}"
-            spec = {
-                "method": method,
-                "schools": str(schools_path),
-                "venues": str(venues_path),
-                "result": str(out),
-            }
+            spec = sb.run_spec(method, schools_path, venues_path)
+            out = spec["result"]
             failed, cpu = _spawn(spec)
             if failed:
                 skipped[method] = failed
                 print(f"  {method}: could not run: {failed}")
                 continue
-            timings = json.loads(Path(str(out) + ".json").read_text())
+            timings = json.loads(Path(out + ".json").read_text())
             timings["cpu"] = cpu + timings.get("server_cpu", 0.0)
             runs[method].append(timings)
             print(

@@ -241,6 +241,17 @@ def data_paths(n_schools: int, n_venues: int, seed: int) -> tuple[Path, Path]:
     return folder / "schools.parquet", folder / "venues.parquet"
 
 
+def run_spec(method: str, schools_path: Path, venues_path: Path, **extra: Any) -> dict[str, Any]:
+    """What a method's child process is given: its name, the two files, its result stem."""
+    return {
+        "method": method,
+        "schools": str(schools_path),
+        "venues": str(venues_path),
+        "result": str(schools_path.parent / f"result_{method}"),
+        **extra,
+    }
+
+
 def _write_data(n_schools: int, n_venues: int, seed: int) -> None:
     schools, venues = make_data(n_schools, n_venues, seed)
     for gdf, path in zip((schools, venues), data_paths(n_schools, n_venues, seed), strict=True):
@@ -767,17 +778,13 @@ def _run(args: argparse.Namespace) -> str:
 
     results: dict[str, dict[str, Any]] = {}
     for method in methods:
-        out = schools_path.parent / f"result_{method}"
-        spec = {
-            "method": method,
-            "schools": str(schools_path),
-            "venues": str(venues_path),
-            "result": str(out),
-            "profile": args.profile and method == "campus_geo",
-        }
+        spec = run_spec(
+            method, schools_path, venues_path, profile=args.profile and method == "campus_geo"
+        )
         _spawn(spec)
-        timings = json.loads(Path(str(out) + ".json").read_text())
-        with np.load(str(out) + ".npz") as z:
+        out = spec["result"]
+        timings = json.loads(Path(out + ".json").read_text())
+        with np.load(out + ".npz") as z:
             timings.update({k: z[k] for k in z.files})
         results[method] = timings
         print(f"  {method}: {timings['total']:.2f} s, {timings['vmhwm_kib'] / 1024:.0f} MiB")
