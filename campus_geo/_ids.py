@@ -84,12 +84,22 @@ def fnv1a64(values: Sequence[str] | pd.Index | pd.Series | pa.Array) -> U64:
     if not n:
         return h
     # one step per byte position (uint64 arithmetic wraps: intended), over every string
-    # while all are that long, then over the strings that still are
-    shortest = int(length.min())
+    # while all are that long, then over the strings that still are; in place, on one
+    # buffer of byte positions and one of bytes (not five fresh arrays per step)
+    shortest, longest = int(length.min()), int(length.max())
+    if shortest == longest:  # ids of one length (generated ones): the bytes are a grid
+        grid = data[offsets[0] : offsets[0] + n * shortest].reshape(n, shortest)
+        for j in range(shortest):
+            h ^= grid[:, j]
+            h *= _FNV_PRIME
+        return h
+    at, byte = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.uint8)
     for j in range(shortest):
-        h = (h ^ data[start + j].astype(np.uint64)) * _FNV_PRIME
+        np.add(start, j, out=at)
+        h ^= data.take(at, out=byte)
+        h *= _FNV_PRIME
     rows = np.arange(n)
-    for j in range(shortest, int(length.max())):
+    for j in range(shortest, longest):
         rows = rows[length[rows] > j]
         h[rows] = (h[rows] ^ data[start[rows] + j].astype(np.uint64)) * _FNV_PRIME
     return h
@@ -121,10 +131,11 @@ def hex_ids(h: U64) -> pd.arrays.ArrowStringArray:
     return ids
 
 
-def has_duplicates(h: U64) -> bool:
-    """Whether two of the hashes are equal."""
-    ordered = np.sort(h)
-    return bool((ordered[1:] == ordered[:-1]).any())
+def has_duplicates(h: U64, *, ordered: bool = False) -> bool:
+    """Whether two of the hashes are equal (`ordered`: they are sorted already)."""
+    if not ordered:
+        h = np.sort(h)
+    return bool((h[1:] == h[:-1]).any())
 
 
 def id_hash(school_hash: U64, hazard_hash: U64, rule_hash: U64) -> U64:

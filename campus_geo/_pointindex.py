@@ -95,8 +95,10 @@ class PointIndex:
         # (lon, lat) rows in index order: both coordinates of a point share a cache line
         self._xy = np.empty((n, 2))
         for block in _blocks(n):
-            self._xy[block, 0] = lon.take(where[block])
-            self._xy[block, 1] = lat.take(where[block])
+            # indexing, not take(): take() copies a strided input (a column of an (n, 2)
+            # array) whole before gathering, once per block
+            self._xy[block, 0] = lon[where[block]]
+            self._xy[block, 1] = lat[where[block]]
 
     def _row(self, lat: FloatArray) -> IntArray:
         return np.floor((np.asarray(lat) - self._lat0) / ROW_DEG).astype(np.int64)

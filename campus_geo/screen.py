@@ -186,7 +186,7 @@ class _Hazards:
 
     geoms: npt.NDArray[np.object_]  # by hazard position: shapely geometry (None or empty: points)
     point_xy: npt.NDArray[np.float64]  # lon/lat of point hazards, NaN for the others
-    category: npt.NDArray[np.int64]
+    category: npt.NDArray[np.integer[Any]]  # position in CATEGORIES
     points: PointIndex
     others: shapely.STRtree | None
     other_rows: npt.NDArray[np.int64]  # hazard position of each geometry in `others`
@@ -213,7 +213,7 @@ class _Hazards:
 def hazard_arrays(
     geoms: npt.NDArray[np.object_],
     point_xy: npt.NDArray[np.float64],
-    category: IntArray,
+    category: npt.NDArray[np.integer[Any]],
     points: PointIndex | None = None,
 ) -> _Hazards:
     """Index the hazards: their points by coordinates, the other geometries in an STRtree.
@@ -585,7 +585,7 @@ def _findings_frame(
     pairs: dict[str, npt.NDArray[Any]],
     schools: gpd.GeoDataFrame,
     hazards: gpd.GeoDataFrame,
-    category: npt.NDArray[np.int64],
+    category: npt.NDArray[np.integer[Any]],
     note_texts: list[str],
     rules: list[Rule],
 ) -> gpd.GeoDataFrame:

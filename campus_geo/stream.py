@@ -301,7 +301,7 @@ def _read_hazards(path: Path, meanwhile: Callable[[], T]) -> tuple[_HazardTable,
         if not problems:
             index = indexing.result()
         log.debug("%s: indexed at %.2f s", path, _since(start))
-        hashes, duplicated = checking.result()
+        hashes, spare, duplicated = checking.result()
         ids, names = combining.result()
     others = np.flatnonzero(np.isnan(xy[:, 0]))
     other_xy, codes = xy[others], cols.codes
@@ -326,11 +326,11 @@ def _read_hazards(path: Path, meanwhile: Callable[[], T]) -> tuple[_HazardTable,
     # instead of cache misses all over five million rows
     # (the ids and names stay in input order: the workers take them by `rank`, which costs
     # them less than reordering five million strings here)
-    order = np.concatenate([index.order, others])
-    # the index holds the points' coordinates in its order already: no gather of them, and
-    # no copy either when every hazard is a point
+    # the index holds the points' order and coordinates already: no gather of them, and no
+    # copy either when every hazard is a point
+    order = np.concatenate([index.order, others]) if len(others) else index.order
     xy = np.concatenate([index.sorted_xy, other_xy]) if len(others) else index.sorted_xy
-    codes, hashes = codes.take(order), hashes.take(order)
+    codes, hashes = codes.take(order), hashes.take(order, out=spare)
     haz = hazard_arrays(geoms[order] if len(geoms) else geoms, xy, codes, index.renumbered())
     log.debug("%s: stored in index order at %.2f s", path, time.perf_counter() - start)
     return _HazardTable(ids, names, hashes, haz, order), other
@@ -338,10 +338,15 @@ def _read_hazards(path: Path, meanwhile: Callable[[], T]) -> tuple[_HazardTable,
 
 def _checked_hashes(
     parts: list[Future[npt.NDArray[np.uint64]]],
-) -> tuple[npt.NDArray[np.uint64], bool]:
-    """The ids' hashes in one array, and whether two are equal (then the ids are compared)."""
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64], bool]:
+    """The ids' hashes in one array, and whether two are equal (then the ids are compared).
+
+    Also the array they were sorted in for that, for the caller to reuse (memory a
+    process touches for the first time is what costs here, see PointIndex).
+    """
     hashes = np.concatenate([np.empty(0, np.uint64), *(part.result() for part in parts)])
-    return hashes, has_duplicates(hashes)
+    spare = np.sort(hashes)
+    return hashes, spare, has_duplicates(spare, ordered=True)
 
 
 def _since(start: float) -> float:
@@ -354,7 +359,7 @@ class _Columns:
 
     ids: pa.ChunkedArray
     names: pa.ChunkedArray
-    codes: IntArray  # position in CATEGORIES, -1 unknown
+    codes: npt.NDArray[np.int8]  # position in CATEGORIES, -1 unknown
     categories: list[pa.Array] | None  # as read, None: no category column
     xy: FloatArray
     geoms: npt.NDArray[np.object_]
@@ -371,7 +376,7 @@ def _read_columns(
     ids: list[pa.Array] = []
     names: list[pa.Array] = []
     categories: list[pa.Array] = []
-    codes: list[IntArray] = []
+    codes: list[npt.NDArray[np.int8]] = []
     hashing: list[Future[npt.NDArray[np.uint64]]] = []
 
     # the points first, then the texts: the memory Arrow held for the WKB serves the texts
@@ -389,7 +394,7 @@ def _read_columns(
     return _Columns(
         ids=_texts_of(ids, n),
         names=_texts_of(names, n),
-        codes=np.concatenate(codes) if codes else np.full(n, -1, dtype=np.int64),
+        codes=np.concatenate(codes) if codes else np.full(n, -1, dtype=np.int8),
         categories=categories if "category" in names_in else None,
         xy=xy,
         geoms=geoms,
@@ -428,17 +433,20 @@ def _one_chunk(*columns: pa.ChunkedArray) -> list[pa.LargeStringArray]:
     return [column.combine_chunks() for column in columns]
 
 
-def _category_codes(category: pa.Array) -> IntArray:
-    """Position of each row's category in CATEGORIES; -1 where unknown or missing."""
+def _category_codes(category: pa.Array) -> npt.NDArray[np.int8]:
+    """Position of each row's category in CATEGORIES; -1 where unknown or missing.
+
+    One byte per row (there are a dozen categories): 5 MB, not 40, for five million venues.
+    """
     if pa.types.is_dictionary(category.type):
-        lookup = np.append(value_codes(category.dictionary, CATEGORIES), -1)
+        lookup = np.append(value_codes(category.dictionary, CATEGORIES), -1).astype(np.int8)
         indices = category.indices.fill_null(-1).to_numpy(zero_copy_only=False)
         return lookup.take(np.asarray(indices, dtype=np.int64))  # -1 (missing) takes the last
-    return value_codes(category.cast(pa.large_string()), CATEGORIES)
+    return value_codes(category.cast(pa.large_string()), CATEGORIES).astype(np.int8)
 
 
 def _unknown_categories(
-    codes: IntArray, parts: list[pa.Array], ids: pa.ChunkedArray, path: Path
+    codes: npt.NDArray[np.int8], parts: list[pa.Array], ids: pa.ChunkedArray, path: Path
 ) -> str:
     bad = np.flatnonzero(codes < 0)
     category = pa.chunked_array([p.cast(pa.large_string()) for p in parts], pa.large_string())

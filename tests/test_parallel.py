@@ -8,6 +8,7 @@ import multiprocessing
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 import shapely
 
@@ -45,6 +46,18 @@ def test_fnv1a64_matches_the_published_vectors_and_a_reference():
     values = ["node/1", "way/226936163", "青禾区第一小学", "", "registry:91410100MA", "x" * 70]
     assert fnv1a64(values).tolist() == [fnv_reference(v) for v in values]
     assert fnv1a64(pd.Index(values, dtype="str")).tolist() == [fnv_reference(v) for v in values]
+
+
+def test_fnv1a64_of_ids_of_one_length_and_of_a_slice():
+    # ids of one length take another path (their bytes read as a grid): same hashes, also
+    # for an Arrow array that starts inside its buffers
+    values = ["v0000000", "v0000001", "青禾ab", "w9999999"]
+    assert len({len(v.encode()) for v in values}) == 1
+    assert fnv1a64(values).tolist() == [fnv_reference(v) for v in values]
+    sliced = pa.array(["longer-first", *values], pa.large_string()).slice(1)
+    assert fnv1a64(sliced).tolist() == [fnv_reference(v) for v in values]
+    mixed = pa.array(["ab", "abc", "a", "abcd"], pa.string()).slice(1)
+    assert fnv1a64(mixed).tolist() == [fnv_reference(v) for v in ["abc", "a", "abcd"]]
 
 
 def test_finding_ids_are_the_documented_hash_chain():

@@ -325,7 +325,7 @@ def test_equal_hashes_of_distinct_ids_are_not_duplicates(district, tmp_path, mon
     """Two distinct ids with the same 64-bit hash (about one chance in a million at five
     million venues) are compared as text: not a duplicate, and the screening goes on."""
     district.hazards.to_parquet(tmp_path / "hazards.parquet")
-    monkeypatch.setattr(stream, "has_duplicates", lambda hashes: True)  # as if two were equal
+    monkeypatch.setattr(stream, "has_duplicates", lambda hashes, **_: True)  # as if two were equal
     stream.screen_to_parquet(district.schools, tmp_path / "hazards.parquet", tmp_path / "out")
     assert_same(read_back(tmp_path / "out"), flat(screen(district.schools, district.hazards)))
 
