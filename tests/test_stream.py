@@ -115,6 +115,15 @@ def test_demo_district_in_memory_layers_gives_screens_findings(district, tmp_pat
     # the rule texts are stored once per part (dictionary pages) and read back as text
     schema = pq.read_schema(parts[0])
     assert schema.field("rule_id").type in (pa.string(), pa.large_string())
+    # also those whose texts repeat (rules naming the same units, schools of one township),
+    # which pyarrow writes as plain strings when a dictionary repeats a value
+    for part in parts:
+        group = pq.ParquetFile(part).metadata.row_group(0)
+        encodings = {
+            group.column(i).path_in_schema: group.column(i).encodings
+            for i in range(group.num_columns)
+        }
+        assert all("RLE_DICTIONARY" in encodings[name] for name in stream._DICTIONARY_COLUMNS)
 
 
 def test_demo_district_from_geoparquet_files_gives_screens_findings(
