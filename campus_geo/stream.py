@@ -265,14 +265,14 @@ def _read_hazards(path: Path, meanwhile: Callable[[], T]) -> tuple[_HazardTable,
     """A canonical hazards layer in GeoParquet, read as columns (see the module docstring).
 
     The file is read a row group at a time, the points first: each group's WKB
-    points are decoded into the coordinate array and its WKB let go; then the
-    texts, each group's ids hashed on another thread (numpy, without the GIL) as
+    points are decoded into the coordinate array and its WKB let go. The points
+    are then indexed on another thread (numpy's sort and gathers release the
+    GIL) while the texts are read, each group's ids hashed on a third thread as
     they arrive, the categories read dictionary-encoded (a few codes, not five
-    million strings); the ids and names are combined into one array each on
-    another thread while the points are indexed.
+    million strings); the ids and names are then combined into one array each.
 
-    ``meanwhile()`` runs while the points are indexed on another thread (numpy's sort
-    and gathers release the GIL); its result is returned with the table.
+    ``meanwhile()`` runs after the texts are read, while the index is finished;
+    its result is returned with the table.
     """
     if not path.exists():
         msg = f"GeoParquet file or folder {path} does not exist; check the path"
@@ -286,23 +286,27 @@ def _read_hazards(path: Path, meanwhile: Callable[[], T]) -> tuple[_HazardTable,
         frame = canonical(gpd.read_parquet(path), "hazard_id")
         return _frame_table(validate_hazards(frame, name=str(path))), meanwhile()
     start = time.perf_counter()
+    problems: list[str] = []
+    crs = _crs(spec, path, problems)
     with ThreadPoolExecutor(max_workers=3) as pool:
-        cols = _read_columns(dataset, id_column, geometry, pool)
-        log.debug("%s: %d rows read and decoded in %.2f s", path, len(cols.xy), _since(start))
-        ids = cols.ids.fill_null("") if cols.ids.null_count else cols.ids
-        problems = _column_problems(cols, ids, path)
-        crs = _crs(spec, path, problems)
-        problems += _check_others(cols.geoms, ids, crs, path)
-        xy, geoms = cols.xy, cols.geoms
-        if not problems:
+        # the points first, indexed on a thread while the texts are read (Arrow's readers
+        # leave part of the cores idle, and the index is the longest step after them)
+        xy, geoms, missing = _read_points(dataset, geometry)
+        log.debug("%s: %d points decoded in %.2f s", path, len(xy), _since(start))
+        if crs is not None:
             xy = _to_lonlat(xy, crs)
-            indexing = pool.submit(PointIndex, xy[:, 0], xy[:, 1])
+            indexing = pool.submit(PointIndex, xy[:, 0], xy[:, 1])  # rows without one: NaN
+        cols = _read_texts(dataset, id_column, xy, geoms, missing, pool)
+        log.debug("%s: texts read at %.2f s", path, _since(start))
+        ids = cols.ids.fill_null("") if cols.ids.null_count else cols.ids
+        problems[:0] = _column_problems(cols, ids, path)
+        problems += _check_others(geoms, ids, crs, path)
         checking = pool.submit(_checked_hashes, cols.hashing)
         # one array per text column for the workers' takes (a take across five row groups
         # cost twice one across one array: 16 against 8 ms per block of findings)
         combining = pool.submit(_one_chunk, ids, cols.names)
         other = meanwhile()
-        if not problems:
+        if crs is not None:
             index = indexing.result()
         log.debug("%s: indexed at %.2f s", path, _since(start))
         hashes, spare, duplicated = checking.result()
@@ -371,10 +375,24 @@ class _Columns:
     hashing: list[Future[npt.NDArray[np.uint64]]]  # FNV-1a 64 of the ids, group by group
 
 
-def _read_columns(
-    dataset: ds.Dataset, id_column: str, geometry: str, pool: ThreadPoolExecutor
+def _read_points(
+    dataset: ds.Dataset, geometry: str
+) -> tuple[FloatArray, npt.NDArray[np.object_], npt.NDArray[np.bool_]]:
+    """The geometry column, decoded a row group at a time (see _decode_wkb)."""
+    batches = dataset.to_batches(columns=[geometry], batch_size=_BATCH_ROWS)
+    return _decode_wkb((batch.column(0) for batch in batches), dataset.count_rows())
+
+
+def _read_texts(
+    dataset: ds.Dataset,
+    id_column: str,
+    xy: FloatArray,
+    geoms: npt.NDArray[np.object_],
+    missing: npt.NDArray[np.bool_],
+    pool: ThreadPoolExecutor,
 ) -> _Columns:
-    n = dataset.count_rows()
+    """The text columns, after the points (the memory Arrow held for the WKB serves them)."""
+    n = len(xy)
     names_in = dataset.schema.names
     columns = [c for c in (id_column, "name", "category") if c in names_in]
     ids: list[pa.Array] = []
@@ -382,10 +400,6 @@ def _read_columns(
     categories: list[pa.Array] = []
     codes: list[npt.NDArray[np.int8]] = []
     hashing: list[Future[npt.NDArray[np.uint64]]] = []
-
-    # the points first, then the texts: the memory Arrow held for the WKB serves the texts
-    batches = dataset.to_batches(columns=[geometry], batch_size=_BATCH_ROWS)
-    xy, geoms, missing = _decode_wkb((batch.column(0) for batch in batches), n)
     for batch in dataset.to_batches(columns=columns, batch_size=_BATCH_ROWS):
         ids.append(batch.column(id_column).cast(pa.large_string()))
         hashing.append(pool.submit(fnv1a64, ids[-1].fill_null("")))
