@@ -127,7 +127,8 @@ SHEET_TEXT: Final[dict[str, dict[str, Any]]] = {
         "algorithm_text": "椭球面大地线长度，Karney 算法（GeographicLib，经 pyproj.Geod.inv），"
         "计算误差小于 1 微米。两端点是校园与隐患在下列投影平面中的最近点；距离在最近点处取极小值，"
         "投影使端点偏移数毫米时，对距离的影响小于 1 毫米。",
-        "projection_text": "横轴墨卡托投影（WGS 84 椭球，比例因子 1），中央经线 {lon0}，"
+        "projection_text": "横轴墨卡托投影（WGS 84 椭球，比例因子 1；Evenden–Snyder 级数，"
+        "带内与精确算法相差小于 5 纳米），中央经线 {lon0}，"
         "0.5° 经度带第 {band} 带；带内比例误差小于 1.2×10⁻⁵",
         "band_from_end": "（未提供校园轮廓，由学校端点确定投影带）",
         "lonlat": "经度 {lon}，纬度 {lat}",
@@ -226,7 +227,8 @@ SHEET_TEXT: Final[dict[str, dict[str, Any]]] = {
         "pyproj.Geod.inv), error below 1 µm. The end points are the nearest points of campus and "
         "hazard in the projection below; the distance is stationary there, so the few-millimetre "
         "shift of the points caused by the projection changes it by less than 1 mm.",
-        "projection_text": "transverse Mercator (WGS 84, scale 1), central meridian {lon0}, "
+        "projection_text": "transverse Mercator (WGS 84, scale 1; Evenden-Snyder series, "
+        "within 5 nm of the exact algorithm in the band), central meridian {lon0}, "
         "0.5-degree longitude band {band}; scale error below 1.2e-5 in the band",
         "band_from_end": " (no campus outline given: band chosen from the school end point)",
         "lonlat": "lon {lon}, lat {lat}",

@@ -89,7 +89,8 @@ def test_sheet_of_a_planted_pair(district):
     assert _cell(page, "量测口径").startswith("自校园边界（围墙）任一点")
     assert "WGS 84（长半轴 a = 6378137 米，扁率 f = 1/298.257223563）" in page
     assert "中央经线 113.750000°E，0.5° 经度带第 587 带" in page
-    assert "+proj=tmerc +lat_0=0 +lon_0=113.750000 +k=1" in page
+    assert "+proj=tmerc +approx +lat_0=0 +lon_0=113.750000 +k=1" in page
+    assert "Evenden–Snyder 级数，带内与精确算法相差小于 5 纳米" in page
     school_end = _cell(page, "学校端点（WGS 84）")
     assert school_end == (f"经度 {finding['school_lon']:.7f}°E，纬度 {finding['school_lat']:.7f}°N")
     assert _cell(page, "量得距离").startswith(
