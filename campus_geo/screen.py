@@ -332,7 +332,11 @@ def _measure_band(
         distance[far], ends[far] = np.inf, np.nan
         rows = rows[near]
         ends[rows] = np.column_stack([qlon, qlat, lon, lat])
-        distance[rows] = geodesic_distance(qlon, qlat, lon, lat)
+        # inside the campus the ends are one point: 0 m without GeographicLib (a tenth of
+        # the findings of a province, venues in school buildings)
+        distance[rows[inside]] = 0.0
+        out = ~inside
+        distance[rows[out]] = geodesic_distance(qlon[out], qlat[out], lon[out], lat[out])
     if not point.all():
         other = ~point
         crs = band_crs(band)
