@@ -62,8 +62,12 @@ def _utf8(values: Sequence[str] | pd.Index | pd.Series | pa.Array) -> pa.LargeSt
     return array
 
 
-def fnv1a64(values: Sequence[str] | pd.Index | pd.Series | pa.Array) -> U64:
+def fnv1a64(
+    values: Sequence[str] | pd.Index | pd.Series | pa.Array, *, out: U64 | None = None
+) -> U64:
     """FNV-1a 64 of the UTF-8 bytes of each string, vectorised over the strings.
+
+    `out`: an array of as many uint64 to write the hashes into (returned).
 
     Examples
     --------
@@ -80,7 +84,8 @@ def fnv1a64(values: Sequence[str] | pd.Index | pd.Series | pa.Array) -> U64:
         else np.zeros(1, np.uint8)
     )
     start, length = offsets[:-1], np.diff(offsets)
-    h = np.full(n, _FNV_OFFSET, dtype=np.uint64)
+    h = np.empty(n, dtype=np.uint64) if out is None else out
+    h[:] = _FNV_OFFSET
     if not n:
         return h
     # one step per byte position (uint64 arithmetic wraps: intended), over every string

@@ -301,7 +301,7 @@ def _read_hazards(path: Path, meanwhile: Callable[[], T]) -> tuple[_HazardTable,
         ids = cols.ids.fill_null("") if cols.ids.null_count else cols.ids
         problems[:0] = _column_problems(cols, ids, path)
         problems += _check_others(geoms, ids, crs, path)
-        checking = pool.submit(_checked_hashes, cols.hashing)
+        checking = pool.submit(_checked_hashes, cols.hashes, cols.hashing)
         # one array per text column for the workers' takes (a take across five row groups
         # cost twice one across one array: 16 against 8 ms per block of findings)
         combining = pool.submit(_one_chunk, ids, cols.names)
@@ -345,14 +345,16 @@ def _read_hazards(path: Path, meanwhile: Callable[[], T]) -> tuple[_HazardTable,
 
 
 def _checked_hashes(
-    parts: list[Future[npt.NDArray[np.uint64]]],
+    hashes: npt.NDArray[np.uint64], parts: list[Future[npt.NDArray[np.uint64]]]
 ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64], bool]:
-    """The ids' hashes in one array, and whether two are equal (then the ids are compared).
+    """The ids' hashes once `parts` filled them, and whether two are equal.
 
-    Also the array they were sorted in for that, for the caller to reuse (memory a
-    process touches for the first time is what costs here, see PointIndex).
+    When two are, the ids themselves are compared. Also returns the array they were
+    sorted in for that, for the caller to reuse (memory a process touches for the first
+    time is what costs here, see PointIndex).
     """
-    hashes = np.concatenate([np.empty(0, np.uint64), *(part.result() for part in parts)])
+    for part in parts:
+        part.result()
     spare = np.sort(hashes)
     return hashes, spare, has_duplicates(spare, ordered=True)
 
@@ -372,7 +374,8 @@ class _Columns:
     xy: FloatArray
     geoms: npt.NDArray[np.object_]
     missing: npt.NDArray[np.bool_]
-    hashing: list[Future[npt.NDArray[np.uint64]]]  # FNV-1a 64 of the ids, group by group
+    hashes: npt.NDArray[np.uint64]  # FNV-1a 64 of the ids, filled group by group by:
+    hashing: list[Future[npt.NDArray[np.uint64]]]
 
 
 def _read_points(
@@ -400,9 +403,12 @@ def _read_texts(
     categories: list[pa.Array] = []
     codes: list[npt.NDArray[np.int8]] = []
     hashing: list[Future[npt.NDArray[np.uint64]]] = []
+    hashes, base = np.empty(n, dtype=np.uint64), 0
     for batch in dataset.to_batches(columns=columns, batch_size=_BATCH_ROWS):
         ids.append(batch.column(id_column).cast(pa.large_string()))
-        hashing.append(pool.submit(fnv1a64, ids[-1].fill_null("")))
+        group = hashes[base : base + len(ids[-1])]
+        hashing.append(pool.submit(fnv1a64, ids[-1].fill_null(""), out=group))
+        base += len(group)
         if "name" in names_in:  # "" where missing, as screen() reads it
             name = batch.column("name").cast(pa.large_string())
             names.append(name.fill_null("") if name.null_count else name)
@@ -417,6 +423,7 @@ def _read_texts(
         xy=xy,
         geoms=geoms,
         missing=missing,
+        hashes=hashes,
         hashing=hashing,
     )
 

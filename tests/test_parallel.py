@@ -58,6 +58,10 @@ def test_fnv1a64_of_ids_of_one_length_and_of_a_slice():
     assert fnv1a64(sliced).tolist() == [fnv_reference(v) for v in values]
     mixed = pa.array(["ab", "abc", "a", "abcd"], pa.string()).slice(1)
     assert fnv1a64(mixed).tolist() == [fnv_reference(v) for v in ["abc", "a", "abcd"]]
+    # written into a slice of a caller's array (the stream hashes row group by row group)
+    out = np.zeros(5, dtype=np.uint64)
+    assert fnv1a64(mixed, out=out[1:4]).base is out
+    assert out.tolist() == [0, *(fnv_reference(v) for v in ["abc", "a", "abcd"]), 0]
 
 
 def test_finding_ids_are_the_documented_hash_chain():
