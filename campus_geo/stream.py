@@ -31,8 +31,8 @@ The walk profile routes on one street network in one process and the ``"all"``
 profile compares all three: use :func:`~campus_geo.screen.screen` for them.
 
 Measured on 50,000 schools and 5,000,000 venues on two cores
-(``benchmarks/scale_bench.py``): 8-10 s end to end and 1.4 GiB, against 16 s
-and 5.4 GiB for ``screen()`` returning the same findings.
+(``benchmarks/scale_bench.py``): 7.5-9.5 s end to end and 1.3 GiB, against
+16-19 s and 5.4 GiB for ``screen()`` returning the same findings.
 """
 
 from __future__ import annotations
@@ -853,7 +853,7 @@ def screen_to_parquet(
     written = list(run_chunks(task, len(cuts) - 1, workers=setup.ctx.workers))
     # sorted runs: a stable (merging) sort of their concatenation finds equal ids cheaply
     hashes = np.sort(np.concatenate([np.empty(0, dtype=np.uint64), *written]), kind="stable")
-    if (hashes[1:] == hashes[:-1]).any():
+    if has_duplicates(hashes, ordered=True):
         shutil.rmtree(out)
         msg = (
             "two findings have the same 64-bit id; report this (with the input files) "

@@ -334,9 +334,18 @@ def test_equal_hashes_of_distinct_ids_are_not_duplicates(district, tmp_path, mon
     """Two distinct ids with the same 64-bit hash (about one chance in a million at five
     million venues) are compared as text: not a duplicate, and the screening goes on."""
     district.hazards.to_parquet(tmp_path / "hazards.parquet")
-    monkeypatch.setattr(stream, "has_duplicates", lambda hashes, **_: True)  # as if two were equal
+    checked = stream._checked_hashes  # as if two of the ids' hashes were equal
+    monkeypatch.setattr(stream, "_checked_hashes", lambda *args: (*checked(*args)[:2], True))
     stream.screen_to_parquet(district.schools, tmp_path / "hazards.parquet", tmp_path / "out")
     assert_same(read_back(tmp_path / "out"), flat(screen(district.schools, district.hazards)))
+
+
+def test_equal_finding_ids_are_refused_and_nothing_is_left(district, tmp_path, monkeypatch):
+    # as if two findings' 64-bit ids collided: the parts written are removed, not kept
+    monkeypatch.setattr(screen_module, "id_hash", lambda s, h, r: np.zeros(len(s), dtype=np.uint64))
+    with pytest.raises(ValueError, match="two findings have the same 64-bit id"):
+        stream.screen_to_parquet(district.schools, district.hazards, tmp_path / "out", workers=1)
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_file_without_crs_or_geo_metadata_is_refused(tmp_path):
