@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from campus_geo._demo_tables import _SCOPES, CSV_COLUMNS, credit_code
 from campus_geo.coords import wgs84_to_gcj02
+from campus_geo.demo.tables import _SCOPES, CSV_COLUMNS, credit_code
 from campus_geo.registry import hazards_from_registry
 
 OUT = Path(__file__).resolve().parent / "out"

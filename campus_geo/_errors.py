@@ -1,12 +1,28 @@
-"""Exception types of campus_geo.
+"""Exception and warning types of campus_geo.
 
 Every message names the input (argument, file, row, column), what was expected,
-what was found and how to fix it. The CLI turns these into exit status 2.
+what was found and how to fix it. The CLI turns the errors into exit status 2.
+Data warnings (a coordinate system assumed or fixed, rows rejected) reach a Python
+user as :class:`CampusGeoWarning` subclasses through :func:`warn_data`, as
+geopandas warns about CRS mismatches, and go to the log as well.
 """
 
 from __future__ import annotations
 
-__all__ = ["CampusGeoError", "FontMissingError", "InputDataError", "LedgerError", "RulesError"]
+import logging
+import warnings
+
+__all__ = [
+    "CampusGeoError",
+    "CampusGeoWarning",
+    "CoordinateWarning",
+    "FontMissingError",
+    "InputDataError",
+    "LedgerError",
+    "RejectedRowsWarning",
+    "RulesError",
+    "warn_data",
+]
 
 
 class CampusGeoError(Exception):
@@ -47,3 +63,35 @@ class LedgerError(CampusGeoError):
     Illegal status transitions, unknown cases, a damaged ledger file or one
     written by a newer campus_geo. The message says what was found and the fix.
     """
+
+
+class CampusGeoWarning(UserWarning):
+    """Base class of the data warnings campus_geo gives (filter them by this class)."""
+
+
+class CoordinateWarning(CampusGeoWarning):
+    """A coordinate system was assumed (none declared) or coordinates were fixed.
+
+    Examples: a table without ``--coords``/``system=`` read as WGS 84; longitude and
+    latitude swapped back; a layer without a CRS taken as EPSG:4326.
+    """
+
+
+class RejectedRowsWarning(CampusGeoWarning):
+    """Rows of an input could not be used and were left out (kept in ``rejects``)."""
+
+
+def warn_data(
+    log: logging.Logger,
+    message: str,
+    category: type[CampusGeoWarning] = CampusGeoWarning,
+    *,
+    stacklevel: int = 3,
+) -> None:
+    """Log ``message`` at WARNING on ``log`` and give it as a Python warning of ``category``.
+
+    ``stacklevel`` 3 points the warning at the caller of the public function that
+    called this helper.
+    """
+    log.warning("%s", message)
+    warnings.warn(message, category, stacklevel=stacklevel)

@@ -16,11 +16,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
-from ._errors import InputDataError
-from .settings import CATEGORIES, DEFAULT_CRS, SCHOOL_KINDS
+from campus_geo._errors import InputDataError
+from campus_geo.settings import CATEGORIES, DEFAULT_CRS, SCHOOL_KINDS
 
 __all__ = [
     "check_geometry",
+    "id_list",
     "validate_entrances",
     "validate_hazards",
     "validate_schools",
@@ -30,7 +31,7 @@ __all__ = [
 _MAX_LISTED = 10
 
 
-def _ids(values: Iterable[object]) -> str:
+def id_list(values: Iterable[object]) -> str:
     items = [str(v) for v in values]
     more = f" and {len(items) - _MAX_LISTED} more" if len(items) > _MAX_LISTED else ""
     return ", ".join(items[:_MAX_LISTED]) + more
@@ -53,7 +54,7 @@ def _check_frame(gdf: object, name: str, id_name: str, *, allow_empty: bool = Fa
     if gdf.index.has_duplicates:
         dup = gdf.index[gdf.index.duplicated()].unique()
         problems.append(
-            f"`{name}` has duplicate {id_name} values: {_ids(dup)}; ids must be unique "
+            f"`{name}` has duplicate {id_name} values: {id_list(dup)}; ids must be unique "
             "(deduplicate the rows or choose another id column with --id-field)"
         )
     if gdf.index.hasnans:
@@ -67,7 +68,7 @@ def check_geometry(gdf: gpd.GeoDataFrame, name: str, id_name: str) -> list[str]:
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if missing.any():
         problems.append(
-            f"`{name}` rows without geometry ({id_name}: {_ids(gdf.index[missing])}); "
+            f"`{name}` rows without geometry ({id_name}: {id_list(gdf.index[missing])}); "
             "give them coordinates or drop them into a rejects file"
         )
     areal = np.isin(shapely.get_type_id(geoms), [3, 6])  # Polygon, MultiPolygon
@@ -76,7 +77,7 @@ def check_geometry(gdf: gpd.GeoDataFrame, name: str, id_name: str) -> list[str]:
         reasons = shapely.is_valid_reason(geoms[invalid])
         listed = [f"{i} ({r})" for i, r in zip(gdf.index[invalid], reasons, strict=True)]
         problems.append(
-            f"`{name}` has invalid polygons ({id_name}: {_ids(listed)}); repair them with "
+            f"`{name}` has invalid polygons ({id_name}: {id_list(listed)}); repair them with "
             "gdf.make_valid() or fix the outline in the source"
         )
     return problems
@@ -110,7 +111,7 @@ def _check_values(
     values = sorted({str(v) for v in gdf.loc[bad, column]})
     return [
         f"`{name}` has unknown {column} value(s) {', '.join(values)} in rows "
-        f"{_ids(gdf.index[bad])}; expected one of {', '.join(allowed)}"
+        f"{id_list(gdf.index[bad])}; expected one of {', '.join(allowed)}"
     ]
 
 
@@ -168,7 +169,7 @@ def validate_entrances(gdf: object, *, name: str = "entrances") -> gpd.GeoDataFr
     points = shapely.get_type_id(gdf.geometry.values) == 0
     if not points.all():
         problems.append(
-            f"`{name}` has non-point geometries (rows {_ids(gdf.index[~points])}); "
+            f"`{name}` has non-point geometries (rows {id_list(gdf.index[~points])}); "
             "entrances are points"
         )
     _raise(problems, name)

@@ -18,6 +18,7 @@ import pandas as pd
 __all__ = [
     "NAME_KEYWORDS",
     "NON_K12_KEYWORDS",
+    "NOT_POI_KEYS",
     "TAG_RULES",
     "classify_features",
     "classify_names",
@@ -102,7 +103,7 @@ _TAG_KIND: Final[dict[str, str]] = {
 _NUMBERED_MIDDLE: Final = r"(?:[一二三四五六七八九十\d]|附)中(?!心)"
 
 #: Features of these keys never get a name-keyword category (a street called 网吧路 is a street).
-_NOT_POI_KEYS: Final = ("highway", "railway", "boundary", "landuse", "waterway", "natural", "place")
+NOT_POI_KEYS: Final = ("highway", "railway", "boundary", "landuse", "waterway", "natural", "place")
 
 
 def classify_names(names: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -150,7 +151,7 @@ def classify_features(tags: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
         sub[hit] = key + "=" + col[hit].astype(str)
     if "name" in tags.columns:
         is_poi = pd.Series(True, index=tags.index)
-        for key in _NOT_POI_KEYS:
+        for key in NOT_POI_KEYS:
             if key in tags.columns:
                 is_poi &= tags[key].isna()
         name_cat, name_sub = classify_names(tags["name"])

@@ -32,6 +32,8 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from campus_geo.settings import COORDINATE_SYSTEMS
+
 __all__ = [
     "COORDINATE_SYSTEMS",
     "bd09_to_gcj02",
@@ -49,7 +51,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float64]
-COORDINATE_SYSTEMS: Final = ("wgs84", "gcj02", "bd09")
 
 #: Names people and tools give the three systems (lower case, without - _ space).
 _ALIASES: Final[dict[str, str]] = {

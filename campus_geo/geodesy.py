@@ -5,7 +5,7 @@ How a distance is measured
 0. Candidates: a school's bounding box, grown by the rule distance converted
    to degrees with a bound that over-covers at every latitude
    (:func:`degrees_margin`), is matched against the hazards: points by their
-   coordinates (``campus_geo._pointindex.PointIndex``), other geometries by
+   coordinates (``campus_geo.engine.pointindex.PointIndex``), other geometries by
    their boxes in an STRtree, edges included. Nothing is projected before it
    is a candidate, and no pair within the distance can be missed.
 1. Each candidate pair is projected into a transverse Mercator on the WGS 84
@@ -42,7 +42,7 @@ import numpy.typing as npt
 import pyproj
 import shapely
 
-from .settings import DEFAULT_CRS, ELLIPSOID
+from campus_geo.settings import DEFAULT_CRS, ELLIPSOID
 
 __all__ = [
     "BAND_WIDTH_DEG",

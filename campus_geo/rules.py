@@ -17,12 +17,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from campus_geo._errors import RulesError
+from campus_geo.settings import CATEGORIES, PROFILES, SCHOOL_KINDS, SEVERITIES
 
-from ._errors import RulesError
-from .settings import CATEGORIES, PROFILES, SCHOOL_KINDS, SEVERITIES
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Rule", "adhoc_rules", "default_rules", "read_rules", "rule_of", "rules_frame"]
 
@@ -269,6 +270,8 @@ def adhoc_rules(
 
 def rules_frame(rules: list[Rule]) -> pd.DataFrame:
     """Return the rules as a DataFrame, one row per (rule, school kind)."""
+    import pandas as pd
+
     rows = [
         {
             "rule_id": r.id,

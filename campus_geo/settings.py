@@ -6,12 +6,16 @@ distances belong to the rule table (``campus_geo/rules/default.toml``).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Final
 
 __all__ = [
+    "BASEMAPS",
     "CATEGORIES",
     "CATEGORY_LABELS",
+    "COORDINATE_SYSTEMS",
     "DEFAULT_CRS",
+    "DEFAULT_LEDGER",
     "ELLIPSOID",
     "KIND_LABELS",
     "PROFILES",
@@ -74,3 +78,14 @@ SEVERITY_LABELS: Final[dict[str, tuple[str, str]]] = {
     "notice": ("提示", "notice"),
 }
 SEVERITIES: Final = tuple(SEVERITY_LABELS)
+
+#: The ledger file of ``campus-geo ledger`` when neither --ledger nor $CAMPUS_GEO_LEDGER is given.
+DEFAULT_LEDGER: Final = Path("ledger.sqlite")
+
+#: Basemaps of the hazard maps (see :mod:`campus_geo.maps.basemap`): none (the offline
+#: vector basemap drawn from the loaded streets and water), OpenStreetMap tiles,
+#: Tianditu (needs a key), AutoNavi/Amap (GCJ-02: overlays shifted to match).
+BASEMAPS: Final = ("none", "osm", "tianditu", "amap")
+
+#: Coordinate systems an input may be declared in (see :mod:`campus_geo.coords`).
+COORDINATE_SYSTEMS: Final = ("wgs84", "gcj02", "bd09")

@@ -9,13 +9,12 @@ browser downloads are never used. Each test saves a screenshot into its tmp dir
 and checks that it is not blank.
 
 The tests are skipped when /usr/bin/chromium is absent outside CI; in CI
-(CI=true) they fail instead, since .ci/run installs Chromium.
+(.ci/run sets CAMPUS_GEO_REQUIRE_ALL=1) they fail instead, since .ci/run installs Chromium.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path

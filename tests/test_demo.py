@@ -141,7 +141,7 @@ def test_demo_command_runs_the_analyses_once_into_summary_form_map_and_tables(
     from click.testing import CliRunner
     from openpyxl import load_workbook
 
-    from campus_geo import water
+    from campus_geo.analyses import water
     from campus_geo.cli import cli
 
     calls = []

@@ -9,7 +9,8 @@ import pytest
 from matplotlib import font_manager, ft2font
 
 from campus_geo import FontMissingError
-from campus_geo.fonts import CJK_FAMILIES, FONT_ENV, PROBE_TEXT, cjk_font, cjk_style
+from campus_geo.fonts import CJK_FAMILIES, FONT_ENV, cjk_font, cjk_style
+from campus_geo.reports.fonts import PROBE_TEXT
 
 DEJAVU = Path(mpl.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
 

@@ -22,7 +22,8 @@ from conftest import ROOT
 
 from campus_geo import ledger
 from campus_geo._errors import InputDataError, LedgerError
-from campus_geo._ledger_db import (
+from campus_geo.cli import cli
+from campus_geo.ledger.db import (
     APPLICATION_ID,
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -30,7 +31,6 @@ from campus_geo._ledger_db import (
     TRANSITIONS,
     _migrate,
 )
-from campus_geo.cli import cli
 from campus_geo.screen import finding_ids, save_findings, screen
 
 JUNE5 = dt.datetime(2023, 6, 5, 9, 0)
@@ -218,7 +218,7 @@ def test_migration_steps_run_in_order_after_a_backup(three):
 
 
 def test_a_busy_ledger_gives_up_with_a_message(three, monkeypatch):
-    monkeypatch.setattr("campus_geo._ledger_db.BUSY_TIMEOUT_S", 0.2)
+    monkeypatch.setattr("campus_geo.ledger.db.BUSY_TIMEOUT_S", 0.2)
     holder = sqlite3.connect(three, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
@@ -996,7 +996,7 @@ def test_monthly_files_xlsx_and_escaped_html(two_months, tmp_path):
 KILL_SCRIPT = r"""
 import os, sys, time
 from pathlib import Path
-from campus_geo import _ledger_xlsx
+from campus_geo.ledger import xlsx as _ledger_xlsx
 from campus_geo.ledger import import_ledger
 
 ledger_path, xlsx, marker, stop_at = sys.argv[1], sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
@@ -1236,7 +1236,7 @@ def test_screen_with_a_ledger_syncs_the_findings(tmp_path, equator_layers):
 
 @pytest.fixture(scope="module")
 def story(tmp_path_factory):
-    from campus_geo._ledger_demo import run_ledger_story
+    from campus_geo.demo.story import run_ledger_story
 
     return run_ledger_story(tmp_path_factory.mktemp("story"))
 
@@ -1326,7 +1326,7 @@ def test_demo_story_is_consistent_with_its_findings(story):
 
 def test_demo_story_map_colours_the_july_findings_by_status(story, tmp_path):
     from campus_geo import demo
-    from campus_geo._ledger_demo import save_story_map
+    from campus_geo.demo.story import save_story_map
     from campus_geo.layers import layers_from_osm
 
     district = layers_from_osm(demo.DEMO_DIR / "district.osm")

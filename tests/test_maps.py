@@ -27,7 +27,6 @@ from shapely.geometry import Point, Polygon
 
 from campus_geo import demo, layers
 from campus_geo._errors import InputDataError
-from campus_geo._offline import ASSETS, external_references
 from campus_geo.cli import cli
 from campus_geo.coords import wgs84_to_gcj02
 from campus_geo.maps import (
@@ -41,6 +40,7 @@ from campus_geo.maps import (
     school_map_filename,
     zone_groups,
 )
+from campus_geo.maps.offline import ASSETS, external_references
 from campus_geo.screen import screen
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -702,7 +702,7 @@ ODD = "{{ 7*7 }}<img src=x onerror=alert(1)>${1+1}`\\"
 @pytest.fixture(scope="module")
 def analyses(district):
     from campus_geo import network
-    from campus_geo._cli_analyses import run_analyses
+    from campus_geo.cli.analyses import run_analyses
 
     osm, _ = district
     return run_analyses(osm, network.walk_network_from_osm(demo.DEMO_DIR / "district.osm"))
@@ -786,7 +786,7 @@ def test_extra_layer_texts_are_shown_never_evaluated(district, analyses):
 
 
 def test_demo_overview_layers_sit_on_amap_in_gcj02(tmp_path, district, analyses):
-    from campus_geo._cli_maps import MapChoices, save_maps
+    from campus_geo.cli.maps import MapChoices, save_maps
 
     osm, findings = district
     written = save_maps(

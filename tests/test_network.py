@@ -21,7 +21,8 @@ from conftest import EQ_M_PER_DEG, GEOD, osm_extract, to_pbf
 from shapely.geometry import Point, Polygon
 
 from campus_geo import _errors, network
-from campus_geo._walk import NOTE_NO_ENTRANCE_WALK
+from campus_geo.engine.walk import NOTE_NO_ENTRANCE_WALK
+from campus_geo.network import graph as network_graph
 from campus_geo.screen import save_findings, screen
 
 
@@ -490,7 +491,11 @@ def test_pbf_without_streets_is_an_input_error(tmp_path):
 def test_merged_tags_keep_one_value_in_a_fixed_order():
     # osmnx merges the tags of a simplified edge into list(set(...)): its order changes with
     # the hash seed of the process, the value kept must not
-    assert network._first(["residential", "primary", "footway"]) == "primary"
-    assert network._first(["学府街", "兴业路"]) == network._first(["兴业路", "学府街"]) == "兴业路"
-    assert network._first([]) is None
-    assert network._first("文化街") == "文化街"
+    assert network_graph._first(["residential", "primary", "footway"]) == "primary"
+    assert (
+        network_graph._first(["学府街", "兴业路"])
+        == network_graph._first(["兴业路", "学府街"])
+        == "兴业路"
+    )
+    assert network_graph._first([]) is None
+    assert network_graph._first("文化街") == "文化街"

@@ -12,9 +12,10 @@ import pyarrow as pa
 import pytest
 import shapely
 
-from campus_geo import _parallel
 from campus_geo import screen as screen_mod
-from campus_geo._ids import fnv1a64, id_hash, id_strings
+from campus_geo.engine import pairs as pairs_mod
+from campus_geo.engine import parallel as _parallel
+from campus_geo.engine.ids import fnv1a64, id_hash, id_strings
 from campus_geo.screen import NOTE_INSIDE, finding_ids, screen
 from campus_geo.settings import CATEGORIES
 
@@ -144,7 +145,7 @@ def test_chunks_on_worker_processes_give_the_same_findings(monkeypatch, profile)
         forks.append(processes)
         return real_pool(processes)
 
-    monkeypatch.setattr(screen_mod, "_CHUNK_PAIRS", 97)  # dozens of chunks
+    monkeypatch.setattr(pairs_mod, "CHUNK_PAIRS", 97)  # dozens of chunks
     monkeypatch.setattr(
         _parallel.multiprocessing,
         "get_context",
@@ -201,15 +202,15 @@ def test_cli_workers_option_reaches_the_screening(tmp_path, monkeypatch):
     schools_file, hazards_file = tmp_path / "schools.geojson", tmp_path / "venues.geojson"
     schools.reset_index().rename(columns={"school_id": "id"}).to_file(schools_file)
     hazards.reset_index().rename(columns={"hazard_id": "id"}).to_file(hazards_file)
-    monkeypatch.setattr(screen_mod, "_CHUNK_PAIRS", 97)
+    monkeypatch.setattr(pairs_mod, "CHUNK_PAIRS", 97)
     asked: list[int] = []
-    real = screen_mod.run_chunks
+    real = pairs_mod.run_chunks
 
     def recording(task, n, *, workers):
         asked.append(workers)
         return real(task, n, workers=workers)
 
-    monkeypatch.setattr(screen_mod, "run_chunks", recording)
+    monkeypatch.setattr(pairs_mod, "run_chunks", recording)
     tables = {}
     for workers in ("1", "2"):
         out = tmp_path / f"out{workers}"
@@ -231,13 +232,13 @@ def test_cli_workers_option_reaches_the_screening(tmp_path, monkeypatch):
 def test_the_collector_is_paused_while_screening_and_restored(equator_layers, monkeypatch):
     schools, hazards = equator_layers
     seen = []
-    real = screen_mod._setup
+    real = screen_mod.prepare_setup
 
     def spy(*args, **kwargs):
         seen.append(gc.isenabled())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(screen_mod, "_setup", spy)
+    monkeypatch.setattr(screen_mod, "prepare_setup", spy)
     assert gc.isenabled()
     screen(schools, hazards)
     assert seen == [False]

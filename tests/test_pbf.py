@@ -10,10 +10,12 @@ import pandas as pd
 import pytest
 from conftest import osm_extract, to_pbf
 
-from campus_geo import _osm_pbf, demo
+from campus_geo import demo
 from campus_geo._errors import InputDataError
 from campus_geo.layers import FEATURE_TAGS, layers_from_features, layers_from_osm
+from campus_geo.network import pbf as network_pbf
 from campus_geo.screen import screen
+from campus_geo.sources import osm_pbf as _osm_pbf
 
 LAYERS = ("schools", "entrances", "hazards", "streets", "water")
 
@@ -142,7 +144,7 @@ def test_the_disk_index_gives_the_same_features(tmp_path, monkeypatch):
     src = demo.DEMO_DIR / "district.osm"
     pbf = to_pbf(src, tmp_path)
     in_memory = _osm_pbf.read_features(pbf)
-    monkeypatch.setattr(_osm_pbf, "DISK_INDEX_BYTES", 0)
+    monkeypatch.setattr(network_pbf, "DISK_INDEX_BYTES", 0)
     on_disk = _osm_pbf.read_features(pbf)
     assert in_memory.index.equals(on_disk.index)
     assert in_memory.geometry.geom_equals_exact(on_disk.geometry, tolerance=0).all()

@@ -13,9 +13,9 @@ from click.testing import CliRunner
 
 from campus_geo import demo
 from campus_geo._errors import InputDataError
-from campus_geo._tables import decode_text
 from campus_geo.cli import cli
 from campus_geo.coords import wgs84_to_gcj02
+from campus_geo.demo import district as demo_district
 from campus_geo.geodesy import geodesic_distance
 from campus_geo.layers import layers_from_osm
 from campus_geo.registry import (
@@ -25,6 +25,7 @@ from campus_geo.registry import (
     merge_with_osm,
 )
 from campus_geo.screen import screen
+from campus_geo.sources.tables import decode_text
 
 HEADER = [
     "企业名称",
@@ -382,7 +383,7 @@ def test_classification_rule_and_its_record(row, category, subcategory):
 @pytest.fixture(scope="module")
 def generator_venues():
     """The venues as the demo generator placed them (WGS 84), by name."""
-    venues = demo._registry_venues(demo._build(demo.DEMO_SEED))
+    venues = demo_district._registry_venues(demo_district._build(demo.DEMO_SEED))
     names = [v.name for v in venues]
     assert len(names) == len(set(names))
     return {v.name: v for v in venues}
@@ -568,7 +569,7 @@ def test_the_demo_path_puts_registry_venues_at_their_true_positions(
     tmp_path, district, generator_venues
 ):
     """What `campus-geo demo` screens: OSM + both registries (GCJ-02) + the roster."""
-    from campus_geo._cli_sources import add_registry_and_roster
+    from campus_geo.cli.sources import add_registry_and_roster
 
     layers, lines = add_registry_and_roster(
         district,

@@ -12,6 +12,7 @@ from shapely.geometry import Point, box
 from campus_geo import demo
 from campus_geo.cli import cli
 from campus_geo.coords import wgs84_to_gcj02
+from campus_geo.demo import district as demo_district
 from campus_geo.geodesy import geodesic_distance
 from campus_geo.layers import layers_from_osm
 from campus_geo.roster import schools_from_roster
@@ -174,8 +175,8 @@ def test_demo_roster_matches_every_mapped_school(demo_roster, district):
 
 
 def test_demo_roster_only_school_at_its_true_position(demo_roster):
-    d = demo._build(demo.DEMO_SEED)
-    truth = next(s for s in demo._roster_schools(d) if s.name == "杏花乡王庄小学")
+    d = demo_district._build(demo.DEMO_SEED)
+    truth = next(s for s in demo_district._roster_schools(d) if s.name == "杏花乡王庄小学")
     assert not truth.in_osm
     school = demo_roster.schools.loc["roster:杏花乡王庄小学"]
     assert (school["kind"], school["township"], school["village"]) == (

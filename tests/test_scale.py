@@ -18,9 +18,10 @@ from shapely.geometry import LineString, Point, Polygon
 
 from campus_geo import demo, layers, scale
 from campus_geo._errors import InputDataError
-from campus_geo._scale_tasks import school_tiles
 from campus_geo.cli import cli
 from campus_geo.geodesy import degrees_margin, geodesic_distance
+from campus_geo.scale import dask_engine
+from campus_geo.scale.tasks import school_tiles
 from campus_geo.screen import save_findings, screen
 
 # dask's parquet engine calls pandas' deprecated ``inplace=`` (dask, not campus_geo)
@@ -277,7 +278,7 @@ def test_dask_equals_memory_on_a_generated_set_with_hazards_on_partition_edges(c
     boxes = np.concatenate(
         [
             school_tiles(schools.iloc[rows], None, 500.0)
-            for rows in scale._hilbert_chunks(schools, 8)
+            for rows in dask_engine._hilbert_chunks(schools, 8)
         ]
     )
     assert len(boxes) > 8
@@ -398,7 +399,7 @@ def test_walk_profile_is_refused_with_the_reason(client, equator_layers):
 
 def test_unreachable_scheduler_is_an_input_error(equator_layers, monkeypatch):
     schools, hazards = equator_layers
-    monkeypatch.setattr(scale, "CONNECT_TIMEOUT", "0.5s")
+    monkeypatch.setattr(dask_engine, "CONNECT_TIMEOUT", "0.5s")
     with pytest.raises(
         InputDataError, match=re.escape("cannot reach the dask scheduler at 'tcp://127.0.0.1:9'")
     ):

@@ -17,12 +17,14 @@ from conftest import GEOD
 from shapely.geometry import Point, Polygon
 from test_scale import assert_same, clustered_layers, flat
 
-from campus_geo import _pointindex, demo, layers, stream
-from campus_geo import screen as screen_module
+from campus_geo import demo, layers
 from campus_geo._errors import InputDataError
-from campus_geo._pointindex import PointIndex
 from campus_geo.cli import cli
+from campus_geo.engine import pairs as pairs_module
+from campus_geo.engine import pointindex as _pointindex
+from campus_geo.engine.pointindex import PointIndex
 from campus_geo.geodesy import band_of, band_transformers
+from campus_geo.scale import stream
 from campus_geo.screen import screen
 
 
@@ -34,8 +36,8 @@ def district():
 @pytest.fixture
 def small_blocks(monkeypatch):
     # blocks of ~100 candidate pairs: dozens of part files even on the demo
-    monkeypatch.setattr(screen_module, "_CHUNK_PAIRS", 97)
-    monkeypatch.setattr(stream, "_CHUNK_PAIRS", 97)
+    monkeypatch.setattr(pairs_module, "CHUNK_PAIRS", 97)
+    monkeypatch.setattr(stream, "CHUNK_PAIRS", 97)
 
 
 def read_back(path):
@@ -342,7 +344,7 @@ def test_equal_hashes_of_distinct_ids_are_not_duplicates(district, tmp_path, mon
 
 def test_equal_finding_ids_are_refused_and_nothing_is_left(district, tmp_path, monkeypatch):
     # as if two findings' 64-bit ids collided: the parts written are removed, not kept
-    monkeypatch.setattr(screen_module, "id_hash", lambda s, h, r: np.zeros(len(s), dtype=np.uint64))
+    monkeypatch.setattr(pairs_module, "id_hash", lambda s, h, r: np.zeros(len(s), dtype=np.uint64))
     with pytest.raises(ValueError, match="two findings have the same 64-bit id"):
         stream.screen_to_parquet(district.schools, district.hazards, tmp_path / "out", workers=1)
     assert not (tmp_path / "out").exists()
@@ -379,9 +381,9 @@ def test_no_findings_still_reads_back(district, tmp_path, monkeypatch):
     far = district.hazards.iloc[:3].copy()
     far.geometry = [Point(100.0, 20.0 + i) for i in range(3)]
     collecting = []
-    real = stream._setup
+    real = stream.prepare_setup
     monkeypatch.setattr(
-        stream, "_setup", lambda *a, **k: collecting.append(gc.isenabled()) or real(*a, **k)
+        stream, "prepare_setup", lambda *a, **k: collecting.append(gc.isenabled()) or real(*a, **k)
     )
     assert stream.screen_to_parquet(district.schools, far, tmp_path / "out") == 0
     assert collecting == [False]  # the cyclic collector paused meanwhile, and back on after

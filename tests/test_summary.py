@@ -109,7 +109,7 @@ def test_summary_page(district, tmp_path):
 @pytest.fixture(scope="module")
 def analyses(district):
     from campus_geo import network
-    from campus_geo._cli_analyses import run_analyses
+    from campus_geo.cli.analyses import run_analyses
 
     osm, _ = district
     return run_analyses(osm, network.walk_network_from_osm(demo.DEMO_DIR / "district.osm"))

@@ -1,0 +1,339 @@
+"""Two months of the demo district's rectification ledger (June and July 2023).
+
+``campus-geo demo`` runs this story after the screening, and the tests
+assert its counts. Every step has a fixed date and actor, so the story gives
+the same ledger (and the same xlsx bytes) on every run:
+
+1. 2023-06-05: the district's campaign office syncs the June screening of
+   青禾区: one case per finding, all 待核查.
+2. 2023-06-12: it exports the 台帐 for the townships.
+3. 2023-06-13: the traffic police confirm a bus-stop case in the ledger and
+   name their own officer.
+4. The townships fill in the exported file: a contact person for every
+   case; traffic-signal cases dismissed (a signalled junction is a control,
+   not a hazard); two lottery cases dismissed as duplicate registrations;
+   every other case confirmed; water cases due before the summer holiday.
+5. 2023-06-16: the file is imported. The bus-stop row edited in both places
+   is a conflict, reported and not applied; every other row is.
+6. 2023-06-20 and 06-28: units report progress: twelve internet-café cases
+   in rectification, eight of them rectified; six entertainment venues in
+   rectification.
+7. 2023-07-03: the June report.
+8. 2023-07-10: a new screening after venues closed: seven of the eight
+   rectified internet cafés and the four nearest arcades are gone (their
+   open cases close as resolved in data); the eighth internet café is still
+   there, so its case is reopened and flagged.
+9. 2023-07-18: three of the six entertainment venues are rectified.
+10. 2023-08-03: the July report, and the ledger exported as it stands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import geopandas as gpd
+import pandas as pd
+from openpyxl import load_workbook
+
+from campus_geo.ledger import cases as ledger
+from campus_geo.ledger.cases import ImportResult, MonthlyReport, SyncResult
+from campus_geo.reports.workbook import save_workbook_reproducibly
+from campus_geo.screen import screen
+from campus_geo.sources.layers import Layers, layers_from_osm
+
+__all__ = ["DEMO_PEOPLE", "LedgerStory", "run_ledger_story", "save_story_map"]
+
+log = logging.getLogger(__name__)
+
+#: Fictional contact persons of the townships (乡镇综治办).
+DEMO_PEOPLE: Final[dict[str, str]] = {
+    "杏花乡": "王建国",
+    "石桥镇": "李秀英",
+    "桃源乡": "张志强",
+    "柳湾镇": "刘芳",
+    "鹤鸣街道": "陈静",
+    "文苑街道": "杨磊",
+    "槐荫乡": "赵敏",
+    "枣林镇": "黄海涛",
+    "苇塘镇": "周丽",
+}
+_OFFICE: Final = "青禾区校园安全专项办"
+_POLICE: Final = "区公安局交警大队"
+_OFFICER: Final = "交警 孙立平"
+
+
+def _at(day: str, hour: int = 9) -> dt.datetime:
+    return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(hour))
+
+
+@dataclass(frozen=True)
+class LedgerStory:
+    """What the two-month story did, step by step.
+
+    Attributes
+    ----------
+    path
+        The ledger file.
+    june, july
+        The syncs of the June and July screenings.
+    conflict_case
+        The case edited both in the ledger and in the filled-in file.
+    imported
+        The import of the filled-in file.
+    progress
+        Case ids set by units after the import: ``in_progress``,
+        ``rectified`` (June), ``rectified_july``.
+    closed_venues
+        Hazard ids absent from the July screening.
+    july_findings
+        The findings of the July screening (to draw them by ledger status).
+    reports
+        The June and July monthly reports.
+    files
+        Every file written.
+    """
+
+    path: Path
+    june: SyncResult
+    conflict_case: str
+    imported: ImportResult
+    progress: dict[str, tuple[str, ...]]
+    closed_venues: tuple[str, ...]
+    july_findings: gpd.GeoDataFrame
+    july: SyncResult
+    reports: dict[str, MonthlyReport]
+    files: dict[str, Path]
+
+    def summary(self) -> str:
+        """Lines for ``campus-geo demo``."""
+        june, july = self.reports["2023-06"].totals, self.reports["2023-07"].totals
+        return "\n".join(
+            [
+                "Ledger story (June-July 2023):",
+                f"  06-05 {self.june.summary()}",
+                f"  06-16 {self.imported.summary().splitlines()[0]}",
+                f"  07-10 {self.july.summary()}",
+                f"  June: {june['opened']} opened, {june['closed']} closed, "
+                f"{june['open']} open at the end, {june['overdue']} overdue.",
+                f"  July: {july['reopened']} reopened, {july['closed']} closed, "
+                f"{july['open']} open at the end, {july['overdue']} overdue.",
+            ]
+        )
+
+
+def _fill_in(exported: Path, filled: Path, cases: pd.DataFrame, subcategory: pd.Series) -> None:
+    """The townships' edits of the exported 台帐 (as a person would make them in Excel)."""
+    wb = load_workbook(exported)
+    ws = wb.worksheets[0]
+    col = {cell.value: cell.column for cell in ws[3]}
+    lottery = cases.index[cases["category"] == "lottery"][:2]
+    for row in range(4, ws.max_row + 1):
+        fid = ws.cell(row, col["问题编号"]).value
+        case = cases.loc[fid]
+        ws.cell(row, col["责任人"]).value = DEMO_PEOPLE.get(case["township"], "")
+        if subcategory.get(case["hazard_id"]) == "highway=traffic_signals":
+            ws.cell(row, col["状态"]).value = "误报"
+            reason = "信号灯控制路口，已有交通管控，不构成隐患"
+            ws.cell(row, col["误报/重开原因"]).value = reason
+        elif fid in lottery:
+            ws.cell(row, col["状态"]).value = "误报"
+            ws.cell(row, col["误报/重开原因"]).value = "实地核查：与相邻投注站系同一场所重复登记"
+        else:
+            ws.cell(row, col["状态"]).value = "已确认"
+        if case["category"] == "water":
+            ws.cell(row, col["整改时限"]).value = dt.date(2023, 7, 10)  # before the summer holiday
+    save_workbook_reproducibly(wb, filled, timestamp=_at("2023-06-15", 17))
+
+
+def _progress(path: Path) -> dict[str, tuple[str, ...]]:
+    """Units report rectification in June."""
+    open_cases = ledger.read_cases(path, statuses=["confirmed"])
+    # twelve different internet cafés (a venue near two schools has two cases)
+    netcafes = (
+        open_cases[open_cases["category"] == "internet_cafe"]
+        .drop_duplicates("hazard_id")
+        .index[:12]
+    )
+    venues = open_cases.index[open_cases["category"] == "entertainment"][:6]
+    for fid in netcafes:
+        ledger.set_case(
+            path,
+            fid,
+            status="in_progress",
+            notes="已下达整改通知书，责令停业整顿",
+            who="区文化广电和旅游局",
+            now=_at("2023-06-20"),
+        )
+    for fid in netcafes[:8]:
+        ledger.set_case(
+            path,
+            fid,
+            status="rectified",
+            rectification="已停业，网络文化经营许可证已注销",
+            rectified_on="2023-06-28",
+            who="区文化广电和旅游局",
+            now=_at("2023-06-28", 16),
+        )
+    for fid in venues:
+        ledger.set_case(
+            path,
+            fid,
+            status="in_progress",
+            notes="联合执法，限期搬离",
+            who="区市场监督管理局",
+            now=_at("2023-06-20", 11),
+        )
+    return {
+        "in_progress": tuple(netcafes) + tuple(venues),
+        "rectified": tuple(netcafes[:8]),
+    }
+
+
+def run_ledger_story(
+    dirpath: str | Path,
+    *,
+    layers: Layers | None = None,
+    osm: str | Path | None = None,
+    overwrite: bool = False,
+) -> LedgerStory:
+    """Run the two-month story into ``dirpath/ledger.sqlite`` and write its files.
+
+    Parameters
+    ----------
+    dirpath
+        Output folder: ledger.sqlite, the exported and filled-in 台帐,
+        closed_venues_2023-07.csv, monthly_2023-06/07 (.xlsx, .html) and the
+        final ledger.xlsx.
+    layers
+        The demo district's layers (read from `osm` when None).
+    osm
+        The demo district's OSM file, recorded with each screening (default:
+        ``data/demo/district.osm``).
+    overwrite
+        Replace an existing ledger.sqlite there (the demo's own output);
+        otherwise an existing ledger is refused.
+
+    Returns
+    -------
+    LedgerStory
+    """
+    from campus_geo.demo.district import DEMO_DIR
+
+    out = Path(dirpath)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "ledger.sqlite"
+    osm = Path(osm) if osm is not None else DEMO_DIR / "district.osm"
+    for stale in (path, path.with_name("ledger.sqlite-wal"), path.with_name("ledger.sqlite-shm")):
+        if stale.exists():
+            if not overwrite:
+                msg = f"{stale} exists; the story starts from an empty ledger (overwrite=True)"
+                raise FileExistsError(msg)
+            stale.unlink()
+    if layers is None:
+        layers = layers_from_osm(osm)
+    findings = screen(layers.schools, layers.hazards, entrances=layers.entrances)
+    files: dict[str, Path] = {"ledger": path}
+
+    june = ledger.sync_findings(path, findings, inputs=[osm], who=_OFFICE, now=_at("2023-06-05"))
+    files["export"] = ledger.export_ledger(
+        path, out / "ledger_2023-06-12.xlsx", today=dt.date(2023, 6, 12)
+    )
+    cases = ledger.read_cases(path, today=dt.date(2023, 6, 12))
+    subcategory = layers.hazards["subcategory"]
+    bus_stops = cases.index[cases["hazard_id"].map(subcategory) == "highway=bus_stop"]
+    conflict_case = str(bus_stops[0])
+    ledger.set_case(
+        path,
+        conflict_case,
+        status="confirmed",
+        responsible_person=_OFFICER,
+        who=_POLICE,
+        now=_at("2023-06-13", 15),
+    )
+    files["filled"] = out / "ledger_2023-06-12_filled.xlsx"
+    _fill_in(files["export"], files["filled"], cases, subcategory)
+    imported = ledger.import_ledger(
+        path, files["filled"], who="各乡镇（街道）综治办", now=_at("2023-06-16", 10)
+    )
+    progress = _progress(path)
+    reports = {"2023-06": ledger.monthly_report(path, "2023-06", today=dt.date(2023, 7, 3))}
+
+    # July: seven of the eight rectified internet cafés and the four nearest arcades closed
+    rectified = cases.loc[list(progress["rectified"])]
+    arcades = cases[cases["category"] == "arcade"].sort_values(["distance_m", "hazard_id"])
+    gone = list(dict.fromkeys([*rectified["hazard_id"][:7], *arcades["hazard_id"].unique()[:4]]))
+    closed_csv = out / "closed_venues_2023-07.csv"
+    table = layers.hazards.loc[gone, ["name", "category"]].reset_index()
+    table.to_csv(closed_csv, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    files["closed_venues"] = closed_csv
+    july_hazards = layers.hazards.drop(index=gone)
+    july_findings = screen(layers.schools, july_hazards, entrances=layers.entrances)
+    july = ledger.sync_findings(
+        path, july_findings, inputs=[osm, closed_csv], who=_OFFICE, now=_at("2023-07-10")
+    )
+    still_open = ledger.read_cases(path, statuses=["in_progress"])
+    venues = [
+        f
+        for f in progress["in_progress"]
+        if f in still_open.index
+        and f not in progress["rectified"]
+        and still_open.loc[f, "category"] == "entertainment"
+    ][:3]
+    for fid in venues:
+        ledger.set_case(
+            path,
+            fid,
+            status="rectified",
+            rectification="已搬离校园周边200米范围",
+            rectified_on="2023-07-17",
+            who="区市场监督管理局",
+            now=_at("2023-07-18"),
+        )
+    progress["rectified_july"] = tuple(venues)
+    reports["2023-07"] = ledger.monthly_report(path, "2023-07", today=dt.date(2023, 8, 3))
+    for month, report in reports.items():
+        written = ledger.save_monthly_report(report, out)
+        files[f"monthly_{month}_xlsx"] = written["xlsx"]
+        files[f"monthly_{month}_html"] = written["html"]
+    files["ledger_xlsx"] = ledger.export_ledger(
+        path, out / "ledger.xlsx", today=dt.date(2023, 8, 3)
+    )
+    story = LedgerStory(
+        path=path,
+        june=june,
+        conflict_case=conflict_case,
+        imported=imported,
+        progress=progress,
+        closed_venues=tuple(gone),
+        july_findings=july_findings,
+        july=july,
+        reports=reports,
+        files=files,
+    )
+    log.info("%s", story.summary())
+    return story
+
+
+def save_story_map(story: LedgerStory, layers: Layers, filepath: str | Path) -> Path:
+    """The July screening on a hazard map, each line coloured by its case's status.
+
+    Statuses are those at the end of July, overdue judged as in the July report.
+    """
+    from campus_geo.maps.hazard import hazard_map, save_map
+
+    status = ledger.status_by_finding(
+        story.path, today=story.reports["2023-07"].as_of + dt.timedelta(days=1)
+    )
+    page = hazard_map(
+        story.july_findings,
+        layers.schools,
+        layers.hazards.drop(index=list(story.closed_venues)),
+        entrances=layers.entrances,
+        status=status,
+        title="青禾区整改台帐（2023年7月）",
+    )
+    return save_map(page, filepath)

@@ -1,0 +1,74 @@
+"""The screening engine: the internal API behind ``screen()``, the stream and dask.
+
+Not for notebooks (use :func:`campus_geo.screen.screen`); this is the one seam
+through which :mod:`campus_geo.screen` and :mod:`campus_geo.scale` reach the
+measuring core, so that the stream and the dask engine find exactly the pairs
+``screen()`` finds.
+
+- :mod:`~campus_geo.engine.pairs`: rules grouped by (profile, distance), hazards
+  indexed, schools' sources projected into their bands, candidate pairs measured;
+- :mod:`~campus_geo.engine.findings`: the findings table built from measured pairs;
+- :mod:`~campus_geo.engine.walk`: the ``walk`` profile and ``profile="all"``;
+- :mod:`~campus_geo.engine.ids`: stable 64-bit finding ids (FNV-1a, fmix64);
+- :mod:`~campus_geo.engine.pointindex`: box queries over millions of points;
+- :mod:`~campus_geo.engine.parallel`: chunks on forked worker processes.
+"""
+
+from __future__ import annotations
+
+from campus_geo.engine.findings import (
+    FINDING_COLUMNS,
+    NOTE_TEXTS,
+    empty_findings,
+    findings_frame,
+    inside_notes,
+    rule_texts,
+    str_array,
+)
+from campus_geo.engine.ids import fnv1a64, has_duplicates, hex_array, id_hash, id_strings
+from campus_geo.engine.pairs import (
+    CHUNK_PAIRS,
+    GroupPlan,
+    Hazards,
+    Setup,
+    Sources,
+    group_plans,
+    hazard_arrays,
+    merge_groups,
+    prepare_hazards,
+    prepare_setup,
+    resolve_rules,
+    school_sources,
+)
+from campus_geo.engine.parallel import collector_paused, run_chunks
+from campus_geo.engine.pointindex import PointIndex
+
+__all__ = [
+    "CHUNK_PAIRS",
+    "FINDING_COLUMNS",
+    "NOTE_TEXTS",
+    "GroupPlan",
+    "Hazards",
+    "PointIndex",
+    "Setup",
+    "Sources",
+    "collector_paused",
+    "empty_findings",
+    "findings_frame",
+    "fnv1a64",
+    "group_plans",
+    "has_duplicates",
+    "hazard_arrays",
+    "hex_array",
+    "id_hash",
+    "id_strings",
+    "inside_notes",
+    "merge_groups",
+    "prepare_hazards",
+    "prepare_setup",
+    "resolve_rules",
+    "rule_texts",
+    "run_chunks",
+    "school_sources",
+    "str_array",
+]

@@ -1,0 +1,202 @@
+"""The findings table: its columns, notes and texts, assembled from measured pairs.
+
+Part of the screening engine (:mod:`campus_geo.engine`): the in-memory
+:func:`campus_geo.screen.screen` and the stream (:mod:`campus_geo.scale.stream`)
+build their findings from these pieces.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Final
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+
+from campus_geo.engine.ids import fnv1a64, id_hash, id_strings
+from campus_geo.engine.walk import (
+    NOTE_NO_ENTRANCE_WALK,
+)
+from campus_geo.rules import Rule
+from campus_geo.settings import CATEGORIES, DEFAULT_CRS
+
+__all__ = [
+    "FINDING_COLUMNS",
+    "NOTE_INSIDE",
+    "NOTE_NO_ENTRANCE",
+    "NOTE_POINT_SCHOOL",
+    "NOTE_TEXTS",
+    "empty_findings",
+    "findings_frame",
+    "inside_notes",
+    "rule_texts",
+    "str_array",
+]
+
+IntArray = npt.NDArray[np.int64]
+
+#: Columns of the findings layer, in order (findings.csv adds the end points).
+FINDING_COLUMNS = [
+    "school_id",
+    "school_name",
+    "township",
+    "village",
+    "hazard_id",
+    "hazard_name",
+    "category",
+    "rule_id",
+    "severity",
+    "profile",
+    "threshold_m",
+    "distance_m",
+    "basis",
+    "lead_units",
+    "responsible_units",
+    "suggestion",
+    "notes",
+]
+
+NOTE_POINT_SCHOOL = "校园边界未知，自学校点位量算 (outline unknown: measured from the school point)"
+NOTE_NO_ENTRANCE = "无校门数据，自校园边界量算 (no entrance known: measured from the outline)"
+NOTE_INSIDE = "位于校园内或紧邻围墙 (inside or touching the campus)"
+
+#: Notes of findings, indexed by the note codes of :class:`Setup`.
+NOTE_TEXTS: Final = ["", NOTE_POINT_SCHOOL, NOTE_NO_ENTRANCE, NOTE_NO_ENTRANCE_WALK]
+
+
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str"
+
+
+def str_array(values: pd.Series | pd.Index) -> pd.api.extensions.ExtensionArray:
+    """Text values as a pandas string array ("" for missing), without a copy when they are one."""
+    array: pd.api.extensions.ExtensionArray
+    if values.dtype == _STR and not values.hasnans:
+        array = values.array
+    else:
+        array = pd.Series(values).fillna("").astype("str").array
+    return array
+
+
+def _str_column(gdf: gpd.GeoDataFrame, name: str) -> pd.api.extensions.ExtensionArray:
+    """A text column as a pandas string array ("" for missing), to be indexed with take."""
+    if name not in gdf.columns:
+        return pd.array([""] * len(gdf), dtype="str")
+    return str_array(gdf[name])
+
+
+def findings_frame(
+    pairs: dict[str, npt.NDArray[Any]],
+    schools: gpd.GeoDataFrame,
+    hazards: gpd.GeoDataFrame,
+    category: npt.NDArray[np.integer[Any]],
+    note_texts: list[str],
+    rules: list[Rule],
+) -> gpd.GeoDataFrame:
+    """Assemble the findings of pairs in findings order (take by position, no per-row Python).
+
+    ``pairs["_note"]`` indexes `note_texts`.
+    """
+    s, h, r, distance = pairs["_school"], pairs["_hazard"], pairs["_rule"], pairs["distance_m"]
+
+    def rule_text(values: list[str]) -> pd.Categorical:
+        # few distinct texts repeated per finding: a categorical shares them (no copies)
+        uniques, codes = np.unique(np.asarray(values, dtype=object), return_inverse=True)
+        return pd.Categorical.from_codes(codes[r], categories=pd.Index(uniques, dtype="str"))
+
+    school_ids = str_array(schools.index)
+    hazard_ids = str_array(hazards.index)
+    note_code, texts = inside_notes(pairs["_note"], distance, note_texts)
+    # Arrow's take releases the GIL: the text columns are gathered on two threads while
+    # this one makes the ids
+    gather = {
+        "school_id": (school_ids, s),
+        "school_name": (_str_column(schools, "name"), s),
+        "township": (_str_column(schools, "township"), s),
+        "village": (_str_column(schools, "village"), s),
+        "hazard_id": (hazard_ids, h),
+        "hazard_name": (_str_column(hazards, "name"), h),
+        "category": (pd.array(CATEGORIES, dtype="str"), category[h]),
+        "notes": (pd.array(texts, dtype="str"), note_code),
+    }
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        taken = {name: pool.submit(values.take, rows) for name, (values, rows) in gather.items()}
+        if "_id" in pairs:
+            hashes = pairs["_id"]
+        else:  # walked pairs: hashed here
+            hashes = id_hash(
+                fnv1a64(school_ids.take(s)),
+                fnv1a64(hazard_ids.take(h)),
+                fnv1a64([x.id for x in rules])[r],
+            )
+        index = pd.Index(id_strings(hashes), name="finding_id")
+        text = {name: future.result() for name, future in taken.items()}
+    ends = pairs["ends"]
+    by_rule = rule_texts(rules)
+    data = {
+        "school_id": text["school_id"],
+        "school_name": text["school_name"],
+        "township": text["township"],
+        "village": text["village"],
+        "hazard_id": text["hazard_id"],
+        "hazard_name": text["hazard_name"],
+        "category": text["category"],
+        "rule_id": rule_text(by_rule["rule_id"]),
+        "severity": rule_text(by_rule["severity"]),
+        "profile": rule_text(by_rule["profile"]),
+        "threshold_m": np.array([x.distance_m for x in rules], dtype=np.float64)[r],
+        "distance_m": distance,
+        "basis": rule_text(by_rule["basis"]),
+        "lead_units": rule_text(by_rule["lead_units"]),
+        "responsible_units": rule_text(by_rule["responsible_units"]),
+        "suggestion": rule_text(by_rule["suggestion"]),
+        "notes": text["notes"],
+        "school_lon": ends[:, 0],
+        "school_lat": ends[:, 1],
+        "hazard_lon": ends[:, 2],
+        "hazard_lat": ends[:, 3],
+    }
+    # the measured line; for the walk profile, the route
+    lines = (
+        pairs["geometry"] if "geometry" in pairs else shapely.linestrings(ends.reshape(-1, 2, 2))
+    )
+    geometry = gpd.GeoSeries(lines, crs=DEFAULT_CRS, index=index)
+    return gpd.GeoDataFrame(data, geometry=geometry, crs=DEFAULT_CRS, index=index)
+
+
+def rule_texts(rules: list[Rule]) -> dict[str, list[str]]:
+    """The text columns a finding takes from its rule: column -> one text per rule."""
+    return {
+        "rule_id": [x.id for x in rules],
+        "severity": [x.severity for x in rules],
+        "profile": [x.profile for x in rules],
+        "basis": [x.basis for x in rules],
+        "lead_units": ["、".join(x.lead_units) for x in rules],
+        "responsible_units": ["、".join(x.responsible_units) for x in rules],
+        "suggestion": [x.suggestion for x in rules],
+    }
+
+
+def inside_notes(
+    note_code: IntArray, distance: npt.NDArray[np.float64], note_texts: list[str]
+) -> tuple[IntArray, list[str]]:
+    """Note codes and texts, with NOTE_INSIDE added to the notes of venues inside the campus."""
+    note_code = note_code.copy()
+    texts = list(note_texts)
+    inside = distance == 0.0
+    for code in np.unique(note_code[inside]):
+        texts.append(f"{texts[code]}；{NOTE_INSIDE}" if texts[code] else NOTE_INSIDE)
+        note_code[inside & (note_code == code)] = len(texts) - 1
+    return note_code, texts
+
+
+def empty_findings() -> gpd.GeoDataFrame:
+    """A findings layer with no rows and every column of :data:`FINDING_COLUMNS`."""
+    cols = {c: pd.Series(dtype=float if c.endswith("_m") else object) for c in FINDING_COLUMNS}
+    for c in ("school_lon", "school_lat", "hazard_lon", "hazard_lat"):
+        cols[c] = pd.Series(dtype=float)
+    empty = gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=DEFAULT_CRS), crs=DEFAULT_CRS)
+    empty.index.name = "finding_id"
+    return empty

@@ -1,0 +1,430 @@
+"""The monthly progress report of the rectification ledger (due by the 5th), xlsx and HTML.
+
+Every unit reports last month's progress before the 5th. The report is
+computed from the ledger's history, so it describes the month as it was at
+its end even when it is written days later: cases opened, reopened and
+closed during the month (closed: rectified, dismissed or resolved in data,
+and still closed at the month's end), cases open at the end and how many of
+them were overdue, by lead unit (牵头单位) and by township, with the list of
+overdue cases.
+
+The situation is that at the end of the month's last day; while the month
+is not over, at the end of today. An open case is overdue at the end of a
+day when its deadline is that day or earlier (its deadline has passed at
+midnight), the same rule as "today after the deadline" in the ledger lists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from campus_geo._errors import LedgerError
+from campus_geo.ledger.db import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    STATUS_LABELS,
+    connect,
+    read_transaction,
+)
+from campus_geo.reports.workbook import save_workbook_reproducibly
+from campus_geo.settings import CATEGORY_LABELS
+
+__all__ = ["COUNT_COLUMNS", "MonthlyReport", "monthly_report", "save_monthly_report"]
+
+log = logging.getLogger(__name__)
+
+#: Columns of the count tables, with (Chinese, English) headers.
+COUNT_COLUMNS: Final[dict[str, tuple[str, str]]] = {
+    "cases": ("累计立案", "cases so far"),
+    "opened": ("本月新增", "opened"),
+    "reopened": ("本月重新打开", "reopened"),
+    "closed": ("本月办结", "closed"),
+    "rectified": ("其中已整改", "of which rectified"),
+    "dismissed": ("其中误报", "of which dismissed"),
+    "resolved": ("其中复查已消除", "of which resolved in data"),
+    "open": ("月末在办", "open at month end"),
+    "overdue": ("其中逾期", "of which overdue"),
+}
+_OVERDUE_COLUMNS: Final[dict[str, tuple[str, str]]] = {
+    "finding_id": ("问题编号", "Case id"),
+    "township": ("乡镇（街道）", "Township"),
+    "village": ("村（社区）", "Village"),
+    "school_name": ("学校名称", "School"),
+    "hazard_name": ("场所名称", "Hazard"),
+    "category": ("问题类别", "Category"),
+    "lead_unit": ("牵头单位", "Lead unit"),
+    "responsible_unit": ("责任单位", "Responsible unit"),
+    "responsible_person": ("责任人", "Responsible person"),
+    "deadline": ("整改时限", "Deadline"),
+    "days_overdue": ("逾期天数", "Days overdue"),
+    "status": ("状态", "Status"),
+}
+_TEXT: Final[dict[str, dict[str, str]]] = {
+    "zh": {
+        "title": "校园及周边安全问题整改工作月报（{year}年{month}月）",
+        "as_of": "统计截至 {as_of} 日终；逾期指整改时限已过（{as_of} 或更早）仍未办结的问题。",
+        "partial": "本月尚未结束，数据截至今日。",
+        "summary": (
+            "累计立案 {cases} 件；本月新增 {opened} 件，重新打开 {reopened} 件，办结 {closed} 件"
+            "（已整改 {rectified}、误报 {dismissed}、复查已消除 {resolved}）；"
+            "月末在办 {open} 件，其中逾期 {overdue} 件。"
+        ),
+        "by_unit": "按牵头单位",
+        "by_township": "按乡镇（街道）",
+        "overdue": "逾期问题清单",
+        "unit": "牵头单位",
+        "township": "乡镇（街道）",
+        "total": "合计",
+        "none": "无逾期问题。",
+        "unassigned": "（未指定）",
+    },
+    "en": {
+        "title": "Rectification ledger: monthly report, {year}-{month:02d}",
+        "as_of": (
+            "Situation at the end of {as_of}; overdue: open cases whose deadline "
+            "({as_of} or earlier) has passed."
+        ),
+        "partial": "The month is not over: figures as of today.",
+        "summary": (
+            "{cases} cases so far; this month {opened} opened, {reopened} reopened, {closed} "
+            "closed ({rectified} rectified, {dismissed} dismissed, {resolved} resolved in data); "
+            "{open} open at the end, {overdue} of them overdue."
+        ),
+        "by_unit": "By lead unit",
+        "by_township": "By township",
+        "overdue": "Overdue cases",
+        "unit": "Lead unit",
+        "township": "Township",
+        "total": "Total",
+        "none": "No overdue cases.",
+        "unassigned": "(not assigned)",
+    },
+}
+_TRACKED: Final = ("status", "deadline", "responsible_unit", "responsible_person")
+
+
+@dataclass(frozen=True)
+class MonthlyReport:
+    """The monthly progress report of a ledger.
+
+    Attributes
+    ----------
+    month
+        The month, ``YYYY-MM``.
+    as_of
+        The day whose end the report describes: the month's last day, or
+        today while the month is not over.
+    complete
+        False while the month is not over.
+    by_lead_unit, by_township
+        Counts (:data:`COUNT_COLUMNS`) by lead unit and by township, with a
+        ``合计`` total row.
+    overdue
+        The cases overdue at the end of `as_of`, most overdue first.
+    lang
+        Language of the labels in the tables.
+    """
+
+    month: str
+    as_of: dt.date
+    complete: bool
+    by_lead_unit: pd.DataFrame
+    by_township: pd.DataFrame
+    overdue: pd.DataFrame
+    lang: str = "zh"
+
+    @property
+    def totals(self) -> dict[str, int]:
+        """The total row as a dict."""
+        return {str(k): int(v) for k, v in self.by_lead_unit.iloc[-1].items()}
+
+
+def _month_bounds(month: str) -> tuple[dt.date, dt.date]:
+    match = re.fullmatch(r"(\d{4})-(\d{1,2})", month.strip())
+    if match is None or not 1 <= int(match.group(2)) <= 12:
+        msg = f"month {month!r}: write it as YYYY-MM, e.g. 2023-06"
+        raise LedgerError(msg)
+    first = dt.date(int(match.group(1)), int(match.group(2)), 1)
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    return first, following - dt.timedelta(days=1)
+
+
+def _values_at(cases: pd.DataFrame, history: pd.DataFrame, field: str, day: str) -> pd.Series:
+    """Each case's `field` at the end of `day`, rebuilt from the history."""
+    h = history[history["field"] == field]
+    values = cases[field].astype(object).copy()
+    after = h[h["day"] > day].groupby("finding_id")["old"].first()
+    before = h[h["day"] <= day].groupby("finding_id")["new"].last()
+    values.loc[after.index] = after.to_numpy()
+    values.loc[before.index] = before.to_numpy()
+    return values
+
+
+def _counts(frame: pd.DataFrame, key: str, total: str) -> pd.DataFrame:
+    flags = frame[[*COUNT_COLUMNS]].astype("int64")
+    table = flags.groupby(frame[key].to_numpy()).sum()
+    table.index.name = key
+    table.loc[total] = flags.sum()
+    return table.astype("int64")
+
+
+def monthly_report(
+    ledger_path: str | Path, month: str, *, today: dt.date | None = None, lang: str = "zh"
+) -> MonthlyReport:
+    """Compute the monthly report of `month` (``YYYY-MM``) from the ledger's history.
+
+    Parameters
+    ----------
+    ledger_path
+        The ledger file.
+    month
+        The month reported on, e.g. ``"2023-06"``.
+    today
+        Today's date (default: today); a month not over yet is reported as of today.
+    lang
+        Language of the labels in the tables ("zh" or "en").
+
+    Returns
+    -------
+    MonthlyReport
+    """
+    if lang not in _TEXT:
+        msg = f"unknown lang {lang!r}; expected one of {', '.join(_TEXT)}"
+        raise ValueError(msg)
+    text = _TEXT[lang]
+    label = 0 if lang == "zh" else 1
+    first, last = _month_bounds(month)
+    today = today or dt.date.today()
+    if today < first:
+        msg = f"the month {month} has not begun (today is {today}); nothing to report"
+        raise LedgerError(msg)
+    complete = today > last
+    as_of = last if complete else today
+    day = as_of.isoformat()
+    with connect(ledger_path) as conn, read_transaction(conn):
+        cases = pd.read_sql_query(
+            "SELECT * FROM cases ORDER BY township, school_name, rule_id, finding_id",
+            conn,
+            index_col="finding_id",
+        )
+        history = pd.read_sql_query(
+            "SELECT finding_id, at, field, old, new FROM history WHERE field IN "
+            f"({', '.join('?' * len(_TRACKED))}) ORDER BY history_id",
+            conn,
+            params=_TRACKED,
+        )
+    history["day"] = history["at"].str[:10]
+    state = {field: _values_at(cases, history, field, day) for field in _TRACKED}
+    status = history[(history["field"] == "status") & (history["day"] <= day)]
+    status_at = status.groupby("finding_id")["new"].last().reindex(cases.index)
+    last_change = status.groupby("finding_id")["day"].last().reindex(cases.index)
+    in_month = status[status["day"] >= first.isoformat()]
+    frame = pd.DataFrame(index=cases.index)
+    frame["cases"] = status_at.notna()
+    frame["opened"] = cases.index.isin(in_month.loc[in_month["old"].isna(), "finding_id"])
+    reopen = in_month["old"].isin(CLOSED_STATUSES) & in_month["new"].isin(OPEN_STATUSES)
+    frame["reopened"] = cases.index.isin(in_month.loc[reopen, "finding_id"])
+    closed_now = status_at.isin(CLOSED_STATUSES) & (last_change >= first.isoformat())
+    frame["closed"] = closed_now
+    for code in CLOSED_STATUSES:
+        frame[code] = closed_now & (status_at == code)
+    frame["open"] = status_at.isin(OPEN_STATUSES)
+    deadline = state["deadline"]
+    frame["overdue"] = frame["open"] & deadline.notna() & (deadline.fillna("9999") <= day)
+    frame["lead_unit"] = cases["lead_unit"].replace("", text["unassigned"])
+    frame["township"] = cases["township"].replace("", text["unassigned"])
+    frame = frame[frame["cases"]]
+    overdue = cases.loc[frame.index[frame["overdue"]]].copy()
+    for field in _TRACKED:
+        overdue[field] = state[field].loc[overdue.index]
+    reference = pd.Timestamp(as_of + dt.timedelta(days=1))
+    overdue["days_overdue"] = (reference - pd.to_datetime(overdue["deadline"])).dt.days
+    overdue["status"] = [STATUS_LABELS[s][label] for s in overdue["status"]]
+    overdue["category"] = [CATEGORY_LABELS.get(c, (c, c))[label] for c in overdue["category"]]
+    overdue = overdue.reset_index().sort_values(
+        ["days_overdue", "township", "school_name", "finding_id"],
+        ascending=[False, True, True, True],
+    )[list(_OVERDUE_COLUMNS)]
+    return MonthlyReport(
+        month=f"{first.year:04d}-{first.month:02d}",
+        as_of=as_of,
+        complete=complete,
+        by_lead_unit=_counts(frame, "lead_unit", text["total"]),
+        by_township=_counts(frame, "township", text["total"]),
+        overdue=overdue.reset_index(drop=True),
+        lang=lang,
+    )
+
+
+def _headers(columns: dict[str, tuple[str, str]], lang: str) -> list[str]:
+    return [labels[0 if lang == "zh" else 1] for labels in columns.values()]
+
+
+def _title_lines(report: MonthlyReport, lang: str) -> list[str]:
+    text = _TEXT[lang]
+    year, month = (int(x) for x in report.month.split("-"))
+    lines = [
+        text["title"].format(year=year, month=month),
+        text["as_of"].format(as_of=report.as_of.isoformat()),
+    ]
+    if not report.complete:
+        lines[1] += " " + text["partial"]
+    lines.append(text["summary"].format(**report.totals))
+    return lines
+
+
+def _write_table(ws: Any, title: str, header: list[str], rows: list[list[Any]]) -> None:
+    ws.append([title])
+    ws.cell(ws.max_row, 1).font = Font(bold=True, size=12)
+    ws.append(header)
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="D9D9D9")
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for row in rows:
+        ws.append(row)
+    ws.append([])
+
+
+def _save_xlsx(report: MonthlyReport, path: Path, lang: str, stamp: dt.datetime) -> Path:
+    text = _TEXT[lang]
+    lines = _title_lines(report, lang)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = text["by_unit"][:31]
+    for line in lines:
+        ws.append([line])
+    ws["A1"].font = Font(bold=True, size=16)
+    counts = _headers(COUNT_COLUMNS, lang)
+    for sheet, key, table in (
+        (ws, "unit", report.by_lead_unit),
+        (wb.create_sheet(text["by_township"][:31]), "township", report.by_township),
+    ):
+        if sheet is not ws:
+            sheet.append([lines[0]])
+            sheet["A1"].font = Font(bold=True, size=16)
+        _write_table(
+            sheet,
+            text["by_unit" if key == "unit" else "by_township"],
+            [text[key], *counts],
+            [[name, *map(int, values)] for name, values in table.iterrows()],
+        )
+        sheet.column_dimensions["A"].width = 22
+        for i in range(2, len(counts) + 2):
+            sheet.column_dimensions[get_column_letter(i)].width = 11
+    overdue_ws = wb.create_sheet(text["overdue"][:31])
+    overdue_ws.append([lines[0]])
+    overdue_ws["A1"].font = Font(bold=True, size=16)
+    _write_table(
+        overdue_ws,
+        text["overdue"],
+        _headers(_OVERDUE_COLUMNS, lang),
+        report.overdue.to_numpy().tolist() or [[text["none"]]],
+    )
+    for i, width in enumerate((18, 11, 11, 22, 20, 14, 12, 14, 10, 11, 8, 10), start=1):
+        overdue_ws.column_dimensions[get_column_letter(i)].width = width
+    return save_workbook_reproducibly(wb, path, timestamp=stamp)
+
+
+def _html_table(header: list[str], rows: list[list[Any]], last_is_total: bool) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = []
+    for i, row in enumerate(rows):
+        total = last_is_total and i == len(rows) - 1
+        cells = "".join(
+            f"<td class='n'>{v}</td>" if isinstance(v, int) else f"<td>{html.escape(str(v))}</td>"
+            for v in row
+        )
+        body.append(f"<tr class='total'>{cells}</tr>" if total else f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+_CSS: Final = (
+    "body{font-family:'Microsoft YaHei','PingFang SC','Noto Sans CJK SC',sans-serif;"
+    "margin:2em;color:#222}table{border-collapse:collapse;margin:0.5em 0 1.5em}"
+    "th,td{border:1px solid #999;padding:4px 8px;white-space:nowrap}th{background:#e6e6e6}"
+    "td.n{text-align:right}tr.total td{font-weight:bold;background:#f5f5f5}"
+    "h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.5em}"
+    "@media print{body{margin:0}}"
+)
+
+
+def _save_html(report: MonthlyReport, path: Path, lang: str) -> Path:
+    text = _TEXT[lang]
+    lines = _title_lines(report, lang)
+    counts = _headers(COUNT_COLUMNS, lang)
+    parts = [
+        f"<!DOCTYPE html><html lang='{'zh-CN' if lang == 'zh' else 'en'}'><head>"
+        f"<meta charset='utf-8'><title>{html.escape(lines[0])}</title>"
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>{html.escape(lines[0])}</h1>",
+        f"<p>{html.escape(lines[1])}</p><p id='summary'>{html.escape(lines[2])}</p>",
+    ]
+    for key, table in (("unit", report.by_lead_unit), ("township", report.by_township)):
+        rows = [[str(name), *map(int, values)] for name, values in table.iterrows()]
+        parts.append(f"<h2>{html.escape(text['by_unit' if key == 'unit' else 'by_township'])}</h2>")
+        parts.append(_html_table([text[key], *counts], rows, last_is_total=True))
+    parts.append(f"<h2>{html.escape(text['overdue'])}</h2>")
+    if len(report.overdue):
+        rows = [
+            [int(v) if k == "days_overdue" else v for k, v in r.items()]
+            for r in report.overdue.to_dict("records")
+        ]
+        parts.append(_html_table(_headers(_OVERDUE_COLUMNS, lang), rows, last_is_total=False))
+    else:
+        parts.append(f"<p>{html.escape(text['none'])}</p>")
+    parts.append("</body></html>\n")
+    path.write_text("".join(parts), encoding="utf-8")
+    return path
+
+
+def save_monthly_report(
+    report: MonthlyReport,
+    dirpath: str | Path,
+    *,
+    lang: str | None = None,
+    timestamp: dt.datetime | None = None,
+) -> dict[str, Path]:
+    """Write ``monthly_YYYY-MM.xlsx`` and ``monthly_YYYY-MM.html`` into `dirpath`.
+
+    Parameters
+    ----------
+    report
+        From :func:`monthly_report`.
+    dirpath
+        Output folder, created if missing.
+    lang
+        "zh" or "en" (default: the report's language; its tables keep theirs).
+    timestamp
+        Document time stored in the xlsx (default: midnight after `as_of`),
+        so the same report gives the same bytes.
+
+    Returns
+    -------
+    dict
+        ``{"xlsx": path, "html": path}``.
+    """
+    lang = lang or report.lang
+    if lang not in _TEXT:
+        msg = f"unknown lang {lang!r}; expected one of {', '.join(_TEXT)}"
+        raise ValueError(msg)
+    out = Path(dirpath)
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = timestamp or dt.datetime.combine(report.as_of + dt.timedelta(days=1), dt.time())
+    written = {
+        "xlsx": _save_xlsx(report, out / f"monthly_{report.month}.xlsx", lang, stamp),
+        "html": _save_html(report, out / f"monthly_{report.month}.html", lang),
+    }
+    log.info("wrote the monthly report %s to %s", report.month, out)
+    return written

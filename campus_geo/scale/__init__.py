@@ -1,0 +1,46 @@
+"""The same screening at province and nation scale.
+
+- :mod:`~campus_geo.scale.stream`: GeoParquet in, GeoParquet out, block by block on one
+  machine (``screen_to_parquet``);
+- :mod:`~campus_geo.scale.dask_engine`: dask-geopandas partitions on a LocalCluster or
+  any cluster (``screen_dask``), with :mod:`~campus_geo.scale.tasks` on the workers.
+
+Both call the screening core through :mod:`campus_geo.engine`; their findings equal
+:func:`campus_geo.screen.screen`'s.
+"""
+
+from __future__ import annotations
+
+from campus_geo.scale.dask_engine import (
+    CONNECT_TIMEOUT,
+    DEFAULT_WORKERS,
+    HAZARDS_PER_PARTITION,
+    SCHOOLS_PER_PARTITION,
+    STRAIGHT_PROFILES,
+    TILE_DEG,
+    partition_layer,
+    reach_box,
+    read_layer,
+    save_findings_parquet,
+    screen_dask,
+    screen_dask_to_parquet,
+)
+from campus_geo.scale.stream import STREAM_PROFILES, screen_to_parquet, wkb_lines
+
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "DEFAULT_WORKERS",
+    "HAZARDS_PER_PARTITION",
+    "SCHOOLS_PER_PARTITION",
+    "STRAIGHT_PROFILES",
+    "STREAM_PROFILES",
+    "TILE_DEG",
+    "partition_layer",
+    "reach_box",
+    "read_layer",
+    "save_findings_parquet",
+    "screen_dask",
+    "screen_dask_to_parquet",
+    "screen_to_parquet",
+    "wkb_lines",
+]
