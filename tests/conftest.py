@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
+from typing import NoReturn
 
 import geopandas as gpd
 import pyproj
@@ -17,12 +19,25 @@ GEOD = pyproj.Geod(ellps="WGS84")
 EQ_M_PER_DEG = 6378137.0 * math.pi / 180.0
 
 
+#: In CI (.ci/run sets CAMPUS_GEO_REQUIRE_ALL=1; CI=true does the same) the browser and
+#: real-data tests must run: what they need missing fails them instead of skipping them.
+REQUIRE_ALL = os.environ.get("CAMPUS_GEO_REQUIRE_ALL") == "1" or os.environ.get("CI") == "true"
+
+
+def unavailable(reason: str, fix: str) -> NoReturn:
+    """Skip the test for `reason` on a developer's machine; fail it in CI (REQUIRE_ALL)."""
+    if REQUIRE_ALL:
+        pytest.fail(f"{reason}, and CI requires it: {fix}", pytrace=False)
+    pytest.skip(reason)
+
+
 def osm_extract(name: str) -> Path:
-    """Path of a real OSM extract in ../shared/data/osm, or skip the test with the reason."""
+    """Path of a real OSM extract in ../shared/data/osm; skipped when absent, failed in CI."""
     path = SHARED_OSM / name
     if not path.exists():
-        pytest.skip(
-            f"real OSM extract {path} is absent (it lives in ../shared/data/osm, never in the repo)"
+        unavailable(
+            f"real OSM extract {path} is absent (it lives in ../shared/data/osm, never in the repo)",
+            "check out the repository beside ../shared",
         )
     return path
 

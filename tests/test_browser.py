@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 import pytest
+from conftest import unavailable
 from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 
@@ -78,12 +79,9 @@ BASEMAP_JS = """
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(
-                "CI=true but /usr/bin/chromium is missing: .ci/run installs Debian's chromium"
-            )
-        pytest.skip(
-            "/usr/bin/chromium is absent: apt-get install chromium to run the browser tests"
+        unavailable(
+            "/usr/bin/chromium is absent: apt-get install chromium to run the browser tests",
+            ".ci/run installs Debian's chromium (scripts/system-deps.sh --browser)",
         )
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
@@ -393,8 +391,8 @@ ANALYSIS_JS = """
 
 def test_demo_overview_shows_water_guard_posts_and_blind_spots(browser, district, tmp_path):
     from campus_geo import network
-    from campus_geo._cli_analyses import run_analyses
-    from campus_geo._cli_maps import MapChoices, save_maps
+    from campus_geo.cli.analyses import run_analyses
+    from campus_geo.cli.maps import MapChoices, save_maps
 
     osm, findings = district
     a = run_analyses(osm, network.walk_network_from_osm(demo.DEMO_DIR / "district.osm"))
