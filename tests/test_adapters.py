@@ -1,0 +1,164 @@
+"""What campus_geo relies on in other libraries' private parts (campus_geo/adapters).
+
+Each test pins one behaviour an adapter relies on, against the library's public
+result where there is one: a release of osmnx, branca or dask that changes it
+fails here, by name. The last tests check that the installed (tested) versions
+lie in the ranges pyproject.toml declares, and that every library the package
+imports is declared.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+import tomllib
+from importlib import metadata
+from pathlib import Path
+
+import dask_geopandas
+import folium
+import geopandas as gpd
+import networkx as nx
+import osmnx as ox
+import pytest
+from _osm_xml import OsmBuilder
+from packaging.requirements import Requirement
+from shapely.geometry import LineString, Point, Polygon
+
+from campus_geo.adapters import branca as branca_adapter
+from campus_geo.adapters import dask as dask_adapter
+from campus_geo.adapters import osmnx as osmnx_adapter
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_osmnx_graph_builder_gives_graph_from_xml(tmp_path):
+    osm = OsmBuilder()
+    osm.way(
+        [(113.0, 34.0), (113.001, 34.0), (113.002, 34.0005)], highway="residential", name="学府街"
+    )
+    osm.way([(113.001, 34.0), (113.001, 34.001)], highway="primary", oneway="yes")
+    xml = osm.write(tmp_path / "streets.osm")
+    want = ox.graph_from_xml(xml, bidirectional=True, simplify=False, retain_all=True)
+    # the same streets as the JSON elements osmnx's XML parser makes (ids from OsmBuilder)
+    elements = []
+    for (lon, lat), nid in osm.nodes.items():
+        elements.append({"type": "node", "id": nid, "lon": lon, "lat": lat})
+    for i, (refs, tags) in enumerate(osm.ways, start=1001):
+        elements.append({"type": "way", "id": i, "nodes": refs, "tags": tags})
+    got = osmnx_adapter.graph_from_elements(elements, bidirectional=True)
+    assert isinstance(got, nx.MultiDiGraph)
+    assert list(got.nodes) == list(want.nodes) == [1, 2, 3, 4]
+    assert sorted(got.edges(keys=True)) == sorted(want.edges(keys=True))
+    for u, v, k, data in want.edges(keys=True, data=True):
+        mine = got.edges[u, v, k]
+        assert {key: mine[key] for key in ("osmid", "oneway", "reversed")} == {
+            key: data[key] for key in ("osmid", "oneway", "reversed")
+        }
+        assert mine["length"] == pytest.approx(data["length"], abs=1e-9)
+    # one-way streets go both ways for walking: 2 -> 4 and 4 -> 2
+    assert got.has_edge(2, 4)
+    assert got.has_edge(4, 2)
+
+
+def test_osmnx_way_geometry_closes_areas_and_keeps_lines():
+    coords = {1: (113.0, 34.0), 2: (113.001, 34.0), 3: (113.001, 34.001)}
+    area = osmnx_adapter.way_geometry(7, [1, 2, 3, 1], {"amenity": "school"}, coords)
+    line = osmnx_adapter.way_geometry(8, [1, 2, 3], {"highway": "residential"}, coords)
+    assert area.geom_type == "Polygon"
+    assert list(area.exterior.coords) == [coords[1], coords[2], coords[3], coords[1]]
+    assert line.geom_type == "LineString"
+    assert list(line.coords) == [coords[1], coords[2], coords[3]]
+
+
+def test_osmnx_relation_geometry_makes_a_polygon_with_its_hole():
+    outer = Polygon([(0, 0), (1, 0), (1, 1), (0, 1)]).exterior
+    inner = Polygon([(0.4, 0.4), (0.6, 0.4), (0.6, 0.6), (0.4, 0.6)]).exterior
+    members = [
+        {"type": "way", "ref": 1, "role": "outer"},
+        {"type": "way", "ref": 2, "role": "inner"},
+    ]
+    geoms = {1: LineString(outer.coords), 2: LineString(inner.coords)}  # keyed by way id
+    got = osmnx_adapter.relation_geometry(members, geoms)
+    assert got.geom_type == "Polygon"
+    assert got.area == pytest.approx(1.0 - 0.04)
+    assert len(got.interiors) == 1
+
+
+def test_branca_parent_children_and_id():
+    m = folium.Map(location=[34.0, 113.0], zoom_start=14, tiles=None)
+    marker = folium.Marker([34.0, 113.0]).add_to(m)
+    assert branca_adapter.parent_of(marker) is m
+    assert branca_adapter.parent_of(branca_adapter.parent_of(m)) is None  # the Figure
+    assert marker in branca_adapter.children_of(m)
+    walked = list(branca_adapter.walk(m))
+    assert walked[0] is m
+    assert marker in walked
+    branca_adapter.set_id(marker, "cafe0001")
+    assert marker.get_name() == "marker_cafe0001"
+    assert "marker_cafe0001" in m.get_root().render()
+
+
+def test_dask_meta_is_the_empty_frame_of_the_collection():
+    gdf = gpd.GeoDataFrame(
+        {"name": ["a", "b"]}, geometry=[Point(113, 34), Point(113.1, 34.1)], crs=4326
+    )
+    meta = dask_adapter.meta_of(dask_geopandas.from_geopandas(gdf, npartitions=1))
+    assert isinstance(meta, gpd.GeoDataFrame)
+    assert len(meta) == 0
+    assert list(meta.columns) == ["name", "geometry"]
+    assert meta.crs == gdf.crs
+
+
+def _declared() -> dict[str, Requirement]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    reqs = [Requirement(r) for r in project["dependencies"]]
+    return {metadata.metadata(r.name)["Name"].lower().replace("_", "-"): r for r in reqs}
+
+
+def test_installed_versions_are_the_declared_ranges():
+    outside = {
+        name: (str(req.specifier), metadata.version(name))
+        for name, req in _declared().items()
+        if not req.specifier.contains(metadata.version(name), prereleases=True)
+    }
+    assert outside == {}
+
+
+def test_libraries_with_private_parts_used_have_an_upper_bound():
+    declared = _declared()
+    for name in ("osmnx", "branca"):
+        assert any(s.operator in ("<", "<=", "~=") for s in declared[name].specifier), name
+
+
+def test_every_imported_library_is_declared():
+    dists = metadata.packages_distributions()
+    optional = {"weasyprint"}  # the pdf extra: evidence sheets as PDF
+    imported = set()
+    for path in (ROOT / "campus_geo").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = {m for m in imported - set(sys.stdlib_module_names) if m != "campus_geo"}
+    declared = set(_declared())
+    missing = {
+        m: dists.get(m, [m])
+        for m in third_party - optional
+        if not {d.lower().replace("_", "-") for d in dists.get(m, [m])} & declared
+    }
+    assert missing == {}
+
+
+def test_explore_works_on_the_findings(tmp_path):
+    # mapclassify is declared: GeoDataFrame.explore() classifies a column with it
+    from campus_geo import demo, layers
+    from campus_geo.screen import screen
+
+    osm = layers.layers_from_osm(demo.DEMO_DIR / "district.osm")
+    findings = screen(osm.schools, osm.hazards)
+    m = findings.explore(column="distance_m", scheme="quantiles", k=4, tiles=None)
+    html = m.get_root().render()
+    assert "distance_m" in html
+    assert osm.hazards.explore(column="category", tiles=None) is not None
