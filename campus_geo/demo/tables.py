@@ -547,7 +547,7 @@ _README: Final = """\
 
 Everything in this folder is **generated** by `campus_geo.demo.generate_demo()` from the
 seed **{f.seed}**: the same seed always gives byte-identical files. Do not edit the files
-by hand; change `campus_geo/demo.py` (and its private `_demo_*` modules) and regenerate:
+by hand; change the package `campus_geo/demo/` and regenerate:
 
 ```
 campus-geo demo --regenerate          # or: python -c "from campus_geo import demo; demo.generate_demo()"
