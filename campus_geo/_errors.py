@@ -9,7 +9,9 @@ geopandas warns about CRS mismatches, and go to the log as well.
 
 from __future__ import annotations
 
+import inspect
 import logging
+import os
 import warnings
 
 __all__ = [
@@ -81,17 +83,40 @@ class RejectedRowsWarning(CampusGeoWarning):
     """Rows of an input could not be used and were left out (kept in ``rejects``)."""
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep  # noqa: PTH100, PTH120
+
+
+def _outside_stacklevel() -> int:
+    """The ``stacklevel`` of :func:`warn_data`'s warning that names the first frame outside campus_geo.
+
+    As pandas' ``find_stack_level``: however deep in the package the warning is
+    given (``schools_from_file`` -> ``read_table_points``, ``cameras_from_file`` ->
+    ``read_table_points``), it points at the user's call of the public function.
+    """
+    here = inspect.currentframe()  # this function's frame; warn_data's is stacklevel 1
+    if here is None or here.f_back is None:  # an interpreter without frames: warn_data's caller
+        return 2
+    frame = here.f_back
+    level = 1
+    while frame.f_back is not None and frame.f_back.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    return level + 1
+
+
 def warn_data(
     log: logging.Logger,
     message: str,
     category: type[CampusGeoWarning] = CampusGeoWarning,
     *,
-    stacklevel: int = 3,
+    stacklevel: int | None = 3,
 ) -> None:
     """Log ``message`` at WARNING on ``log`` and give it as a Python warning of ``category``.
 
     ``stacklevel`` 3 points the warning at the caller of the public function that
-    called this helper.
+    called this helper; None at the first caller outside campus_geo (the user's
+    call of the public function, however deep in the package the warning is given).
     """
-    log.warning("%s", message)
-    warnings.warn(message, category, stacklevel=stacklevel)
+    log.warning("%s", message, stacklevel=2)  # the record names the function that warns
+    level = _outside_stacklevel() if stacklevel is None else stacklevel
+    warnings.warn(message, category, stacklevel=level)

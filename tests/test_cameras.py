@@ -12,7 +12,7 @@ from conftest import GEOD, equator_school
 from shapely.geometry import Point
 
 from campus_geo import cameras
-from campus_geo._errors import InputDataError
+from campus_geo._errors import InputDataError, RejectedRowsWarning
 
 
 def cams(rows):
@@ -128,7 +128,9 @@ def test_cameras_from_file_with_defaults_and_rejects(tmp_path):
             "可视距离": [None, 80, None],
         }
     ).to_csv(path, index=False, encoding="utf-8-sig")
-    found, rejects = cameras.cameras_from_file(path, fov_deg=70.0)
+    with pytest.warns(RejectedRowsWarning, match=r"cams\.csv: 1 row\(s\) rejected") as record:
+        found, rejects = cameras.cameras_from_file(path, fov_deg=70.0)
+    assert record[0].filename == __file__
     assert found.index.tolist() == ["a", "b"]
     assert found.loc["a", ["direction_deg", "fov_deg", "range_m"]].tolist() == [90.0, 60.0, 50.0]
     assert np.isnan(found.loc["b", "direction_deg"])
@@ -136,7 +138,10 @@ def test_cameras_from_file_with_defaults_and_rejects(tmp_path):
     assert rejects[["row", "column", "reason"]].values.tolist() == [
         ["4", "经度", "missing coordinate"]
     ]
-    with pytest.raises(InputDataError, match="no `code` column"):
+    with (
+        pytest.raises(InputDataError, match="no `code` column"),
+        pytest.warns(RejectedRowsWarning, match=r"cams\.csv: 1 row\(s\) rejected"),
+    ):
         cameras.cameras_from_file(path, id_field="code")
 
 

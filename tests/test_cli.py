@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import geopandas as gpd
 import openpyxl
 import pandas as pd
@@ -56,6 +59,24 @@ def test_screen_files_end_to_end(tmp_path, files):
     assert "近网吧" in ws["C4"].value
     assert (out / "map.html").stat().st_size > 10_000
     assert len(gpd.read_file(out / "findings.gpkg")) == 1
+
+
+def test_a_data_warning_is_shown_once_as_a_log_line(tmp_path, files):
+    """A CLI user sees the log line only, not the same text again as a Python warning."""
+    schools, venues = files
+    command = "import sys; from campus_geo.cli import main; main(sys.argv[1:])"
+    args = ["-q", "screen", "--schools", schools, "--hazards", f"internet_cafe={venues}"]
+    result = subprocess.run(
+        [sys.executable, "-c", command, *map(str, args), "--no-evidence", "--out", tmp_path / "o"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    line = f"WARNING campus_geo.sources.layers: {venues}: 1 row(s) rejected for bad coordinates"
+    assert result.stderr.count("row(s) rejected") == 1, result.stderr
+    assert line in result.stderr.splitlines()
+    assert "Warning" not in result.stderr
 
 
 def test_dist_and_profile_options(tmp_path, files):

@@ -5,13 +5,15 @@ import bz2
 import geopandas as gpd
 import pandas as pd
 import pytest
+import shapely
 from _truth import truth_distance
 from conftest import osm_extract
-from shapely.geometry import Point
+from shapely.geometry import Point, Polygon
 
-from campus_geo import InputDataError
+from campus_geo import CoordinateWarning, InputDataError, RejectedRowsWarning
 from campus_geo.layers import (
     hazards_from_file,
+    layers_from_features,
     layers_from_osm,
     read_table_points,
     schools_from_file,
@@ -130,13 +132,18 @@ def test_gis_file_without_id_field(tmp_path):
     assert schools.loc["甲小学", "kind"] == "primary"
 
 
-def test_csv_rows_without_coordinates_go_to_rejects(tmp_path):
+def test_csv_rows_without_coordinates_go_to_rejects(tmp_path, caplog):
     path = tmp_path / "venues.csv"
     path.write_text(
         "id,名称,经度,纬度\nv1,星空网咖,113.85,34.05\nv2,无坐标网吧,,\nv3,坏坐标,abc,34.0\nv4,越界,200,34\n",
         encoding="gb18030",
     )
-    hazards, rejects = hazards_from_file(path, category="internet_cafe")
+    with pytest.warns(RejectedRowsWarning) as record:
+        hazards, rejects = hazards_from_file(path, category="internet_cafe")
+    assert [str(w.message) for w in record] == [f"{path}: 3 row(s) rejected for bad coordinates"]
+    assert record[0].filename == __file__  # the call of hazards_from_file, not a campus_geo line
+    logged = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert logged == [str(record[0].message)]
     assert hazards.index.tolist() == ["v1"]
     assert hazards.loc["v1", "name"] == "星空网咖"
     assert rejects["row"].tolist() == ["3", "4", "5"]
@@ -147,6 +154,39 @@ def test_csv_rows_without_coordinates_go_to_rejects(tmp_path):
         "coordinate not a number or out of range",
     ]
     assert "无坐标网吧" in rejects["record"].iloc[0]
+
+
+def test_read_table_points_warns_at_the_callers_line(tmp_path, caplog):
+    path = tmp_path / "points.csv"
+    path.write_text("id,lon,lat\na,113.85,34.05\nb,,34.05\n", encoding="utf-8")
+    with pytest.warns(RejectedRowsWarning) as record:
+        points, rejects = read_table_points(path)
+    assert points.index.tolist() == [0]
+    assert rejects[["row", "column"]].values.tolist() == [["3", "lon"]]
+    assert [str(w.message) for w in record] == [f"{path}: 1 row(s) rejected for bad coordinates"]
+    assert record[0].filename == __file__
+    logged = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert logged == [str(record[0].message)]
+
+
+def test_an_invalid_campus_outline_is_repaired_with_a_warning(caplog):
+    bowtie = Polygon([(113.85, 34.05), (113.851, 34.051), (113.851, 34.05), (113.85, 34.051)])
+    features = gpd.GeoDataFrame(
+        {"amenity": ["school"], "name": ["柳湾镇中心小学"]},
+        geometry=[bowtie],
+        index=pd.Index(["way/1"]),
+        crs="EPSG:4326",
+    )
+    with pytest.warns(CoordinateWarning) as record:
+        layers = layers_from_features(features, source="t.osm")
+    outline = layers.schools.geometry.iloc[0]
+    assert outline.is_valid
+    assert outline.equals(shapely.make_valid(bowtie))  # both halves of the bow tie are kept
+    assert [str(w.message) for w in record] == [
+        "repaired 1 invalid campus outline(s) with make_valid: way/1"
+    ]
+    assert record[0].filename == __file__
+    assert str(record[0].message) in caplog.text
 
 
 def test_gcj02_table_is_converted_to_wgs84(tmp_path):

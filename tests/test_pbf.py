@@ -11,7 +11,7 @@ import pytest
 from conftest import osm_extract, to_pbf
 
 from campus_geo import demo
-from campus_geo._errors import InputDataError
+from campus_geo._errors import InputDataError, RejectedRowsWarning
 from campus_geo.layers import FEATURE_TAGS, layers_from_features, layers_from_osm
 from campus_geo.network import pbf as network_pbf
 from campus_geo.screen import screen
@@ -154,6 +154,45 @@ def test_only_the_needed_tag_keys_are_kept(tmp_path):
     features = _osm_pbf.read_features(to_pbf(demo.DEMO_DIR / "district.osm", tmp_path))
     assert set(features.columns) - {"geometry"} <= set(FEATURE_TAGS)
     assert "operator" not in features.columns  # camera operator: not used by the layers
+
+
+CUT_XML = """<?xml version='1.0' encoding='UTF-8'?>
+<osm version="0.6" generator="campus_geo tests">
+ <node id="1" lat="34.050" lon="113.850"/>
+ <node id="2" lat="34.050" lon="113.852"/>
+ <node id="3" lat="34.052" lon="113.852"/>
+ <node id="4" lat="34.052" lon="113.850"/>
+ <node id="5" lat="34.053" lon="113.850"/>
+ <way id="10"><nd ref="1"/><nd ref="2"/><nd ref="3"/><nd ref="4"/><nd ref="1"/>
+  <tag k="amenity" v="school"/><tag k="name" v="柳湾镇中心小学"/></way>
+ <way id="11"><nd ref="4"/><nd ref="5"/><tag k="highway" v="residential"/></way>
+ <way id="12"><nd ref="5"/><nd ref="99"/><tag k="highway" v="residential"/></way>
+</osm>
+"""
+
+
+def test_ways_with_a_node_missing_from_the_file_are_left_out_with_a_warning(tmp_path, caplog):
+    src = tmp_path / "cut.osm"
+    src.write_text(CUT_XML, encoding="utf-8")
+    pbf_path = to_pbf(src, tmp_path)
+    with pytest.warns(RejectedRowsWarning) as record:
+        layers = layers_from_osm(pbf_path)
+    assert layers.streets.index.tolist() == ["way/11"]
+    assert [str(w.message) for w in record] == [
+        "cut.osm.pbf: 1 way(s) left out: a node missing from the file, or only one node"
+    ]
+    assert record[0].filename == __file__
+    with pytest.warns(RejectedRowsWarning) as record:
+        graph = network_pbf.graph_from_pbf(pbf_path, way_tags=["highway"])
+    assert graph.number_of_edges() == 2  # way 11, both directions
+    assert [str(w.message) for w in record] == [
+        f"{pbf_path}: 1 highway way(s) left out: a node missing from the file"
+    ]
+    logged = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert logged == [
+        "cut.osm.pbf: 1 way(s) left out: a node missing from the file, or only one node",
+        f"{pbf_path}: 1 highway way(s) left out: a node missing from the file",
+    ]
 
 
 def test_bad_pbf_files_are_input_errors(tmp_path):

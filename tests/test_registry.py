@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from campus_geo import demo
-from campus_geo._errors import InputDataError
+from campus_geo._errors import CoordinateWarning, InputDataError
 from campus_geo.cli import cli
 from campus_geo.coords import wgs84_to_gcj02
 from campus_geo.demo import district as demo_district
@@ -195,9 +195,31 @@ def test_coordinate_system_from_the_header_and_a_contradiction(tmp_path):
 
 def test_undeclared_coordinates_are_taken_as_wgs84_with_a_warning(tmp_path, caplog):
     path = write_csv(tmp_path / "u.csv", ROWS)
-    reg = hazards_from_registry(path)
+    with pytest.warns(
+        CoordinateWarning, match=r"^u\.csv: coordinate system not declared; taken as WGS 84"
+    ) as record:
+        reg = hazards_from_registry(path)
     assert reg.hazards.geometry.x.tolist() == [113.85, 113.86]
-    assert "u.csv: coordinate system not declared; taken as WGS 84" in caplog.text
+    (warning,) = record
+    assert "--coords gcj02" in str(warning.message)
+    assert warning.filename == __file__  # points at the call of hazards_from_registry
+    logged = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert logged == [str(warning.message)]
+
+
+def test_lonlat_swapped_back_warns_naming_the_file_row_and_columns(tmp_path, caplog):
+    rows = [[*NETCAFE, 34.05, 113.85, "存续"]]
+    path = write_csv(tmp_path / "swap.csv", rows)
+    with pytest.warns(CoordinateWarning) as record:
+        reg = hazards_from_registry(path, coords="wgs84")
+    point = reg.hazards.geometry.iloc[0]
+    assert (point.x, point.y) == (113.85, 34.05)
+    assert [str(w.message) for w in record] == [
+        "swap.csv row 2 (经度/纬度): longitude and latitude swapped (34.05, 113.85); swapped back"
+    ]
+    assert record[0].filename == __file__
+    logged = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert logged == [str(record[0].message)]
 
 
 def test_no_coordinate_columns_is_an_error_that_says_what_to_do(tmp_path):
@@ -228,7 +250,13 @@ def test_each_dirty_row_kind_has_its_exact_reason(tmp_path):
         ["文具店", "", "", base[0] + "11号", "文具用品零售", 113.87, 34.09, base[2]],
     ]
     path = write_csv(tmp_path / "dirty.csv", rows)
-    reg = hazards_from_registry(path, coords="wgs84")
+    with pytest.warns(CoordinateWarning) as fixes:
+        reg = hazards_from_registry(path, coords="wgs84")
+    assert [str(w.message) for w in fixes] == [
+        "dirty.csv row 8 (经度/纬度): longitude and latitude swapped (34.05, 113.85); swapped back",
+        "dirty.csv row 9 (经度): longitude and latitude were both in the 经度 cell (113.86,34.06); "
+        "split",
+    ]
     got = {r.row: (r.column, r.reason) for r in reg.rejects.itertuples()}
     assert got == {
         "3": ("经度/纬度", "missing coordinates"),
@@ -391,9 +419,13 @@ def generator_venues():
 
 @pytest.fixture(scope="module")
 def demo_registry():
-    return hazards_from_registry(
-        [demo.DEMO_DIR / "registry.xlsx", demo.DEMO_DIR / "registry_gbk.csv"], coords="gcj02"
-    )
+    # the demo registries' swapped and combined coordinates (data/demo/README.md)
+    with pytest.warns(CoordinateWarning) as fixes:
+        reg = hazards_from_registry(
+            [demo.DEMO_DIR / "registry.xlsx", demo.DEMO_DIR / "registry_gbk.csv"], coords="gcj02"
+        )
+    assert len(fixes) == reg.counts["fixed"] == 5
+    return reg
 
 
 @pytest.fixture(scope="module")
@@ -571,14 +603,15 @@ def test_the_demo_path_puts_registry_venues_at_their_true_positions(
     """What `campus-geo demo` screens: OSM + both registries (GCJ-02) + the roster."""
     from campus_geo.cli.sources import add_registry_and_roster
 
-    layers, lines = add_registry_and_roster(
-        district,
-        registry_files=[demo.DEMO_DIR / "registry.xlsx", demo.DEMO_DIR / "registry_gbk.csv"],
-        registry_systems=["gcj02", "gcj02"],
-        roster_file=demo.DEMO_DIR / "schools_roster.xlsx",
-        roster_system="gcj02",
-        out=tmp_path,
-    )
+    with pytest.warns(CoordinateWarning, match=r"^registry(\.xlsx|_gbk\.csv) row \d+ \(经度"):
+        layers, lines = add_registry_and_roster(
+            district,
+            registry_files=[demo.DEMO_DIR / "registry.xlsx", demo.DEMO_DIR / "registry_gbk.csv"],
+            registry_systems=["gcj02", "gcj02"],
+            roster_file=demo.DEMO_DIR / "schools_roster.xlsx",
+            roster_system="gcj02",
+            out=tmp_path,
+        )
     hazards = layers.hazards
     from_registry = hazards[hazards["source"].str.contains("registry:", regex=False)]
     assert len(from_registry) == 53 + 118  # registry-only venues + OSM venues with a licence

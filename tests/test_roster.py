@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from shapely.geometry import Point, box
 
-from campus_geo import demo
+from campus_geo import CoordinateWarning, demo
 from campus_geo.cli import cli
 from campus_geo.coords import wgs84_to_gcj02
 from campus_geo.demo import district as demo_district
@@ -100,7 +100,8 @@ def test_point_inside_an_outline_of_the_same_kind_matches_despite_the_name(tmp_p
         ["青禾区城关镇第三完全小学", "小学", "", "", "", 113.851, 34.051],  # inside, other spelling
         ["阳光幼儿园", "幼儿园", "", "", "", 113.8512, 34.0512],  # inside, another kind: own school
     ]
-    roster = schools_from_roster(write_roster(tmp_path / "r.xlsx", rows), schools=osm)
+    with pytest.warns(CoordinateWarning, match=r"^r\.xlsx: coordinate system not declared"):
+        roster = schools_from_roster(write_roster(tmp_path / "r.xlsx", rows), schools=osm)
     assert roster.matches[["row", "school_id", "how"]].values.tolist() == [
         ["2", "way/1", "inside outline (names differ)"]
     ]
@@ -114,11 +115,42 @@ def test_point_inside_an_outline_of_the_same_kind_matches_despite_the_name(tmp_p
 def test_far_point_with_the_name_matches_by_name_and_warns(tmp_path, caplog):
     osm = mapped(("way/1", "柳湾镇中心小学", "primary", "柳湾镇", CAMPUS_A))
     rows = [["柳湾镇中心小学", "小学", "柳湾镇", "", "", 113.95, 34.05]]  # ~9 km away
-    roster = schools_from_roster(
-        write_roster(tmp_path / "r.xlsx", rows), coords="wgs84", schools=osm
-    )
+    with pytest.warns(CoordinateWarning) as record:
+        roster = schools_from_roster(
+            write_roster(tmp_path / "r.xlsx", rows), coords="wgs84", schools=osm
+        )
     assert roster.matches[["school_id", "how"]].values.tolist() == [["way/1", "name"]]
-    assert "its point is over 300 m from the mapped school of that name (way/1)" in caplog.text
+    assert [str(w.message) for w in record] == [
+        "r.xlsx row 2 柳湾镇中心小学: its point is over 300 m from the mapped school of that "
+        "name (way/1); the mapped geometry is used"
+    ]
+    assert str(record[0].message) in caplog.text
+
+
+def test_undeclared_roster_coordinates_warn_naming_the_file(tmp_path, caplog):
+    rows = [["柳湾镇中心小学", "小学", "柳湾镇", "", "", 113.85, 34.05]]
+    with pytest.warns(CoordinateWarning) as record:
+        roster = schools_from_roster(write_roster(tmp_path / "plain.xlsx", rows))
+    assert roster.schools.geometry.iloc[0].equals(Point(113.85, 34.05))  # taken as WGS 84
+    assert [str(w.message) for w in record] == [
+        "plain.xlsx: coordinate system not declared; taken as WGS 84 (use --coords gcj02 for "
+        "Amap, bd09 for Baidu)"
+    ]
+    assert record[0].filename == __file__
+    logged = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert logged == [str(record[0].message)]
+
+
+def test_swapped_roster_coordinates_are_swapped_back_with_a_warning(tmp_path, caplog):
+    rows = [["柳湾镇中心小学", "小学", "柳湾镇", "", "", 34.05, 113.85]]
+    with pytest.warns(CoordinateWarning) as record:
+        roster = schools_from_roster(write_roster(tmp_path / "swap.xlsx", rows), coords="wgs84")
+    assert roster.schools.geometry.iloc[0].equals(Point(113.85, 34.05))
+    assert [str(w.message) for w in record] == [
+        "swap.xlsx row 2: longitude and latitude swapped (34.05, 113.85); swapped back"
+    ]
+    logged = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert logged == [str(record[0].message)]
 
 
 def test_kind_from_column_in_chinese_or_english_else_from_the_name(tmp_path):

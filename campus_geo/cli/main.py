@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from campus_geo._errors import CampusGeoWarning
 from campus_geo._version import __version__
 from campus_geo.cli.analyses import needs_network, network_for, run_analyses, save_analyses
 from campus_geo.cli.common import friendly
@@ -65,6 +67,11 @@ def cli(verbose: int, quiet: bool, debug: bool) -> None:
     )
     if debug:
         logging.getLogger().setLevel(logging.DEBUG)
+    # the data warnings (coordinate system assumed, rows rejected ...) are logged as well:
+    # a Python warning would print each of them a second time
+    click.get_current_context().with_resource(
+        warnings.catch_warnings(action="ignore", category=CampusGeoWarning)
+    )
 
 
 cli.add_command(ledger_commands, name="ledger")

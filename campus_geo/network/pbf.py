@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from campus_geo._errors import InputDataError
+from campus_geo._errors import InputDataError, RejectedRowsWarning, warn_data
 from campus_geo.adapters.osmnx import graph_from_elements
 
 __all__ = ["DISK_INDEX_BYTES", "graph_from_pbf", "node_location_index"]
@@ -89,7 +89,12 @@ def _elements(path: Path, way_tags: Sequence[str], storage: str) -> list[dict[st
             {"type": "way", "id": way.id, "nodes": [r for r, _, _ in located], "tags": tags}
         )
     if missing:
-        log.warning("%s: %d highway way(s) left out: a node missing from the file", path, missing)
+        warn_data(
+            log,
+            f"{path}: {missing} highway way(s) left out: a node missing from the file",
+            RejectedRowsWarning,
+            stacklevel=None,
+        )
     elements = [
         {"type": "node", "id": ref, "lat": lat, "lon": lon}
         for ref, (lat, lon) in sorted(nodes.items())
@@ -118,6 +123,11 @@ def graph_from_pbf(filepath: str | Path, *, way_tags: Sequence[str]) -> Any:
     ------
     InputDataError
         A missing or unreadable file, or one without streets.
+
+    Warns
+    -----
+    RejectedRowsWarning
+        Highway ways left out because a node is missing from the file.
     """
     import osmium
 

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from campus_geo._errors import InputDataError
+from campus_geo._errors import CoordinateWarning, InputDataError, RejectedRowsWarning, warn_data
 from campus_geo.categories import (
     classify_features,
     non_k12_reason,
@@ -186,10 +186,12 @@ def _polygonal(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
     """Repair invalid outlines and keep their polygonal part."""
     invalid = ~geoms.is_valid
     if invalid.any():
-        log.warning(
-            "repaired %d invalid campus outline(s) with make_valid: %s",
-            int(invalid.sum()),
-            ", ".join(geoms.index[invalid][:10]),
+        warn_data(
+            log,
+            f"repaired {int(invalid.sum())} invalid campus outline(s) with make_valid: "
+            + ", ".join(geoms.index[invalid][:10]),
+            CoordinateWarning,
+            stacklevel=None,
         )
         repaired = geoms[invalid].make_valid()
         parts = repaired.apply(
@@ -375,6 +377,13 @@ def layers_from_osm(filepath: str | Path) -> Layers:
     Layers
         The canonical layers, ids ``node/…``, ``way/…``, ``relation/…``.
 
+    Warns
+    -----
+    CoordinateWarning
+        Invalid campus outlines repaired with ``make_valid``.
+    RejectedRowsWarning
+        PBF ways left out (a node missing from the file).
+
     Examples
     --------
     >>> from campus_geo import demo
@@ -495,6 +504,12 @@ def read_table_points(
         Coordinate system of the table: "wgs84", "gcj02" or "bd09"; converted to WGS 84.
     lon, lat
         Column names; detected (lon/lng/longitude/x/经度 …) when None.
+
+    Warns
+    -----
+    RejectedRowsWarning
+        Rows rejected for bad coordinates (also from :func:`schools_from_file`
+        and :func:`hazards_from_file` reading a table).
     """
     path = Path(filepath)
     table = _read_table(path)
@@ -533,7 +548,12 @@ def read_table_points(
     points = gpd.GeoDataFrame(good, geometry=gpd.points_from_xy(wlon, wlat), crs=DEFAULT_CRS)
     points["_row"] = (good.index + 2).astype(str)
     if bad.any():
-        log.warning("%s: %d row(s) rejected for bad coordinates", path, int(bad.sum()))
+        warn_data(
+            log,
+            f"{path}: {int(bad.sum())} row(s) rejected for bad coordinates",
+            RejectedRowsWarning,
+            stacklevel=None,
+        )
     return points, rejects
 
 

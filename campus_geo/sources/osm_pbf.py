@@ -69,7 +69,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from campus_geo._errors import InputDataError
+from campus_geo._errors import InputDataError, RejectedRowsWarning, warn_data
 from campus_geo.adapters.osmnx import relation_geometry, way_geometry
 from campus_geo.categories import NAME_KEYWORDS, TAG_RULES
 from campus_geo.geodesy import degrees_margin
@@ -323,6 +323,11 @@ def read_features(filepath: str | Path, *, margin_m: float = BASEMAP_MARGIN_M) -
     ------
     InputDataError
         A missing or unreadable file.
+
+    Warns
+    -----
+    RejectedRowsWarning
+        Ways left out: a node missing from the file (a clipped extract), or only one node.
     """
     import osmium
 
@@ -347,10 +352,12 @@ def read_features(filepath: str | Path, *, margin_m: float = BASEMAP_MARGIN_M) -
         )
         raise InputDataError(msg) from exc
     if out.missing:
-        log.warning(
-            "%s: %d way(s) left out: a node missing from the file, or only one node",
-            path.name,
-            out.missing,
+        warn_data(
+            log,
+            f"{path.name}: {out.missing} way(s) left out: a node missing from the file, "
+            "or only one node",
+            RejectedRowsWarning,
+            stacklevel=None,
         )
     features = gpd.GeoDataFrame(
         pd.DataFrame.from_records(records)

@@ -58,7 +58,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from campus_geo._errors import InputDataError
+from campus_geo._errors import CoordinateWarning, InputDataError, warn_data
 from campus_geo.coords import normalise_system, to_wgs84
 from campus_geo.geodesy import geodesic_distance, local_crs
 from campus_geo.settings import DEFAULT_CRS
@@ -160,10 +160,12 @@ def _file_system(path: Path, coords: str | None, cols: dict[str, str]) -> str:
     if hint is not None:
         log.info("%s: coordinate system %s taken from the column header", path, hint)
         return hint
-    log.warning(
-        "%s: coordinate system not declared; taken as WGS 84. Amap/Tencent geocodes are "
-        "GCJ-02 (--coords gcj02), Baidu's BD-09 (--coords bd09)",
-        path.name,
+    warn_data(
+        log,
+        f"{path.name}: coordinate system not declared; taken as WGS 84. Amap/Tencent geocodes "
+        "are GCJ-02 (--coords gcj02), Baidu's BD-09 (--coords bd09)",
+        CoordinateWarning,
+        stacklevel=None,
     )
     return "wgs84"
 
@@ -368,8 +370,10 @@ class Registry:
 
         Examples
         --------
-        >>> from campus_geo import demo
-        >>> reg = hazards_from_registry(demo.DEMO_DIR / "registry_gbk.csv", coords="gcj02")
+        >>> import warnings
+        >>> from campus_geo import CoordinateWarning, demo
+        >>> with warnings.catch_warnings(action="ignore", category=CoordinateWarning):
+        ...     reg = hazards_from_registry(demo.DEMO_DIR / "registry_gbk.csv", coords="gcj02")
         >>> print(reg.summary())  # doctest: +NORMALIZE_WHITESPACE
         Registry registry_gbk.csv: 88 rows read, 78 used (9 unclassified, kept as other),
         3 merged, 7 rejected; 3 used after a fix.
@@ -485,10 +489,21 @@ def hazards_from_registry(
         header row naming the venue and its coordinates, or declares a
         coordinate system that its header contradicts.
 
+    Warns
+    -----
+    CoordinateWarning
+        A file without a declared coordinate system (taken as WGS 84); each row
+        whose longitude and latitude were swapped back or split from one cell.
+
     Examples
     --------
-    >>> from campus_geo import demo
-    >>> reg = hazards_from_registry(demo.DEMO_DIR / "registry.xlsx", coords="gcj02")
+    >>> import warnings
+    >>> from campus_geo import CoordinateWarning, demo
+    >>> with warnings.catch_warnings(record=True) as fixes:
+    ...     warnings.simplefilter("always", CoordinateWarning)
+    ...     reg = hazards_from_registry(demo.DEMO_DIR / "registry.xlsx", coords="gcj02")
+    >>> print(fixes[1].message)  # each fixed row is a CoordinateWarning (and a log line)
+    registry.xlsx row 131 (经度/纬度): longitude and latitude swapped (34.093164, 113.916121); swapped back
     >>> reg.hazards.loc["registry:92419950MA101NT60L", ["name", "category", "subcategory"]].tolist()
     ['阳光棋牌室', 'arcade', 'scope:棋牌室']
     """
@@ -555,7 +570,12 @@ def hazards_from_registry(
         }
     ).reset_index(drop=True)
     for r in fixed.itertuples():
-        log.warning("%s row %s (%s): %s", Path(str(r.file)).name, r.row, r.column, r.reason)
+        warn_data(
+            log,
+            f"{Path(str(r.file)).name} row {r.row} ({r.column}): {r.reason}",
+            CoordinateWarning,
+            stacklevel=None,
+        )
     result = Registry(
         hazards=hazards,
         closed=closed,
@@ -660,9 +680,11 @@ def merge_with_osm(
 
     Examples
     --------
-    >>> from campus_geo import demo, layers
+    >>> import warnings
+    >>> from campus_geo import CoordinateWarning, demo, layers
     >>> osm = layers.layers_from_osm(demo.DEMO_DIR / "district.osm")
-    >>> reg = hazards_from_registry(demo.DEMO_DIR / "registry_gbk.csv", coords="gcj02")
+    >>> with warnings.catch_warnings(action="ignore", category=CoordinateWarning):
+    ...     reg = hazards_from_registry(demo.DEMO_DIR / "registry_gbk.csv", coords="gcj02")
     >>> hazards, reg2 = merge_with_osm(osm.hazards, reg)
     >>> hazards.loc["node/1004240", ["name", "licence"]].tolist()
     ['和顺网咖', '豫网文〔2019〕0898-025号']

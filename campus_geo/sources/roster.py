@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from campus_geo._errors import InputDataError
+from campus_geo._errors import CoordinateWarning, InputDataError, warn_data
 from campus_geo.categories import school_kinds
 from campus_geo.coords import normalise_system, to_wgs84
 from campus_geo.geodesy import geodesic_distance, local_crs
@@ -173,7 +173,7 @@ def _read(path: Path, coords: str | None) -> pd.DataFrame:
     else:
         out = out.assign(lon=np.nan, lat=np.nan, column="", problem="missing coordinates", fix="")
     for r in out[out["fix"] != ""].itertuples():
-        log.warning("%s row %s: %s", path.name, r.Index, r.fix)
+        warn_data(log, f"{path.name} row {r.Index}: {r.fix}", CoordinateWarning, stacklevel=None)
     out["file"], out["path"], out["row"] = path.name, str(path), out.index.astype(int)
     out["record"] = [
         str({k: v for k, v in r.items() if v is not None}) for r in frame.to_dict("records")
@@ -190,10 +190,12 @@ def _system(path: Path, coords: str | None, hint: str | None) -> str:
         return declared
     if hint is not None:
         return hint
-    log.warning(
-        "%s: coordinate system not declared; taken as WGS 84 (use --coords gcj02 for Amap, "
-        "bd09 for Baidu)",
-        path.name,
+    warn_data(
+        log,
+        f"{path.name}: coordinate system not declared; taken as WGS 84 (use --coords gcj02 "
+        "for Amap, bd09 for Baidu)",
+        CoordinateWarning,
+        stacklevel=None,
     )
     return "wgs84"
 
@@ -339,6 +341,13 @@ def schools_from_roster(
     -------
     Roster
 
+    Warns
+    -----
+    CoordinateWarning
+        No coordinate system declared (taken as WGS 84); a row's longitude and
+        latitude swapped back or split from one cell; a row's point far from
+        the mapped school of its name (the mapped geometry is used).
+
     Examples
     --------
     >>> from campus_geo import demo, layers
@@ -366,11 +375,14 @@ def schools_from_roster(
     pairs = pd.concat([pairs, named], ignore_index=True) if len(named) else pairs
     far = named[roster.loc[named["pos"], "problem"].to_numpy() == ""] if len(named) else named
     for pos, sid in zip(far["pos"].tolist(), far["school_id"].tolist(), strict=True):
-        log.warning(
-            "%s row %s %s: its point is over %g m from the mapped school of that name (%s); "
+        warn_data(
+            log,
+            f"{path.name} row {roster.loc[pos, 'row']} {roster.loc[pos, 'name']}: its point is "
+            f"over {match_dist:g} m from the mapped school of that name ({sid}); "
             "the mapped geometry is used",
-            path.name, roster.loc[pos, "row"], roster.loc[pos, "name"], match_dist, sid,
-        )  # fmt: skip
+            CoordinateWarning,
+            stacklevel=None,
+        )
     matched = set(pairs["pos"])
     left = roster[~roster.index.isin(matched)]
     placeable = left[left["problem"] == ""]
