@@ -35,7 +35,7 @@ pytest: sysdeps-test $(BIN)/campus-geo
 test: lint typecheck pytest
 
 bench: $(BIN)/campus-geo
-	$(BIN)/python benchmarks/screen_bench.py
+	$(BIN)/python benchmarks/screen_bench.py --schools 10000 --venues 1000000 --repeat 2
 
 clean:
 	rm -rf $(VENV) maps/demo .pytest_cache .mypy_cache .ruff_cache

@@ -17,7 +17,8 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
+
+import readme
 
 HEAVY = ("numpy", "pandas", "geopandas", "shapely", "pyproj", "matplotlib", "folium", "openpyxl")
 REPORT = (
@@ -41,8 +42,6 @@ COMMANDS = {
         "campus_geo.screen",
     ),
 }
-ROOT = Path(__file__).resolve().parent.parent
-START, END = "<!-- import_bench:start -->", "<!-- import_bench:end -->"
 
 
 def _run(code: str, module: str | None) -> tuple[float, float, list[str]]:
@@ -95,26 +94,15 @@ def table(results: dict[str, tuple[list[float], list[float], list[str]]], rounds
     return "\n".join(lines)
 
 
-def write_readme(text: str, path: Path) -> None:
-    readme = path.read_text(encoding="utf-8")
-    head, start, rest = readme.partition(START)
-    _, end, tail = rest.partition(END)
-    if not start or not end:
-        msg = f"{path} has no {START} ... {END} block"
-        raise SystemExit(msg)
-    path.write_text(f"{head}{START}\n{text}\n{END}{tail}", encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--readme", action="store_true", help="write the table into README.md")
-    parser.add_argument("--readme-path", type=Path, default=ROOT / "README.md")
+    readme.add_arguments(parser, "import_bench")
     args = parser.parse_args()
     report = table(measure(args.rounds), args.rounds)
     print(report)
     if args.readme:
-        write_readme(report, args.readme_path)
+        readme.write_block(args.readme_path, "import_bench", report)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import readme
 import shapely
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
@@ -202,7 +203,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--runs", type=int, default=3, help="page loads in Chromium")
     parser.add_argument("--school-maps", action="store_true", help="also time every school map")
-    parser.add_argument("--readme", action="store_true", help="write the table into README.md")
+    readme.add_arguments(parser, "map_bench")
     args = parser.parse_args()
 
     from campus_geo.maps import hazard_map, save_map, save_school_maps
@@ -267,17 +268,7 @@ def main() -> None:
     print(table)
     (OUT_DIR / "map_bench.md").write_text(table + "\n", encoding="utf-8")
     if args.readme:
-        _write_readme(table)
-
-
-def _write_readme(table: str) -> None:
-    """Put the table between the map_bench markers of the README."""
-    readme = Path(__file__).resolve().parent.parent / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    start, end = "<!-- map_bench:start -->\n", "<!-- map_bench:end -->"
-    head, _, rest = text.partition(start)
-    _, _, tail = rest.partition(end)
-    readme.write_text(f"{head}{start}{table}\n{end}{tail}", encoding="utf-8")
+        readme.write_block(args.readme_path, "map_bench", table)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,11 @@ the nearest gate, and the route's ellipsoidal length equals the reported distanc
 
     .venv/bin/python benchmarks/walk_bench.py                 # 1,000 schools, ~100,000 edges
     .venv/bin/python benchmarks/walk_bench.py --grid 100 --schools 200   # quick
+    .venv/bin/python benchmarks/walk_bench.py --repeat 3 --readme        # the README's figures
+
+It prints the result as JSON, then the README's paragraph, table and sentences
+(section "Walking distance, water, traffic, cameras") between their markers;
+``--readme`` writes those there. The README shows three runs (``--repeat 3``).
 """
 
 from __future__ import annotations
@@ -25,11 +30,13 @@ import os
 import resource
 import time
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
+import readme
 from shapely.geometry import Point, Polygon
 
 from campus_geo.network import walk_network_from_osm
@@ -152,30 +159,60 @@ def peak_rss_mib() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--grid", type=int, default=224, help="streets per side (224: ~100k edges)")
-    parser.add_argument("--schools", type=int, default=1000)
-    parser.add_argument("--venues", type=int, default=20000)
-    parser.add_argument("--dist", type=float, default=200.0)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
-    OUT.mkdir(parents=True, exist_ok=True)
-    osm_path = OUT / f"city_{args.grid}_{args.schools}_seed{args.seed}.osm"
-    t0 = time.perf_counter()
-    schools, gates, venues = make_city(args.grid, args.schools, args.venues, args.seed, osm_path)
-    t_gen = time.perf_counter() - t0
+def _range(values: list[float], fmt: str) -> str:
+    """min–max of the runs as the README writes it; one value when they agree."""
+    return readme.spread([format(min(values), fmt), format(max(values), fmt)], "\u2013")
 
+
+def readme_block(result: dict[str, Any], *, busy: bool) -> str:
+    """The README's paragraph, table and sentences (section "Walking distance, water, ...")."""
+    g, runs = result["graph"], result["runs"]
+    seconds = {key: [run["seconds"][key] for run in runs] for key in runs[0]["seconds"]}
+    pairs = readme.spread([f"{run['straight_pairs_within']:,}" for run in runs], " / ")
+    found = readme.spread([f"{run['walk_findings']:,}" for run in runs], " / ")
+    per_school = [run["ms_per_school_walk"] for run in runs]
+    worst = max(run["max_route_length_error_m"] for run in runs)
+    return "\n".join(
+        [
+            f"**Speed** (`benchmarks/walk_bench.py`): a generated city of {g['nodes']:,} nodes "
+            f"and {g['edges']:,} street",
+            f"segments ({g['osmnx_directed_edges']:,} edges as osmnx counts them, both "
+            f"directions), {result['schools']:,} schools with {result['gates']:,} gates,",
+            f"{result['venues']:,} venues, {result['dist']:g} m on foot. Measured on this "
+            f"project's {result['cpus']}-core machine" + (" while other work" if busy else ","),
+            ("shared it, " if busy else "") + f"{readme.runs_text(len(runs))}:",
+            "",
+            "| step | seconds |",
+            "|---|---:|",
+            "| `walk_network_from_osm` (osmnx parse, filter, simplify, ellipsoidal lengths, "
+            f"index) | {_range(seconds['network'], '.1f')} |",
+            '| straight-line candidates (`profile="entrance"`) '
+            f"| {_range(seconds['straight_screen'], '.2f')} |",
+            f'| `screen(..., profile="walk")`: {pairs} candidate pairs -> {found} findings with '
+            f"routes | {_range(seconds['walk_screen'], '.1f')} |",
+            "",
+            f"That is {_range(per_school, '.1f')} ms per school, peak RSS "
+            f"{result['peak_rss_mib']:,.0f} MiB. Every route's ellipsoidal length equals its",
+            f"distance (largest difference {readme.sci(worst, 0, up=True)} m), and no walk is "
+            "shorter than its straight line.",
+        ]
+    )
+
+
+def run_once(
+    osm_path: Path, schools: Any, gates: Any, venues: Any, dist: float
+) -> tuple[dict[str, Any], Any]:
+    """One run: the network, the straight-line and the walk screening, checked; and the network."""
     t0 = time.perf_counter()
     net = walk_network_from_osm(osm_path)
     t_net = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    straight = screen(schools, venues, entrances=gates, dist=args.dist, profile="entrance")
+    straight = screen(schools, venues, entrances=gates, dist=dist, profile="entrance")
     t_straight = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    walk = screen(schools, venues, entrances=gates, network=net, dist=args.dist, profile="walk")
+    walk = screen(schools, venues, entrances=gates, network=net, dist=dist, profile="walk")
     t_walk = time.perf_counter() - t0
 
     key = ["school_id", "hazard_id"]
@@ -185,6 +222,49 @@ def main() -> None:
     lengths = np.array([GEOD.geometry_length(g) for g in walk.geometry])
     worst = float(np.max(np.abs(lengths - walk["distance_m"].to_numpy()))) if len(walk) else 0.0
     assert worst < 1e-6, worst
+    run = {
+        "straight_pairs_within": len(straight),
+        "walk_findings": len(walk),
+        "seconds": {
+            "network": round(t_net, 4),
+            "straight_screen": round(t_straight, 4),
+            "walk_screen": round(t_walk, 4),
+        },
+        "ms_per_school_walk": round(1000 * t_walk / len(schools), 4),
+        "max_route_length_error_m": worst,
+    }
+    return run, net
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--grid", type=int, default=224, help="streets per side (224: ~100k edges)")
+    parser.add_argument("--schools", type=int, default=1000)
+    parser.add_argument("--venues", type=int, default=20000)
+    parser.add_argument("--dist", type=float, default=200.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs, one after the other (the README shows 3)"
+    )
+    readme.add_arguments(parser, "walk_bench")
+    args = parser.parse_args()
+    busy = readme.busy()  # other work, before this one starts
+    OUT.mkdir(parents=True, exist_ok=True)
+    osm_path = OUT / f"city_{args.grid}_{args.schools}_seed{args.seed}.osm"
+    t0 = time.perf_counter()
+    schools, gates, venues = make_city(args.grid, args.schools, args.venues, args.seed, osm_path)
+    t_gen = time.perf_counter() - t0
+
+    import osmnx  # noqa: F401  (imported on first use: not part of any run's time)
+
+    runs = []
+    net = None
+    for _ in range(args.repeat):
+        net = None  # the last run's network is freed before the next one is built
+        run, net = run_once(osm_path, schools, gates, venues, args.dist)
+        runs.append(run)
+        print(f"  run {len(runs)}/{args.repeat}: {json.dumps(run['seconds'])}", flush=True)
+    assert net is not None
 
     result = {
         "graph": {
@@ -196,22 +276,19 @@ def main() -> None:
         "schools": len(schools),
         "gates": len(gates),
         "venues": len(venues),
-        "straight_pairs_within": len(straight),
-        "walk_findings": len(walk),
-        "seconds": {
-            "generate": round(t_gen, 2),
-            "network": round(t_net, 2),
-            "straight_screen": round(t_straight, 2),
-            "walk_screen": round(t_walk, 2),
-        },
-        "ms_per_school_walk": round(1000 * t_walk / len(schools), 2),
-        "max_route_length_error_m": worst,
+        "dist": args.dist,
+        "generate_s": round(t_gen, 2),
+        "runs": runs,
         "peak_rss_mib": round(peak_rss_mib(), 1),
         "cpus": os.cpu_count(),
     }
     text = json.dumps(result, indent=2, ensure_ascii=False)
     print(text)
     (OUT / f"walk_bench_{args.grid}_{args.schools}_seed{args.seed}.json").write_text(text + "\n")
+    block = readme_block(result, busy=busy)
+    print(readme.framed("walk_bench", block))
+    if args.readme:
+        readme.write_block(args.readme_path, "walk_bench", block)
 
 
 if __name__ == "__main__":
