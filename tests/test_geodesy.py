@@ -10,6 +10,7 @@ from conftest import EQ_M_PER_DEG, GEOD
 from shapely.geometry import LineString, Point, Polygon
 
 from campus_geo.geodesy import (
+    BAND_WIDTH_DEG,
     band_crs,
     band_of,
     degrees_margin,
@@ -196,3 +197,44 @@ def test_buffer_never_in_degrees():
     # at 83.9 N a degree of longitude is ~9.4 times shorter than one of latitude
     assert (maxx - minx) / (maxy - miny) == pytest.approx(1 / np.cos(np.radians(83.9)), rel=0.01)
     assert shapely.is_valid(zone)
+
+
+# geodesy.py and README: "Within +-0.25 degrees of the central meridian its scale factor is 1 to
+# within 1.2e-5 ... and a straight chord of up to 3 km stays within 1 mm of the geodesic between
+# its ends, at any latitude", asserted at those bounds
+README_SCALE_ERROR = 1.2e-5
+README_CHORD_M = 1e-3
+
+
+@pytest.mark.parametrize("lat", [-84.0, -60.0, -23.5, 0.0, 34.05, 60.0, 84.0])
+def test_band_scale_error_is_within_the_claimed_bound(lat):
+    band = int(band_of(113.85))
+    centre = -180.0 + (band + 0.5) * BAND_WIDTH_DEG
+    lons = centre + np.linspace(-0.25, 0.25, 101)
+    factors = pyproj.Proj(band_crs(band)).get_factors(lons, np.full(len(lons), lat))
+    error = np.maximum(
+        np.abs(np.asarray(factors.meridional_scale) - 1),
+        np.abs(np.asarray(factors.parallel_scale) - 1),
+    )
+    assert error.max() <= README_SCALE_ERROR
+    if lat == 0.0:  # the largest error is at the band's edge on the equator: (0.25 deg)^2 / 2
+        assert error.max() == pytest.approx(np.radians(0.25) ** 2 / 2, rel=0.01)
+
+
+@pytest.mark.parametrize("lat", [0.0, 34.05, 60.0, 83.0])
+def test_a_3_km_chord_stays_within_1_mm_of_its_geodesic(lat):
+    band = int(band_of(113.85))
+    crs = band_crs(band)
+    centre = -180.0 + (band + 0.5) * BAND_WIDTH_DEG
+    fwd = pyproj.Transformer.from_crs(4326, crs, always_xy=True)
+    worst = 0.0
+    # chords of 3 km in 8 directions, starting at the band's edge and its centre
+    for lon0 in (centre - 0.2, centre, centre + 0.2):
+        for azimuth in range(0, 360, 45):
+            lon1, lat1, _ = GEOD.fwd(lon0, lat, azimuth, 3000.0)
+            inner = np.array(GEOD.npts(lon0, lat, lon1, lat1, 99))
+            x, y = fwd.transform(np.r_[lon0, inner[:, 0], lon1], np.r_[lat, inner[:, 1], lat1])
+            chord = LineString([(x[0], y[0]), (x[-1], y[-1])])
+            points = shapely.points(x[1:-1], y[1:-1])
+            worst = max(worst, float(shapely.distance(points, chord).max()))
+    assert worst <= README_CHORD_M

@@ -459,13 +459,20 @@ def test_demo_registry_counts_and_dirty_rows(demo_registry):
     assert "登记状态 differs between copies" in notes["老街烟酒店"]
 
 
+#: README, "GCJ-02/BD-09 accuracy": "The demo's registries (GCJ-02, 6 decimals) land within
+#: 0.07 m of where the generator put the venues" (benchmarks/coords_roundtrip.py prints it)
+README_DEMO_REGISTRY_M = 0.07
+
+
 def test_demo_registry_categories_and_true_positions(demo_registry, generator_venues):
     h = demo_registry.hazards
+    off = []
     for name, category, point in zip(h["name"], h["category"], h.geometry, strict=True):
         venue = generator_venues[name]
         assert category == (venue.category or "other"), name
-        # GCJ-02 with 6 decimals, converted back: within 0.5 m of where the generator put it
-        assert float(geodesic_distance(point.x, point.y, venue.lon, venue.lat)) < 0.5, name
+        # GCJ-02 with 6 decimals, converted back: where the generator put it
+        off.append(float(geodesic_distance(point.x, point.y, venue.lon, venue.lat)))
+    assert max(off) <= README_DEMO_REGISTRY_M
 
 
 def test_demo_registry_merges_into_osm_without_double_findings(
