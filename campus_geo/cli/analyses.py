@@ -1,6 +1,6 @@
 """Command-line glue for the walking network and the water, traffic and camera analyses.
 
-Kept out of cli.py so that the command module stays a list of commands: cli.py
+Kept out of cli/main.py so that the command module stays a list of commands: it
 asks here whether a walking network is needed, builds it, runs the analyses of
 ``campus-geo demo`` once (:func:`run_analyses`: the results go to the summary
 page, the inspection form and the overview map) and writes their tables

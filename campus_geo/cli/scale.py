@@ -1,4 +1,4 @@
-"""The engine options of ``campus-geo screen``: in memory, or on a dask cluster (scale.py).
+"""The engine options of ``campus-geo screen``: in memory, or on a dask cluster (campus_geo.scale).
 
 ``--engine dask`` screens the same layers on dask-geopandas partitions (a
 LocalCluster of ``--workers`` processes, or the cluster at ``--scheduler

@@ -21,9 +21,9 @@ them, for tests.
 - ``README.md``: what is where, and how it was made.
 
 The same seed gives the same bytes, in any process, on any day. The layout is
-built by the private modules ``_demo_layout`` (land, streets, schools) and
-``_demo_hazards`` (planted pairs, water, venues, traffic, cameras); the tables
-are written by ``_demo_tables``.
+built by :mod:`campus_geo.demo.layout` (land, streets, schools) and
+:mod:`campus_geo.demo.hazards` (planted pairs, water, venues, traffic, cameras); the
+tables are written by :mod:`campus_geo.demo.tables`.
 """
 
 from __future__ import annotations

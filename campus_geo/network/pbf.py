@@ -137,7 +137,7 @@ def graph_from_pbf(filepath: str | Path, *, way_tags: Sequence[str]) -> Any:
         raise InputDataError(msg)
     try:
         with tempfile.TemporaryDirectory(prefix="campus_geo_walk_") as tmpdir:
-            # a province's node locations do not fit in memory: a disk-backed index (as _osm_pbf)
+            # a province's node locations do not fit in memory: a disk-backed index (as the layers)
             elements = _elements(path, way_tags, node_location_index(path, tmpdir))
     except (RuntimeError, KeyError, osmium.InvalidLocationError) as exc:  # libosmium I/O, format
         msg = (

@@ -3,8 +3,8 @@
 Module-level functions of plain arguments (they are pickled to worker
 processes): number and validate partitions, tile schools into reach boxes,
 route hazard partitions to the school partitions they can reach, run
-``screen()`` on one school partition, and write findings. See scale.py for
-why the result equals the in-memory screening.
+``screen()`` on one school partition, and write findings. See
+:mod:`campus_geo.scale.dask_engine` for why the result equals the in-memory screening.
 """
 
 from __future__ import annotations
