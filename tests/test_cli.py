@@ -150,3 +150,28 @@ def test_duplicate_ids_in_a_file_name_the_rows(tmp_path, files):
     )
     assert result.exit_code == 2
     assert "duplicate `id` values in rows 2 (a), 3 (a); ids must be unique" in result.output
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(
+    "extract", ["beijing_haidian_wudaokou_2017.osm.bz2", "nanjing_xinjiekou_2021.osm.bz2"]
+)
+@pytest.mark.parametrize("profile", ["boundary", "entrance", "walk", "all"])
+def test_real_extracts_write_every_output_under_every_profile(tmp_path, extract, profile):
+    """A user's own district (a shared OSM extract, no gates to speak of): every output."""
+    from conftest import osm_extract
+
+    out = tmp_path / "out"
+    args = ["-q", "screen", "--osm", str(osm_extract(extract)), "--profile", profile]
+    result = CliRunner().invoke(cli, [*args, "--out", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    findings = pd.read_csv(out / "findings.csv", encoding="utf-8-sig", dtype={"finding_id": str})
+    assert len(findings) > 0
+    for name in ("findings.gpkg", "inspection_form.xlsx", "summary.html", "map.html"):
+        assert (out / name).stat().st_size > 0, name
+    assert len(list((out / "evidence").glob("*.html"))) == len(findings)
+    # one map per school with findings (the default --school-maps), and the index
+    schools = findings["school_id"].nunique()
+    maps = sorted(p.name for p in (out / "maps").glob("*.html"))
+    assert len(maps) == schools + 1
+    assert "index.html" in maps

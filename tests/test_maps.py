@@ -802,3 +802,17 @@ def test_demo_overview_layers_sit_on_amap_in_gcj02(tmp_path, district, analyses)
     _, _, offset = GEOD.inv(best.geometry.x.to_numpy(), best.geometry.y.to_numpy(), lon, lat)
     assert (offset > 200).all()  # GCJ-02 sits a few hundred metres off WGS 84 here
     assert overlay_names(page)[-3:] == ["重点水域", "护学岗候选点", "视频监控覆盖与盲区"]
+
+
+def test_a_rerun_removes_the_school_maps_of_the_earlier_run_only(tmp_path):
+    from campus_geo.maps import save_school_maps
+
+    osm = layers.layers_from_osm(demo.DEMO_DIR / "district.osm")
+    findings = screen(osm.schools, osm.hazards)
+    first, second = findings["school_id"].unique()[:2]
+    folder = tmp_path / "maps"
+    save_school_maps(findings, osm.schools, osm.hazards, folder, school_ids=[first, second])
+    (folder / "notes.html").write_text("mine", encoding="utf-8")  # the user's own file
+    save_school_maps(findings, osm.schools, osm.hazards, folder, school_ids=[second])
+    names = sorted(p.name for p in folder.glob("*.html"))
+    assert names == sorted(["index.html", "notes.html", school_map_filename(second)])

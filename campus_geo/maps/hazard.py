@@ -68,6 +68,7 @@ __all__ = [
     "BASEMAPS",
     "CATEGORY_COLOURS",
     "CATEGORY_GLYPHS",
+    "MAPS_MANIFEST",
     "SEVERITY_COLOURS",
     "STATUS_STYLES",
     "ZoneGroup",
@@ -711,8 +712,35 @@ def save_school_maps(
         for sid in school_ids
     }
     _write_index(prepared, written, folder)
+    _remove_stale_maps(folder, {path.name for path in written.values()})
     log.info("wrote %d school maps to %s", len(written), folder)
     return written
+
+
+#: The files the last :func:`save_school_maps` wrote into a folder (besides ``index.html``).
+MAPS_MANIFEST: Final = ".campus_geo_maps.json"
+
+
+def _remove_stale_maps(folder: Path, names: set[str]) -> None:
+    """Remove the school maps an earlier run wrote into `folder` and this one did not.
+
+    A re-run into the same ``--out`` must not leave the maps of schools that have
+    no findings any more beside the index. Only files listed in the manifest of the
+    previous run are removed: nothing a user put into the folder is touched.
+    """
+    import json
+
+    manifest = folder / MAPS_MANIFEST
+    try:
+        before = set(json.loads(manifest.read_text(encoding="utf-8")))
+    except (FileNotFoundError, ValueError, TypeError):
+        before = set()
+    stale = sorted(n for n in before - names if Path(n).name == n and n.endswith(".html"))
+    for name in stale:
+        (folder / name).unlink(missing_ok=True)
+    if stale:
+        log.info("removed %d school map(s) of an earlier run from %s", len(stale), folder)
+    manifest.write_text(json.dumps(sorted(names), ensure_ascii=False), encoding="utf-8")
 
 
 def _write_index(prepared: Prepared, written: Mapping[str, Path], folder: Path) -> Path:

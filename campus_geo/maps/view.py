@@ -349,6 +349,11 @@ class _View:
     bounds: tuple[float, float, float, float]
 
 
+#: The least margin around a school's own map (degrees of latitude, about 100 m): a school
+#: drawn as a point with nothing around it still gets a view of its streets.
+_MIN_PAD_DEG: Final = 0.0009
+
+
 def _view(p: Prepared, focus: str | None) -> _View:
     if focus is None:
         zones = [z.values for z in p.zones if len(z)]
@@ -362,13 +367,17 @@ def _view(p: Prepared, focus: str | None) -> _View:
             (minx, miny, maxx, maxy),
         )
     own = [z.loc[[focus]].values for z in p.zones if focus in z.index]
-    geoms = np.concatenate([p.schools.geometry.loc[[focus]].values, *own])
-    minx, miny, maxx, maxy = (float(v) for v in shapely.total_bounds(geoms))
-    pad_x, pad_y = (maxx - minx) * 0.08, (maxy - miny) * 0.08
-    bounds = (minx - pad_x, miny - pad_y, maxx + pad_x, maxy + pad_y)
-    box = shapely.box(*bounds)
     school_pos = int(p.schools.index.get_loc(focus))
     findings = np.flatnonzero(p.finding_school == school_pos)
+    # the school, its zones and its measured lines (a walk's route may leave the zone); a
+    # school known as a point with no zone drawn (walk rules) would give an empty box
+    lines = np.asarray(p.findings.geometry.values)[findings]
+    geoms = np.concatenate([p.schools.geometry.loc[[focus]].values, *own, lines])
+    minx, miny, maxx, maxy = (float(v) for v in shapely.total_bounds(geoms))
+    pad_x = max((maxx - minx) * 0.08, _MIN_PAD_DEG / max(np.cos(np.radians(miny)), 0.01))
+    pad_y = max((maxy - miny) * 0.08, _MIN_PAD_DEG)
+    bounds = (minx - pad_x, miny - pad_y, maxx + pad_x, maxy + pad_y)
+    box = shapely.box(*bounds)
     # every finding's hazard is drawn, whatever the box
     hazards = np.union1d(p.trees["hazards"].query(box), p.finding_hazard[findings])
     schools = np.union1d(p.trees["schools"].query(box), [school_pos])
