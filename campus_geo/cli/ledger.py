@@ -35,10 +35,13 @@ _LIST_COLUMNS = {
     "responsible_unit": "责任单位",
     "responsible_person": "责任人",
     "deadline": "整改时限",
+    "actions": "督办/抄告/联合",
 }
 
 _SHOW_FIELDS = {
-    "lead_unit": "牵头单位 lead",
+    "lead_units": "牵头单位 lead",
+    "enforcing_unit": "执法单位 enforces",
+    "participating_units": "配合单位 with",
     "responsible_unit": "责任单位 unit",
     "responsible_person": "责任人 person",
     "deadline": "整改时限 deadline",
@@ -46,6 +49,8 @@ _SHOW_FIELDS = {
     "rectification": "整改措施 how",
     "rectified_on": "整改完成 on",
     "notes": "备注 notes",
+    "actions": "督办/抄告 actions",
+    "absent_since": "未再发现 absent",
     "opened_on": "立案日期 opened",
 }
 
@@ -98,16 +103,21 @@ def ledger() -> None:
 
     \b
     Examples:
-      campus-geo ledger sync --findings out/findings.gpkg --input district.osm
-      campus-geo ledger list --overdue
+      campus-geo ledger sync --findings out/findings.gpkg --input district.osm --dry-run
+      campus-geo ledger list --overdue --unit 区市场监督管理局
       campus-geo ledger set 1b62c770 --status 已确认 --person 杨磊
-      campus-geo ledger export 台帐.xlsx        # to the townships, then back:
-      campus-geo ledger import 台帐_已填.xlsx
+      campus-geo ledger copy 1b62c770 --to 杏花乡人民政府           # 抄告
+      campus-geo ledger escalate 1b62c770 --by 区委政法委 --deadline 2023-08-15  # 督办
+      campus-geo ledger joint 1b62c770 --lead 区市场监督管理局 --with 区公安局
+      campus-geo ledger export 台帐.xlsx --unit 区城市管理局   # to a unit, then back:
+      campus-geo ledger import 台帐_已填.xlsx --unit 区城市管理局
       campus-geo ledger monthly --month 2023-06 --out reports
 
     Statuses: 待核查 pending -> 已确认 confirmed | 误报 dismissed (reason) ->
     整改中 in progress -> 已整改 rectified (how, date); 复查已消除 resolved in
-    data is set by a screening; 逾期 overdue follows from the deadline.
+    data is set by a screening for a case not yet verified; 逾期 overdue
+    follows from the deadline. A case belongs to its enforcing unit (执法单位)
+    and the units named with it: see `campus-geo ledger list --help`.
     """
 
 
@@ -152,6 +162,24 @@ def _deadline_days(specs: tuple[str, ...]) -> dict[str, int]:
     help="Days to the default deadline, e.g. prohibited=15 (defaults: prohibited=30, "
     "risk=60, notice=60). Repeatable.",
 )
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Show what the sync would open, close and reopen, and how the screening settings "
+    "differ from the last sync's; change nothing.",
+)
+@click.option(
+    "--accept-changed-settings",
+    is_flag=True,
+    help="Sync even though the screening settings (rules, profile, distances, input files) "
+    "differ from the last sync's.",
+)
+@click.option(
+    "--yes",
+    "confirm_closing",
+    is_flag=True,
+    help="Sync even though it closes more than a fifth of the open cases.",
+)
 @_WHO
 @_ledger_option
 @_guarded
@@ -160,15 +188,21 @@ def sync(
     inputs: tuple[Path, ...],
     partial: bool,
     deadline_days: tuple[str, ...],
+    dry_run: bool,
+    accept_changed_settings: bool,
+    confirm_closing: bool,
     who: str | None,
     ledger_path: Path,
 ) -> None:
     """Open, close and reopen cases from a screening's findings.
 
-    New findings open cases (待核查) with the rule's lead unit and a default
-    deadline; open cases whose finding is gone close as 复查已消除; rectified
-    cases still found are reopened and flagged. The same findings twice
-    change nothing.
+    New findings open cases (待核查) assigned to the unit that enforces their
+    category (执法单位) with a default deadline; cases not yet verified whose
+    finding is gone close as 复查已消除, cases being handled (已确认, 整改中)
+    stay open with a note; rectified cases still found are reopened and
+    flagged. The same findings twice change nothing. A sync whose screening
+    settings differ from the last sync's, or that closes more than a fifth of
+    the open cases, is refused until confirmed; --dry-run shows it first.
     """
     from campus_geo.ledger.cases import sync_findings
 
@@ -179,10 +213,33 @@ def sync(
         inputs=inputs,
         partial=partial,
         deadline_days=days,
+        dry_run=dry_run,
+        accept_changed_settings=accept_changed_settings,
+        confirm_closing=confirm_closing,
         who=who,
     )
     click.echo(result.summary())
+    if dry_run and result.closes_too_many:
+        click.echo("It closes more than a fifth of the open cases: a sync needs --yes.")
     click.echo(f"Ledger: {ledger_path}")
+
+
+_UNIT_HELP = (
+    "Only the cases of this unit: those it is responsible for (责任单位), enforces (执法单位), "
+    "takes part in (配合单位, 联合整改), was copied (抄告) or supervises (督办)."
+)
+
+
+def _no_unit_hint(ledger_path: Path, unit: str) -> str:
+    """'' when `unit` has cases in the ledger, else a line naming the ledger's units."""
+    from campus_geo.ledger.cases import read_cases
+    from campus_geo.ledger.units import UNIT_FIELDS, case_units
+
+    cases = read_cases(ledger_path)
+    units = sorted({u for c in cases[list(UNIT_FIELDS)].to_dict("records") for u in case_units(c)})
+    if unit in units:
+        return ""
+    return f"No case of {unit} in the ledger; its units: {'、'.join(units) or 'none'}."
 
 
 @ledger.command(name="list")
@@ -194,7 +251,8 @@ def sync(
 )
 @click.option("--overdue", is_flag=True, help="Only overdue cases (逾期).")
 @click.option("--township", default=None, help="Only cases of this township (乡镇/街道).")
-@click.option("--unit", default=None, help="Only cases of this responsible or lead unit.")
+@click.option("--unit", default=None, help=_UNIT_HELP)
+@click.option("--lead", default=None, help="Only the cases this unit leads (牵头单位).")
 @_TODAY
 @_ledger_option
 @_guarded
@@ -203,24 +261,33 @@ def list_cases(
     overdue: bool,
     township: str | None,
     unit: str | None,
+    lead: str | None,
     today: dt.date | None,
     ledger_path: Path,
 ) -> None:
-    """List cases: id, status, days overdue, township, school, hazard, unit, deadline."""
+    """List cases: id, status, days overdue, township, school, hazard, unit, deadline, actions."""
     import pandas as pd
 
-    from campus_geo.ledger.cases import read_cases
+    from campus_geo.ledger.cases import describe_actions, read_cases
     from campus_geo.ledger.db import STATUS_LABELS
     from campus_geo.settings import CATEGORY_LABELS
 
-    cases = read_cases(ledger_path, today=today, statuses=statuses or None, overdue_only=overdue)
+    cases = read_cases(
+        ledger_path,
+        today=today,
+        statuses=statuses or None,
+        overdue_only=overdue,
+        unit=unit,
+        lead=lead,
+    )
     if township:
         cases = cases[cases["township"] == township]
-    if unit:
-        cases = cases[(cases["responsible_unit"] == unit) | (cases["lead_unit"] == unit)]
     click.echo(f"{len(cases)} cases, {int(cases['overdue'].sum())} overdue.")
+    if unit and cases.empty and (hint := _no_unit_hint(ledger_path, unit)):
+        click.echo(hint)
     if cases.empty:
         return
+    cases = cases.assign(actions=[describe_actions(c) for c in cases.to_dict("records")])
     table = cases[list(_LIST_COLUMNS)].copy()
     table["status"] = [STATUS_LABELS[s][0] for s in table["status"]]
     table["category"] = [CATEGORY_LABELS.get(c, (c, c))[0] for c in table["category"]]
@@ -228,7 +295,7 @@ def list_cases(
     table = table.fillna("").rename(columns=_LIST_COLUMNS)
     table.index.name = "问题编号"
     with pd.option_context(
-        "display.unicode.east_asian_width", True, "display.max_rows", None, "display.width", 250
+        "display.unicode.east_asian_width", True, "display.max_rows", None, "display.width", 300
     ):
         click.echo(table.to_string())
 
@@ -242,12 +309,13 @@ def show(case_id: str, today: dt.date | None, ledger_path: Path) -> None:
     """Show one case (id or a unique prefix of 6+ characters) with its history."""
     import pandas as pd
 
-    from campus_geo.ledger.cases import read_cases, read_history
+    from campus_geo.ledger.cases import describe_actions, read_cases, read_history
     from campus_geo.ledger.db import FLAG_LABELS, STATUS_LABELS
 
     history = read_history(ledger_path, case_id)
     fid = str(history["finding_id"].iloc[0])
     case = read_cases(ledger_path, today=today).loc[fid].to_dict()
+    case["actions"] = describe_actions(case)
     status = STATUS_LABELS[str(case["status"])][0]
     if case["overdue"]:
         status += f"（逾期 {case['days_overdue']} 天）"
@@ -310,10 +378,7 @@ def set_(
     ledger_path: Path,
 ) -> None:
     """Change a case; illegal status changes are refused with the allowed ones."""
-    import pandas as pd
-
     from campus_geo.ledger.cases import read_history, set_case
-    from campus_geo.ledger.db import STATUS_LABELS
 
     before = read_history(ledger_path, case_id)
     after = set_case(
@@ -330,14 +395,113 @@ def set_(
         why=why,
         who=who,
     )
-    changes = read_history(ledger_path, case_id).iloc[len(before) :]
+    _echo_changes(ledger_path, case_id, len(before), after)
+
+
+def _echo_changes(ledger_path: Path, case_id: str, known: int, after: dict[str, Any]) -> None:
+    """The history rows written since the case had `known` of them."""
+    import pandas as pd
+
+    from campus_geo.ledger.cases import read_history
+    from campus_geo.ledger.db import STATUS_LABELS
+
+    changes = read_history(ledger_path, case_id).iloc[known:]
     if changes.empty:
         click.echo(f"Case {after['finding_id']}: nothing changed.")
         return
     click.echo(f"Case {after['finding_id']} ({STATUS_LABELS[after['status']][0]}):")
     for h in changes.to_dict("records"):
         old = "" if pd.isna(h["old"]) else h["old"]
-        click.echo(f"  {h['field']}: {old} -> {h['new']}")
+        click.echo(f"  {h['field']}: {old} -> {h['new']}  [{h['source']}, {h['who']}]")
+
+
+def _act(ledger_path: Path, case_id: str, action: Callable[[], dict[str, Any]]) -> None:
+    from campus_geo.ledger.cases import read_history
+
+    before = read_history(ledger_path, case_id)
+    _echo_changes(ledger_path, case_id, len(before), action())
+
+
+_WHY = click.option("--why", default="", help="Why, for the history.")
+
+
+@ledger.command(name="copy")
+@click.argument("case_id")
+@click.option(
+    "--to",
+    "units",
+    multiple=True,
+    required=True,
+    help="The unit the case is copied to (抄告), e.g. 杏花乡人民政府. Repeatable.",
+)
+@_WHY
+@_WHO
+@_ledger_option
+@_guarded
+def copy_(
+    case_id: str, units: tuple[str, ...], why: str, who: str | None, ledger_path: Path
+) -> None:
+    """抄告: copy an open case to other units; it becomes theirs too (ledger list --unit)."""
+    from campus_geo.ledger.cases import copy_case
+
+    _act(ledger_path, case_id, lambda: copy_case(ledger_path, case_id, units, why=why, who=who))
+
+
+@ledger.command()
+@click.argument("case_id")
+@click.option("--by", "supervisor", required=True, help="The supervising unit (督办单位).")
+@click.option("--deadline", required=True, metavar="DATE", help="The new deadline (整改时限).")
+@_WHY
+@_WHO
+@_ledger_option
+@_guarded
+def escalate(
+    case_id: str, supervisor: str, deadline: str, why: str, who: str | None, ledger_path: Path
+) -> None:
+    """督办: a supervising unit takes up an open case with a new deadline."""
+    from campus_geo.ledger.cases import escalate_case
+
+    _act(
+        ledger_path,
+        case_id,
+        lambda: escalate_case(
+            ledger_path, case_id, supervisor=supervisor, deadline=deadline, why=why, who=who
+        ),
+    )
+
+
+@ledger.command()
+@click.argument("case_id")
+@click.option("--lead", required=True, help="The unit that leads the joint rectification.")
+@click.option(
+    "--with",
+    "participants",
+    multiple=True,
+    required=True,
+    help="A participating unit of the joint rectification. Repeatable.",
+)
+@_WHY
+@_WHO
+@_ledger_option
+@_guarded
+def joint(
+    case_id: str,
+    lead: str,
+    participants: tuple[str, ...],
+    why: str,
+    who: str | None,
+    ledger_path: Path,
+) -> None:
+    """联合整改: a joint rectification: the lead becomes the responsible unit, with the others."""
+    from campus_geo.ledger.cases import joint_case
+
+    _act(
+        ledger_path,
+        case_id,
+        lambda: joint_case(
+            ledger_path, case_id, lead=lead, participants=participants, why=why, who=who
+        ),
+    )
 
 
 @ledger.command(name="export")
@@ -349,6 +513,7 @@ def set_(
     multiple=True,
     help="Only the cases of this township (a file per township office). Repeatable.",
 )
+@click.option("--unit", default=None, help=_UNIT_HELP + " A file per unit.")
 @_TODAY
 @_ledger_option
 @_guarded
@@ -356,14 +521,17 @@ def export_(
     filepath: Path,
     lang: str,
     townships: tuple[str, ...],
+    unit: str | None,
     today: dt.date | None,
     ledger_path: Path,
 ) -> None:
     """Write the ledger as an xlsx 台帐 (drop-down statuses, history sheet) to fill in."""
     from campus_geo.ledger.cases import export_ledger, read_cases
 
-    path = export_ledger(ledger_path, filepath, lang=lang, today=today, townships=townships or None)
-    cases = read_cases(ledger_path, today=today)
+    path = export_ledger(
+        ledger_path, filepath, lang=lang, today=today, townships=townships or None, unit=unit
+    )
+    cases = read_cases(ledger_path, today=today, unit=unit)
     if townships:
         cases = cases[cases["township"].isin(townships)]
     click.echo(f"Wrote {path}: {len(cases)} cases, {int(cases['overdue'].sum())} overdue.")
@@ -379,14 +547,53 @@ def export_(
     help="Rows edited both in the file and in the ledger since the export: skip them "
     "(reported) and apply the rest, or abort the whole import.",
 )
+@click.option(
+    "--unit",
+    default=None,
+    help="The unit whose monthly report this file is (default: the unit it was exported for, "
+    "else --who when it names a unit of the ledger).",
+)
+@click.option(
+    "--township",
+    default=None,
+    help="The township whose monthly report this file is (default: the township(s) it was "
+    "exported for, else --who when it names one).",
+)
+@click.option(
+    "--month",
+    default=None,
+    metavar="YYYY-MM",
+    help="The month reported on (default: last month on the 1st to the 5th, else this month).",
+)
 @_WHO
 @_ledger_option
 @_guarded
-def import_(filepath: Path, on_conflict: str, who: str | None, ledger_path: Path) -> None:
-    """Read an edited export back: every row checked, all applied or none."""
+def import_(
+    filepath: Path,
+    on_conflict: str,
+    unit: str | None,
+    township: str | None,
+    month: str | None,
+    who: str | None,
+    ledger_path: Path,
+) -> None:
+    """Read an edited export back: every row checked, all applied or none.
+
+    A row may take a case from 待核查 to 已整改 in one visit when it gives how
+    (整改措施) and when (整改完成日期) it was rectified. The import counts as the
+    monthly report (报送) of the unit or township it comes from.
+    """
     from campus_geo.ledger.cases import import_ledger
 
-    result = import_ledger(ledger_path, filepath, who=who, on_conflict=on_conflict)
+    result = import_ledger(
+        ledger_path,
+        filepath,
+        who=who,
+        on_conflict=on_conflict,
+        unit=unit,
+        township=township,
+        month=month,
+    )
     click.echo(result.summary())
 
 
@@ -400,30 +607,86 @@ def import_(filepath: Path, on_conflict: str, who: str | None, ledger_path: Path
     help="Folder for monthly_YYYY-MM.xlsx and .html.",
 )
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--unit", default=None, help="Only this unit's own cases. " + _UNIT_HELP)
 @_TODAY
 @_ledger_option
 @_guarded
-def monthly(month: str, out: Path, lang: str, today: dt.date | None, ledger_path: Path) -> None:
-    """The monthly report (due by the 5th): opened, closed, overdue by unit and township."""
+def monthly(
+    month: str, out: Path, lang: str, unit: str | None, today: dt.date | None, ledger_path: Path
+) -> None:
+    """The monthly report (due by the 5th): by responsible unit, lead unit and township.
+
+    Opened, closed, open and overdue cases, the month's 督办, 抄告 and 联合整改, and
+    which units and townships have reported (an import counts as a report).
+    """
     from campus_geo.ledger.cases import monthly_report, save_monthly_report
 
-    report = monthly_report(ledger_path, month, today=today, lang=lang)
+    report = monthly_report(ledger_path, month, today=today, lang=lang, unit=unit)
     written = save_monthly_report(report, out, lang=lang)
-    t = report.totals
+    t, a = report.totals, report.action_counts
     click.echo(
-        f"{report.month} (as of {report.as_of}): {t['opened']} opened, {t['reopened']} reopened, "
-        f"{t['closed']} closed, {t['open']} open, {t['overdue']} overdue."
+        f"{report.month} (as of {report.as_of}){f' for {unit}' if unit else ''}: {t['opened']} "
+        f"opened, {t['reopened']} reopened, {t['closed']} closed, {t['open']} open, "
+        f"{t['overdue']} overdue; {a['escalate']} supervised (督办), {a['copy']} copied (抄告), "
+        f"{a['joint']} joint."
     )
+    for kind, title in (("unit", "Units"), ("township", "Townships")):
+        done = report.reporters(kind, reported=True)
+        missing = report.reporters(kind, reported=False)
+        click.echo(
+            f"{title} reported: {len(done)} of {len(done) + len(missing)}"
+            + (f" ({'、'.join(done)})" if done else "")
+            + (f"; not yet: {'、'.join(missing)}" if missing else "")
+            + "."
+        )
     click.echo("Wrote:")
     for path in written.values():
         click.echo(f"  {path}")
 
 
-def sync_screening(ledger_path: Path, findings: Any, inputs: list[Path]) -> pd.Series:
-    """``campus-geo screen --ledger FILE``: sync the findings, echo what changed, return statuses."""
+@ledger.command()
+@click.option("--month", default=None, metavar="YYYY-MM", help="The month reported on.")
+@click.option("--unit", default=None, help="The unit that reported.")
+@click.option("--township", default=None, help="The township that reported.")
+@click.option("--how", "source", default="record", show_default=True, help="How it came.")
+@_WHO
+@_ledger_option
+@_guarded
+def reported(
+    month: str | None,
+    unit: str | None,
+    township: str | None,
+    source: str,
+    who: str | None,
+    ledger_path: Path,
+) -> None:
+    """Record a monthly report (报送) that came otherwise than by `ledger import`."""
+    from campus_geo.ledger.cases import record_report
+
+    done = record_report(
+        ledger_path, unit=unit, township=township, month=month, source=source, who=who
+    )
+    click.echo(f"Recorded: {unit or township} reported for {done}.")
+
+
+def sync_screening(
+    ledger_path: Path,
+    findings: Any,
+    inputs: list[Path],
+    *,
+    settings: dict[str, Any] | None = None,
+) -> pd.Series:
+    """``campus-geo screen --ledger FILE``: sync the findings, echo what changed, return statuses.
+
+    A sync refused (screening settings changed, too many cases closed) stops the
+    command with the message; the findings are written already, and
+    ``campus-geo ledger sync --findings OUT/findings.gpkg`` syncs them once confirmed.
+    """
     from campus_geo.ledger.cases import status_by_finding, sync_findings
 
-    result = sync_findings(ledger_path, findings, inputs=[p for p in inputs if p.is_file()])
+    result = sync_findings(
+        ledger_path, findings, inputs=[p for p in inputs if p.is_file()], settings=settings
+    )
     click.echo(f"{result.summary()} Ledger: {ledger_path}")
     return status_by_finding(ledger_path)
 

@@ -4,37 +4,47 @@ The campaign registers every hazard in a ledger with a responsible unit and
 person and a deadline, tracks it until it is fixed, and every unit reports
 last month's progress before the 5th. campus_geo keeps the ledger in one
 SQLite file (``ledger.sqlite`` by default, WAL mode, versioned schema; see
-``_ledger_db``) and still speaks Excel to the people who fill it in.
+:mod:`campus_geo.ledger.db`) and still speaks Excel to the people who fill it in.
+This module is the public API; the parts live in :mod:`~campus_geo.ledger.sync`,
+:mod:`~campus_geo.ledger.actions`, :mod:`~campus_geo.ledger.units`,
+:mod:`~campus_geo.ledger.xlsx`, :mod:`~campus_geo.ledger.xlsx_import` and
+:mod:`~campus_geo.ledger.monthly`.
 
 Cases
     One case per finding, keyed by its stable ``finding_id`` (see
-    :func:`campus_geo.screen.finding_ids`), with a status, the lead unit
-    (牵头单位), a responsible unit (责任单位) and person (责任人), a deadline
-    (整改时限), the reason of a dismissal or reopening, how and when it was
-    rectified, and notes. Cases are never deleted.
+    :func:`campus_geo.screen.finding_ids`), with a status, the lead units
+    (牵头单位), the enforcing unit (执法单位) and participating units (配合单位)
+    of the finding's category, a responsible unit (责任单位: the enforcing unit
+    until a person reassigns it) and person (责任人), a deadline (整改时限),
+    the reason of a dismissal or reopening, how and when it was rectified,
+    notes, and the actions 抄告, 督办 and 联合整改. Cases are never deleted.
+    A unit's own cases are those it is responsible for, enforces, takes
+    part in, was copied or supervises (:mod:`campus_geo.ledger.units`).
 Statuses
     待核查 ``pending`` -> 已确认 ``confirmed`` or 误报 ``dismissed`` (a reason is
     required) -> 整改中 ``in_progress`` -> 已整改 ``rectified`` (how, and the
-    date). A confirmed hazard fixed at once may go straight to 已整改. A
-    rectified case can be reopened (back to 整改中) and a dismissed one (back to
-    待核查), each with a reason. 复查已消除 ``resolved`` is set by a screening
-    in which the finding no longer appears. 逾期 (overdue) is not stored: an
-    open case (待核查, 已确认, 整改中) is overdue when today is after its deadline.
-    Any other change is refused with a message saying which statuses may follow.
+    date). A confirmed hazard fixed at once may go straight to 已整改, and an
+    import row that gives how and when may take a 待核查 case there in one
+    visit (two steps in the history). A rectified case can be reopened (back
+    to 整改中) and a dismissed one (back to 待核查), each with a reason.
+    复查已消除 ``resolved`` is set by a screening in which the finding of a
+    case not yet verified no longer appears. 逾期 (overdue) is not stored: an
+    open case (待核查, 已确认, 整改中) is overdue when today is after its
+    deadline. Any other change is refused with a message saying which
+    statuses may follow.
 History
     Every change of every case is a row of the history table: when, who, which
-    field, old -> new, why, and its source (``set``, ``sync run 3``,
-    ``import 台帐.xlsx``). The table is append-only (SQLite triggers refuse
-    updates and deletions).
+    field, old -> new, why, and its source (``set``, ``copy``, ``escalate``,
+    ``joint``, ``sync run 3``, ``import 台帐.xlsx``). The table is append-only
+    (SQLite triggers refuse updates and deletions).
 Sync with a screening (:func:`sync_findings`)
-    A new finding opens a case (待核查) with the rule's first lead unit as the
-    responsible unit and a deadline after :data:`DEFAULT_DEADLINE_DAYS` days
-    by severity (30 days for ``prohibited``, 60 for ``risk`` and ``notice``).
-    An open case whose finding is absent is closed as 复查已消除, and the run
-    (with the SHA-256 of its inputs) is recorded. A rectified case whose
-    hazard is still found is reopened (整改中) and flagged; a case resolved in
-    data that is found again goes back to 待核查, flagged, with a new deadline.
-    Syncing the same findings twice changes no case.
+    See :mod:`campus_geo.ledger.sync`: new findings open cases assigned to
+    their enforcing unit, with a deadline after :data:`DEFAULT_DEADLINE_DAYS`
+    days by severity; absent findings close the cases not yet verified and
+    flag those being handled; changed screening settings and syncs that close
+    more than a fifth of the open cases are refused unless confirmed; a dry
+    run shows what a sync would do. Syncing the same findings twice changes
+    no case.
 
 Examples
 --------
@@ -47,11 +57,11 @@ Examples
 >>> path = Path(tempfile.mkdtemp()) / "ledger.sqlite"
 >>> june5 = dt.datetime(2023, 6, 5, 9, 0)
 >>> result = sync_findings(path, findings, who="区教体局", now=june5)
->>> len(result.opened), len(result.closed)
-(317, 0)
->>> case = read_cases(path).iloc[0]
->>> case["status"], case["responsible_unit"], case["deadline"]
-('pending', '区委政法委', '2023-07-05')
+>>> len(result.opened) == len(findings), len(result.closed)
+(True, 0)
+>>> case = read_cases(path).loc[result.opened[0]]
+>>> case["status"], case["responsible_unit"] == case["enforcing_unit"] != "区委政法委"
+('pending', True)
 >>> len(sync_findings(path, findings, now=june5).opened)
 0
 """
@@ -59,19 +69,22 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import logging
-import sqlite3
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from campus_geo._errors import InputDataError, LedgerError
+from campus_geo._errors import LedgerError
+from campus_geo.ledger.actions import (
+    ACTION_LABELS,
+    actions_layer,
+    copy_case,
+    describe_actions,
+    escalate_case,
+    joint_case,
+)
 from campus_geo.ledger.db import (
     CASES_QUERY,
     CLOSED_STATUSES,
@@ -79,9 +92,8 @@ from campus_geo.ledger.db import (
     STATUS_LABELS,
     STATUSES,
     TRANSITIONS,
-    apply_change,
     as_of,
-    check_change,
+    change_case,
     connect,
     default_who,
     parse_date,
@@ -92,13 +104,24 @@ from campus_geo.ledger.db import (
     write_transaction,
 )
 from campus_geo.ledger.monthly import MonthlyReport, monthly_report, save_monthly_report
-from campus_geo.ledger.xlsx import Conflict, ImportResult, export_ledger, import_ledger
+from campus_geo.ledger.sync import (
+    DEFAULT_DEADLINE_DAYS,
+    MAX_CLOSING_SHARE,
+    SyncResult,
+    read_findings,
+    sync_findings,
+)
+from campus_geo.ledger.units import REPORT_KINDS, add_report, lead_mask, report_month, unit_mask
+from campus_geo.ledger.xlsx import export_ledger
+from campus_geo.ledger.xlsx_import import Conflict, ImportResult, import_ledger
 from campus_geo.settings import DEFAULT_LEDGER
 
 __all__ = [
+    "ACTION_LABELS",
     "CLOSED_STATUSES",
     "DEFAULT_DEADLINE_DAYS",
     "DEFAULT_LEDGER",
+    "MAX_CLOSING_SHARE",
     "OPEN_STATUSES",
     "STATUSES",
     "STATUS_LABELS",
@@ -107,13 +130,20 @@ __all__ = [
     "ImportResult",
     "MonthlyReport",
     "SyncResult",
+    "actions_layer",
+    "copy_case",
+    "describe_actions",
+    "escalate_case",
     "export_ledger",
     "import_ledger",
+    "joint_case",
     "monthly_report",
     "read_cases",
     "read_findings",
     "read_history",
+    "read_reports",
     "read_runs",
+    "record_report",
     "save_monthly_report",
     "set_case",
     "status_by_finding",
@@ -121,392 +151,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: File name of the ledger when none is given.
-#: Days from opening a case to its default deadline, by the rule's severity.
-#: Prohibited venues (网吧, KTV, 彩票 ...) get a month, as the campaign's
-#: rectification phase asks for immediate fixes; risks and notices two months.
-#: A severity not listed gets the longest of these.
-DEFAULT_DEADLINE_DAYS: Final[Mapping[str, int]] = {"prohibited": 30, "risk": 60, "notice": 60}
-
-_TEXT_COLUMNS: Final = (
-    "school_id",
-    "school_name",
-    "township",
-    "village",
-    "hazard_id",
-    "hazard_name",
-    "category",
-    "rule_id",
-    "severity",
-    "lead_units",
-)
-_NUMBER_COLUMNS: Final = ("distance_m", "threshold_m")
-#: Case fields copied from each screening (changes are recorded in the history).
-_SNAPSHOT: Final = (
-    "school_name",
-    "township",
-    "village",
-    "hazard_name",
-    "category",
-    "severity",
-    "distance_m",
-    "threshold_m",
-    "lead_units",
-    "lead_unit",
-)
-
-
-@dataclass(frozen=True)
-class SyncResult:
-    """What one sync of a screening did to the ledger.
-
-    Attributes
-    ----------
-    run_id
-        Number of the run in the ledger's ``runs`` table.
-    opened, closed, reopened, updated
-        Case ids: new cases; open cases closed as 复查已消除 (finding absent);
-        rectified or resolved cases found again; cases whose finding's data
-        (names, distance ...) changed.
-    unchanged
-        Number of findings whose case did not change.
-    """
-
-    run_id: int
-    opened: tuple[str, ...]
-    closed: tuple[str, ...]
-    reopened: tuple[str, ...]
-    updated: tuple[str, ...]
-    unchanged: int
-    inputs: dict[str, str] = field(default_factory=dict)
-
-    def summary(self) -> str:
-        """One line for the command line."""
-        return (
-            f"Ledger run {self.run_id}: {len(self.opened)} cases opened, {len(self.closed)} "
-            f"closed as resolved in data, {len(self.reopened)} reopened, {len(self.updated)} "
-            f"updated, {self.unchanged} unchanged."
-        )
-
-
-def _findings_table(frame: pd.DataFrame, source: str) -> pd.DataFrame:
-    """The columns the ledger keeps, indexed by finding_id; problems named by row."""
-    table = pd.DataFrame(frame)
-    if "finding_id" not in table.columns:
-        if table.index.name != "finding_id":
-            msg = (
-                f"{source} has no finding_id column; give the findings written by campus-geo screen"
-            )
-            raise InputDataError(msg)
-        table = table.reset_index()
-    missing = [c for c in (*_TEXT_COLUMNS, *_NUMBER_COLUMNS) if c not in table.columns]
-    if missing:
-        msg = (
-            f"{source} lacks the column(s) {', '.join(missing)}; give findings.gpkg or "
-            "findings.csv as written by campus-geo screen"
-        )
-        raise InputDataError(msg)
-    problems = []
-    ids = table["finding_id"].astype(object).fillna("").astype(str).str.strip()
-    text = ids.to_numpy()
-    # row numbers as in a spreadsheet: the header is row 1
-    empty = np.flatnonzero(text == "")
-    problems += [f"{source} row {pos + 2}, column finding_id: empty" for pos in empty[:10]]
-    dupes = np.flatnonzero(ids.duplicated(keep=False).to_numpy() & (text != ""))
-    if len(dupes):
-        rows = ", ".join(f"{pos + 2} ({text[pos]})" for pos in dupes[:10])
-        problems.append(f"{source}: duplicate finding_id in rows {rows}")
-    out = pd.DataFrame(index=pd.Index(ids, name="finding_id", dtype="str"))
-    for column in _TEXT_COLUMNS:
-        values = table[column].astype(object)  # screen() gives categoricals for rule texts
-        out[column] = values.where(values.notna(), "").astype(str).str.strip().to_numpy()
-    out["lead_unit"] = [units.split("、")[0].strip() for units in out["lead_units"]]
-    for column in _NUMBER_COLUMNS:
-        values = pd.to_numeric(table[column], errors="coerce")
-        for pos in np.flatnonzero(values.isna().to_numpy())[:10]:
-            problems.append(f"{source} row {pos + 2}, column {column}: not a number of metres")
-        out[column] = values.round(3).to_numpy()
-    if problems:
-        msg = f"{len(problems)} problem(s) in the findings: " + "; ".join(problems[:5])
-        raise InputDataError(msg, problems)
-    return out
-
-
-def read_findings(filepath: str | Path) -> pd.DataFrame:
-    """Read findings written by :func:`campus_geo.screen.save_findings` (.gpkg or .csv).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by ``finding_id``, with the columns the ledger keeps;
-        distances in metres rounded to the millimetre.
-    """
-    path = Path(filepath)
-    if not path.is_file():
-        msg = f"findings file {path} does not exist; run `campus-geo screen` first"
-        raise InputDataError(msg)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        table = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    elif suffix in (".gpkg", ".geojson", ".parquet", ".fgb"):
-        import pyogrio
-
-        table = pyogrio.read_dataframe(path, read_geometry=False)
-    else:
-        msg = f"findings file {path}: expected findings.gpkg or findings.csv, got {suffix!r}"
-        raise InputDataError(msg)
-    return _findings_table(table, source=str(path))
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
-
-
-def _sha256(filepath: str | Path) -> str:
-    digest = hashlib.sha256()
-    try:
-        with Path(filepath).open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-    except OSError as exc:
-        msg = f"cannot read input {filepath} to record its hash: {exc.strerror}"
-        raise InputDataError(msg) from exc
-    return digest.hexdigest()
-
-
-def _digest(table: pd.DataFrame) -> str:
-    """SHA-256 of the sorted finding ids with their distances (mm): what a run saw."""
-    text = "\n".join(
-        f"{i}\t{d:.3f}" for i, d in sorted(zip(table.index, table["distance_m"], strict=True))
-    )
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _deadline_days(deadline_days: Mapping[str, int] | None) -> dict[str, int]:
-    days = dict(DEFAULT_DEADLINE_DAYS)
-    for severity, value in (deadline_days or {}).items():
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            msg = f"deadline_days[{severity!r}] must be a positive number of days, got {value!r}"
-            raise LedgerError(msg)
-        days[severity] = value
-    return days
-
-
-def _deadline(severity: str, opened: dt.date, days: Mapping[str, int]) -> str:
-    return (opened + dt.timedelta(days=days.get(severity, max(days.values())))).isoformat()
-
-
-def _open_cases(
-    conn: sqlite3.Connection,
-    table: pd.DataFrame,
-    *,
-    at: dt.datetime,
-    who: str,
-    run_id: int,
-    days: Mapping[str, int],
-) -> None:
-    today = at.date().isoformat()
-    rows = []
-    for fid, f in zip(table.index, _records(table), strict=True):
-        rows.append(
-            {
-                **{k: f[k] for k in (*_TEXT_COLUMNS, *_NUMBER_COLUMNS, "lead_unit")},
-                "finding_id": fid,
-                "status": "pending",
-                "responsible_unit": f["lead_unit"],
-                "deadline": _deadline(f["severity"], at.date(), days),
-                "opened_on": today,
-                "opened_run": run_id,
-            }
-        )
-    if not rows:
-        return
-    columns = list(rows[0])
-    conn.executemany(
-        f"INSERT INTO cases ({', '.join(columns)}) "  # column names are ours
-        f"VALUES ({', '.join('?' * len(columns))})",
-        [tuple(r[c] for c in columns) for r in rows],
-    )
-    conn.executemany(
-        "INSERT INTO history (finding_id, at, who, field, old, new, why, source, run_id) "
-        "VALUES (?, ?, ?, 'status', NULL, 'pending', ?, ?, ?)",
-        [
-            (
-                r["finding_id"],
-                at.isoformat(),
-                who,
-                f"第{run_id}次筛查立案 (opened by screening run {run_id})",
-                f"sync run {run_id}",
-                run_id,
-            )
-            for r in rows
-        ],
-    )
-
-
-def _refresh_case(
-    conn: sqlite3.Connection,
-    case: Mapping[str, Any],
-    finding: Mapping[str, Any],
-    *,
-    at: dt.datetime,
-    who: str,
-    run_id: int,
-    days: Mapping[str, int],
-) -> str:
-    """Update a case whose finding is in the screening; 'reopened', 'updated' or ''."""
-    changes: dict[str, Any] = {k: finding[k] for k in _SNAPSHOT if finding[k] != case[k]}
-    why = f"第{run_id}次筛查数据更新 (screening run {run_id})"
-    if case["status"] == "rectified":
-        changes.update(status="in_progress", flag="reopened")
-        why = (
-            f"{case['rectified_on']}已整改，第{run_id}次筛查仍发现该隐患 (hazard still found by "
-            f"screening run {run_id} after it was rectified on {case['rectified_on']})"
-        )
-    elif case["status"] == "resolved":
-        changes.update(
-            status="pending",
-            flag="reappeared",
-            deadline=_deadline(finding["severity"], at.date(), days),
-        )
-        why = (
-            f"复查已消除后第{run_id}次筛查再次发现 (found again by screening run {run_id} "
-            "after it was resolved in data)"
-        )
-    if not changes:
-        return ""
-    apply_change(
-        conn, case, changes, at=at, who=who, why=why, source=f"sync run {run_id}", run_id=run_id
-    )
-    return "reopened" if "status" in changes else "updated"
-
-
-def _close_missing(
-    conn: sqlite3.Connection,
-    cases: Iterable[Mapping[str, Any]],
-    *,
-    at: dt.datetime,
-    who: str,
-    run_id: int,
-    evidence: str,
-) -> list[str]:
-    closed = []
-    for case in cases:
-        if case["status"] not in OPEN_STATUSES:
-            continue
-        why = f"第{run_id}次筛查未再发现 (finding absent from screening run {run_id}; {evidence})"
-        apply_change(
-            conn,
-            case,
-            {"status": "resolved", "flag": ""},
-            at=at,
-            who=who,
-            why=why,
-            source=f"sync run {run_id}",
-            run_id=run_id,
-        )
-        closed.append(case["finding_id"])
-    return closed
-
-
-def sync_findings(
-    ledger_path: str | Path,
-    findings: pd.DataFrame | str | Path,
-    *,
-    inputs: Iterable[str | Path] = (),
-    partial: bool = False,
-    deadline_days: Mapping[str, int] | None = None,
-    who: str | None = None,
-    now: dt.datetime | None = None,
-) -> SyncResult:
-    """Bring the ledger up to date with a screening, in one transaction.
-
-    Parameters
-    ----------
-    ledger_path
-        The ledger file; created when it does not exist.
-    findings
-        Findings from :func:`campus_geo.screen.screen`, or the path of the
-        findings.gpkg / findings.csv it wrote.
-    inputs
-        Files the screening read (OSM extracts, registries, rules); their
-        SHA-256 is recorded with the run, with that of a findings file.
-    partial
-        The screening covered only part of the area or of the hazard layers:
-        open and reopen cases, but close none.
-    deadline_days
-        Days to the default deadline by severity, overriding
-        :data:`DEFAULT_DEADLINE_DAYS`.
-    who
-        Recorded in the history (default: the login name).
-    now
-        Time of the run (default: now); tests and replays pass a fixed time.
-
-    Returns
-    -------
-    SyncResult
-    """
-    inputs = list(inputs)
-    if isinstance(findings, str | Path):
-        table = read_findings(findings)
-        inputs.insert(0, findings)
-        source = str(findings)
-    else:
-        table = _findings_table(findings, source="findings")
-        source = "findings (in memory)"
-    days = _deadline_days(deadline_days)
-    hashes = {str(p): _sha256(p) for p in inputs}
-    at, who = as_of(now), who or default_who()
-    digest = _digest(table)
-    evidence = f"findings {digest[:12]}; inputs " + (
-        ", ".join(f"{Path(p).name} {h[:12]}" for p, h in hashes.items()) or "not recorded"
-    )
-    with connect(ledger_path, create=True, check=True) as conn, write_transaction(conn):
-        cursor = conn.execute(
-            "INSERT INTO runs (at, who, source, findings_digest, inputs, n_findings, partial) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (at.isoformat(), who, source, digest, json.dumps(hashes), len(table), int(partial)),
-        )
-        run_id = int(cursor.lastrowid or 0)
-        existing = {r["finding_id"]: dict(r) for r in conn.execute("SELECT * FROM cases")}
-        new = ~table.index.isin(list(existing))
-        _open_cases(conn, table[new], at=at, who=who, run_id=run_id, days=days)
-        outcome: dict[str, list[str]] = {"reopened": [], "updated": [], "": []}
-        for fid, finding in zip(table.index[~new], _records(table[~new]), strict=True):
-            what = _refresh_case(
-                conn, existing[fid], finding, at=at, who=who, run_id=run_id, days=days
-            )
-            outcome[what].append(fid)
-        closed: list[str] = []
-        if not partial:
-            present = set(table.index)
-            absent = (case for fid, case in existing.items() if fid not in present)
-            closed = _close_missing(conn, absent, at=at, who=who, run_id=run_id, evidence=evidence)
-            still_open = sum(case["status"] in OPEN_STATUSES for case in existing.values())
-            if len(closed) > 10 and 2 * len(closed) > still_open:
-                log.warning(
-                    "this screening closes %d of the %d open cases as resolved in data. Finding "
-                    "ids include the rule id: if the rule table (or --dist/--profile) or the "
-                    "area screened changed, sync with --partial or into another ledger",
-                    len(closed),
-                    still_open,
-                )
-        result = SyncResult(
-            run_id=run_id,
-            opened=tuple(table.index[new]),
-            closed=tuple(closed),
-            reopened=tuple(outcome["reopened"]),
-            updated=tuple(outcome["updated"]),
-            unchanged=len(outcome[""]),
-            inputs=hashes,
-        )
-        conn.execute(
-            "UPDATE runs SET opened = ?, closed = ?, reopened = ?, updated = ? WHERE run_id = ?",
-            (len(result.opened), len(closed), len(result.reopened), len(result.updated), run_id),
-        )
-    log.info("%s (%s)", result.summary(), ledger_path)
-    return result
 
 
 def _iso(value: dt.date | str | None, what: str) -> str | None:
@@ -584,18 +228,16 @@ def set_case(
     }
     at, who = as_of(now), who or default_who()
     with connect(ledger_path, check=True) as conn, write_transaction(conn):
-        fid = resolve_case_id(conn, finding_id)
-        case = dict(conn.execute("SELECT * FROM cases WHERE finding_id = ?", (fid,)).fetchone())
-        problems = check_change(case, changes, today=at.date())
-        if problems:
-            msg = f"case {fid}: " + "; ".join(problems) + "; nothing was changed"
-            raise LedgerError(msg)
-        if changes.get("status", case["status"]) != case["status"]:
-            changes["flag"] = ""
-        apply_change(
-            conn, case, changes, at=at, who=who, why=why or changes.get("reason", ""), source="set"
+        after = change_case(
+            conn,
+            finding_id,
+            changes,
+            at=at,
+            who=who,
+            why=why or changes.get("reason", ""),
+            source="set",
         )
-        after = dict(conn.execute("SELECT * FROM cases WHERE finding_id = ?", (fid,)).fetchone())
+    fid = after["finding_id"]
     log.info("case %s set by %s: %s", fid, who, ", ".join(changes) or "no change")
     return after
 
@@ -606,6 +248,8 @@ def read_cases(
     today: dt.date | None = None,
     statuses: Iterable[str] | None = None,
     overdue_only: bool = False,
+    unit: str | None = None,
+    lead: str | None = None,
 ) -> pd.DataFrame:
     """The ledger's cases, with overdue derived from the deadline.
 
@@ -619,6 +263,13 @@ def read_cases(
         Only cases in these statuses (codes or labels).
     overdue_only
         Only overdue cases.
+    unit
+        Only the cases that are this unit's own: it is their responsible,
+        enforcing or participating unit, takes part in their joint
+        rectification, was copied (抄告) or supervises them (督办); see
+        :mod:`campus_geo.ledger.units`.
+    lead
+        Only the cases this unit leads (one of their lead units, 牵头单位).
 
     Returns
     -------
@@ -638,6 +289,10 @@ def read_cases(
         cases = cases[cases["status"].isin([status_code(s) for s in statuses])]
     if overdue_only:
         cases = cases[cases["overdue"]]
+    if unit is not None:
+        cases = cases[unit_mask(cases, unit)]
+    if lead is not None:
+        cases = cases[lead_mask(cases, lead)]
     return cases
 
 
@@ -660,9 +315,80 @@ def read_history(ledger_path: str | Path, finding_id: str | None = None) -> pd.D
 
 
 def read_runs(ledger_path: str | Path) -> pd.DataFrame:
-    """The screening runs synced into the ledger, with their inputs' SHA-256 (JSON)."""
+    """The screening runs synced into the ledger, with their inputs' SHA-256 and settings (JSON)."""
     with connect(ledger_path) as conn:
         return pd.read_sql_query("SELECT * FROM runs ORDER BY run_id", conn, index_col="run_id")
+
+
+def record_report(
+    ledger_path: str | Path,
+    *,
+    unit: str | None = None,
+    township: str | None = None,
+    month: str | None = None,
+    source: str = "record",
+    who: str | None = None,
+    now: dt.datetime | None = None,
+) -> str:
+    """Record that a unit or a township has reported (报送) for a month, e.g. on paper.
+
+    An import of a filled-in 台帐 records its report itself
+    (:func:`import_ledger`); this is for the reports that come otherwise.
+
+    Parameters
+    ----------
+    ledger_path
+        The ledger file.
+    unit, township
+        Who reported: one of the two.
+    month
+        The month reported on, ``YYYY-MM`` (default: the month before when
+        today is the 1st to the 5th, else this month).
+    source
+        How the report came (kept with it).
+    who
+        Who records it (default: the login name).
+    now
+        Time of the record (default: now).
+
+    Returns
+    -------
+    str
+        The month recorded.
+    """
+    if (unit is None) == (township is None):
+        msg = "record_report: name either the unit or the township that reported"
+        raise LedgerError(msg)
+    at, who = as_of(now), who or default_who()
+    kind, name = ("unit", unit) if unit is not None else ("township", township)
+    assert name is not None
+    month = _month(month) if month else report_month(at.date())
+    with connect(ledger_path, check=True) as conn, write_transaction(conn):
+        add_report(conn, month=month, kind=kind, name=name, at=at, who=who, source=source)
+    log.info("%s %s reported for %s", REPORT_KINDS[kind][1], name, month)
+    return month
+
+
+def _month(text: str) -> str:
+    try:
+        first = parse_date(f"{text.strip()}-01")
+    except ValueError as exc:
+        msg = f"month {text!r}: write it as YYYY-MM, e.g. 2023-06"
+        raise LedgerError(msg) from exc
+    assert first is not None
+    return f"{first.year:04d}-{first.month:02d}"
+
+
+def read_reports(ledger_path: str | Path, month: str | None = None) -> pd.DataFrame:
+    """The record of the units' and townships' reports (one row per report received)."""
+    with connect(ledger_path) as conn:
+        if month is None:
+            return pd.read_sql_query("SELECT * FROM reports ORDER BY report_id", conn)
+        return pd.read_sql_query(
+            "SELECT * FROM reports WHERE month = ? ORDER BY report_id",
+            conn,
+            params=(_month(month),),
+        )
 
 
 def status_by_finding(

@@ -14,7 +14,17 @@ SQLite database of another program are refused with a message that says so.
 
 The status vocabulary and the rules of who may move a case where live here
 too, because the command line, the Excel import and the screening sync all
-change cases through :func:`apply_change`.
+change cases through :func:`apply_change` (a person's change, and the
+抄告/督办/联合整改 actions, through :func:`change_case`).
+
+Schema versions: 1, the cases, their history and the runs; 2, the units of a
+case (执法单位 ``enforcing_unit``, 配合单位 ``participating_units``), the actions
+抄告 ``copied_to``, 督办 ``supervisor`` and ``supervised_on``, 联合整改
+``joint_units``, the date a case being handled was last not found by a
+screening (``absent_since``), the screening settings of each run
+(``runs.settings``) and the units' and townships' monthly reports (table
+``reports``). A ledger of version 1 is migrated when it is opened (after a
+copy to ``<name>.v1.bak``); its cases get their units at the next sync.
 """
 
 from __future__ import annotations
@@ -24,7 +34,7 @@ import getpass
 import logging
 import re
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
@@ -50,6 +60,7 @@ __all__ = [
     "TRANSITIONS",
     "apply_change",
     "as_of",
+    "change_case",
     "check_change",
     "connect",
     "default_who",
@@ -110,7 +121,7 @@ EDITABLE_FIELDS: Final = (
     "rectified_on",
     "notes",
 )
-_DATE_FIELDS: Final = ("deadline", "rectified_on")
+_DATE_FIELDS: Final = ("deadline", "rectified_on", "supervised_on", "absent_since")
 
 #: (Chinese, English) names of the fields recorded in the history table.
 FIELD_LABELS: Final[dict[str, tuple[str, str]]] = {
@@ -133,10 +144,17 @@ FIELD_LABELS: Final[dict[str, tuple[str, str]]] = {
     "threshold_m": ("规定距离（米）", "limit (m)"),
     "lead_unit": ("牵头单位", "lead unit"),
     "lead_units": ("牵头单位（全部）", "lead units (all)"),
+    "enforcing_unit": ("执法单位", "enforcing unit"),
+    "participating_units": ("配合单位", "participating units"),
+    "copied_to": ("抄告单位", "copied to"),
+    "supervisor": ("督办单位", "supervised by"),
+    "supervised_on": ("督办日期", "supervised on"),
+    "joint_units": ("联合整改单位", "joint rectification with"),
+    "absent_since": ("筛查未再发现", "not found by screening since"),
 }
 
 #: Schema version written by this campus_geo.
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 #: ``PRAGMA application_id`` of a campus_geo ledger ("CGLG").
 APPLICATION_ID: Final = 0x43474C47
 
@@ -218,6 +236,36 @@ END;
 CREATE TRIGGER cases_no_delete BEFORE DELETE ON cases
 BEGIN
     SELECT RAISE(ABORT, 'ledger cases are closed, never deleted');
+END;
+""",
+    2: """
+ALTER TABLE cases ADD COLUMN enforcing_unit TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN participating_units TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN copied_to TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN supervisor TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN supervised_on TEXT
+    CHECK (supervised_on IS NULL OR supervised_on IS date(supervised_on));
+ALTER TABLE cases ADD COLUMN joint_units TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN absent_since TEXT
+    CHECK (absent_since IS NULL OR absent_since IS date(absent_since));
+ALTER TABLE runs ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+CREATE TABLE reports (
+    report_id INTEGER PRIMARY KEY,
+    month TEXT NOT NULL CHECK (month GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]'),
+    kind TEXT NOT NULL CHECK (kind IN ('unit', 'township')),
+    name TEXT NOT NULL CHECK (name <> ''),
+    at TEXT NOT NULL,
+    who TEXT NOT NULL,
+    source TEXT NOT NULL
+) STRICT;
+CREATE INDEX reports_month ON reports (month, kind, name);
+CREATE TRIGGER reports_no_update BEFORE UPDATE ON reports
+BEGIN
+    SELECT RAISE(ABORT, 'the record of reports is append-only');
+END;
+CREATE TRIGGER reports_no_delete BEFORE DELETE ON reports
+BEGIN
+    SELECT RAISE(ABORT, 'the record of reports is append-only');
 END;
 """,
 }
@@ -667,6 +715,54 @@ def apply_change(
         ],
     )
     return list(changed)
+
+
+def change_case(
+    conn: sqlite3.Connection,
+    finding_id: str,
+    changes: Mapping[str, Any] | Callable[[Mapping[str, Any]], Mapping[str, Any]],
+    *,
+    at: dt.datetime,
+    who: str,
+    why: str,
+    source: str,
+    also_check: Callable[[Mapping[str, Any]], list[str]] | None = None,
+) -> dict[str, Any]:
+    """A person's change of one case, inside the caller's write transaction: check, then apply.
+
+    The one path of :func:`campus_geo.ledger.set_case` and of the actions
+    (抄告, 督办, 联合整改): the case is named by its id or a unique prefix, the
+    change is checked against the workflow (:func:`check_change`) and by
+    `also_check` (given the case as stored), a status change clears the
+    sync's flag, and :func:`apply_change` writes it with its history.
+    `changes` may be a function of the case as stored (read inside the
+    transaction, so that a change built on the current value loses no update).
+
+    Returns
+    -------
+    dict
+        The case after the change.
+
+    Raises
+    ------
+    LedgerError
+        Unknown case, or the problems found (the message ends "nothing was changed").
+    """
+    fid = resolve_case_id(conn, finding_id)
+    case = dict(conn.execute("SELECT * FROM cases WHERE finding_id = ?", (fid,)).fetchone())
+    if callable(changes):
+        changes = changes(case)
+    problems = check_change(case, changes, today=at.date())
+    if also_check is not None:
+        problems += also_check(case)
+    if problems:
+        msg = f"case {fid}: " + "; ".join(problems) + "; nothing was changed"
+        raise LedgerError(msg)
+    normal = dict(changes)
+    if normal.get("status", case["status"]) != case["status"]:
+        normal["flag"] = ""
+    apply_change(conn, case, normal, at=at, who=who, why=why, source=source)
+    return dict(conn.execute("SELECT * FROM cases WHERE finding_id = ?", (fid,)).fetchone())
 
 
 def with_overdue(cases: pd.DataFrame, today: dt.date) -> pd.DataFrame:

@@ -5,8 +5,12 @@ computed from the ledger's history, so it describes the month as it was at
 its end even when it is written days later: cases opened, reopened and
 closed during the month (closed: rectified, dismissed or resolved in data,
 and still closed at the month's end), cases open at the end and how many of
-them were overdue, by lead unit (牵头单位) and by township, with the list of
-overdue cases.
+them were overdue, by responsible unit (责任单位, as at the month's end), by
+lead unit (牵头单位) and by township, with the list of overdue cases, the
+actions of the month (督办, 抄告, 联合整改) and the record of who has
+reported (报送): every responsible unit and township with cases to handle
+in the month, reported or not yet, and anyone else who reported.
+``unit=`` restricts the report to one unit's own cases.
 
 The situation is that at the end of the month's last day; while the month
 is not over, at the end of today. An open case is overdue at the end of a
@@ -20,7 +24,7 @@ import datetime as dt
 import html
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -37,10 +41,18 @@ from campus_geo.ledger.db import (
     connect,
     read_transaction,
 )
+from campus_geo.ledger.units import REPORT_KINDS, join_units, split_units, unit_mask
 from campus_geo.reports.workbook import save_workbook_reproducibly
 from campus_geo.settings import CATEGORY_LABELS
 
-__all__ = ["COUNT_COLUMNS", "MonthlyReport", "monthly_report", "save_monthly_report"]
+__all__ = [
+    "ACTION_COLUMNS",
+    "COUNT_COLUMNS",
+    "REPORTED_COLUMNS",
+    "MonthlyReport",
+    "monthly_report",
+    "save_monthly_report",
+]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +82,28 @@ _OVERDUE_COLUMNS: Final[dict[str, tuple[str, str]]] = {
     "days_overdue": ("逾期天数", "Days overdue"),
     "status": ("状态", "Status"),
 }
+#: Columns of the list of the month's actions.
+ACTION_COLUMNS: Final[dict[str, tuple[str, str]]] = {
+    "day": ("日期", "Date"),
+    "action": ("事项", "Action"),
+    "finding_id": ("问题编号", "Case id"),
+    "township": ("乡镇（街道）", "Township"),
+    "school_name": ("学校名称", "School"),
+    "hazard_name": ("场所名称", "Hazard"),
+    "units": ("单位", "Units"),
+    "deadline": ("整改时限", "Deadline"),
+    "who": ("操作人", "By"),
+    "why": ("原因", "Why"),
+}
+#: Columns of the record of reports.
+REPORTED_COLUMNS: Final[dict[str, tuple[str, str]]] = {
+    "kind": ("类型", "Kind"),
+    "name": ("单位或乡镇（街道）", "Unit or township"),
+    "reported": ("报送情况", "Reported"),
+    "at": ("报送时间", "Reported at"),
+    "who": ("操作人", "By"),
+    "source": ("来源", "Source"),
+}
 _TEXT: Final[dict[str, dict[str, str]]] = {
     "zh": {
         "title": "校园及周边安全问题整改工作月报（{year}年{month}月）",
@@ -80,14 +114,32 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
             "（已整改 {rectified}、误报 {dismissed}、复查已消除 {resolved}）；"
             "月末在办 {open} 件，其中逾期 {overdue} 件。"
         ),
+        "by_responsible": "按责任单位",
         "by_unit": "按牵头单位",
         "by_township": "按乡镇（街道）",
         "overdue": "逾期问题清单",
+        "actions": "督办抄告联合整改",
+        "actions_title": "本月督办、抄告及联合整改",
+        "reported_title": "报送情况（每月5日前报送上月进展）",
+        "reported_sheet": "报送情况",
+        "responsible": "责任单位",
         "unit": "牵头单位",
         "township": "乡镇（街道）",
         "total": "合计",
         "none": "无逾期问题。",
+        "no_actions": "本月无督办、抄告或联合整改。",
         "unassigned": "（未指定）",
+        "for_unit": "（{unit}）",
+        "reported_line": (
+            "报送情况：单位已报送 {units_done}/{units_all}，乡镇（街道）已报送 "
+            "{towns_done}/{towns_all}。"
+        ),
+        "actions_line": "本月督办 {escalate} 件，抄告 {copy} 件，联合整改 {joint} 件。",
+        "yes": "已报送",
+        "no": "未报送",
+        "escalate": "督办",
+        "copy": "抄告",
+        "joint": "联合整改",
     },
     "en": {
         "title": "Rectification ledger: monthly report, {year}-{month:02d}",
@@ -101,17 +153,36 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
             "closed ({rectified} rectified, {dismissed} dismissed, {resolved} resolved in data); "
             "{open} open at the end, {overdue} of them overdue."
         ),
+        "by_responsible": "By responsible unit",
         "by_unit": "By lead unit",
         "by_township": "By township",
         "overdue": "Overdue cases",
+        "actions": "Supervised, copied, joint",
+        "actions_title": "Supervised (督办), copied (抄告) and joint cases this month",
+        "reported_title": "Reports received (due by the 5th of the next month)",
+        "reported_sheet": "Reports",
+        "responsible": "Responsible unit",
         "unit": "Lead unit",
         "township": "Township",
         "total": "Total",
         "none": "No overdue cases.",
+        "no_actions": "No case supervised, copied or made joint this month.",
         "unassigned": "(not assigned)",
+        "for_unit": " ({unit})",
+        "reported_line": (
+            "Reports: {units_done} of {units_all} units, {towns_done} of {towns_all} townships."
+        ),
+        "actions_line": "This month {escalate} supervised, {copy} copied, {joint} made joint.",
+        "yes": "reported",
+        "no": "not yet",
+        "escalate": "supervised",
+        "copy": "copied",
+        "joint": "joint",
     },
 }
 _TRACKED: Final = ("status", "deadline", "responsible_unit", "responsible_person")
+#: History fields of the actions, by action.
+_ACTION_FIELDS: Final = {"supervisor": "escalate", "copied_to": "copy", "joint_units": "joint"}
 
 
 @dataclass(frozen=True)
@@ -134,6 +205,19 @@ class MonthlyReport:
         The cases overdue at the end of `as_of`, most overdue first.
     lang
         Language of the labels in the tables.
+    by_responsible_unit
+        Counts by responsible unit (责任单位) at the end of `as_of`, with a total row.
+    actions
+        The month's 督办, 抄告 and 联合整改 (:data:`ACTION_COLUMNS`; ``action``
+        is ``escalate``, ``copy`` or ``joint``), in order.
+    reported
+        Who has reported for the month (:data:`REPORTED_COLUMNS`): ``kind``
+        ``unit`` or ``township``; ``reported`` (bool) with the first report's
+        time, who recorded it and its source. Units and townships with cases
+        to handle in the month come first (reported or not), then anyone
+        else who reported.
+    unit
+        The unit whose own cases the report covers (None: every case).
     """
 
     month: str
@@ -143,11 +227,32 @@ class MonthlyReport:
     by_township: pd.DataFrame
     overdue: pd.DataFrame
     lang: str = "zh"
+    by_responsible_unit: pd.DataFrame = field(default_factory=pd.DataFrame)
+    actions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    reported: pd.DataFrame = field(default_factory=pd.DataFrame)
+    unit: str | None = None
 
     @property
     def totals(self) -> dict[str, int]:
         """The total row as a dict."""
         return {str(k): int(v) for k, v in self.by_lead_unit.iloc[-1].items()}
+
+    def reporters(self, kind: str, *, reported: bool) -> list[str]:
+        """The units (`kind` ``unit``) or townships that have (not yet) reported."""
+        table = self.reported
+        if table.empty:
+            return []
+        chosen = table[(table["kind"] == kind) & (table["reported"] == reported)]
+        return [str(n) for n in chosen["name"]]
+
+    @property
+    def action_counts(self) -> dict[str, int]:
+        """Number of cases supervised, copied and made joint in the month."""
+        counts = dict.fromkeys(("escalate", "copy", "joint"), 0)
+        if not self.actions.empty:
+            for key, n in self.actions.groupby("action")["finding_id"].nunique().items():
+                counts[str(key)] = int(n)
+        return counts
 
 
 def _month_bounds(month: str) -> tuple[dt.date, dt.date]:
@@ -179,8 +284,108 @@ def _counts(frame: pd.DataFrame, key: str, total: str) -> pd.DataFrame:
     return table.astype("int64")
 
 
+def _actions(events: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
+    """One row per action of the month, from its history rows (one per field changed)."""
+    rows = []
+    by_case = cases.to_dict("index")
+    for keys, group in events.groupby(["finding_id", "at", "source"], sort=False):
+        fid, at, action = (str(k) for k in keys)  # type: ignore[union-attr]
+        case = by_case[fid]
+        new = dict(zip(group["field"], group["new"], strict=True))
+        old = dict(zip(group["field"], group["old"], strict=True))
+        if action == "escalate":
+            units = new.get("supervisor") or case["supervisor"]
+        elif action == "copy":
+            units = join_units(
+                u
+                for u in split_units(new.get("copied_to"))
+                if u not in split_units(old.get("copied_to"))
+            )
+        else:
+            lead = new.get("responsible_unit") or case["responsible_unit"]
+            units = f"{lead}；{new.get('joint_units') or case['joint_units']}"
+        rows.append(
+            {
+                "day": str(at)[:10],
+                "action": action,
+                "finding_id": fid,
+                "township": case["township"],
+                "school_name": case["school_name"],
+                "hazard_name": case["hazard_name"],
+                "units": units,
+                "deadline": new.get("deadline") or "",
+                "who": group["who"].iloc[0],
+                "why": group["why"].iloc[0],
+            }
+        )
+    return pd.DataFrame(rows, columns=list(ACTION_COLUMNS))
+
+
+def _reported(
+    frame: pd.DataFrame, reports: pd.DataFrame, *, unit: str | None, unassigned: str
+) -> pd.DataFrame:
+    """Who was to report for the month (units and townships with cases to handle) and who did."""
+    active = frame[frame["open"] | frame["closed"] | frame["opened"] | frame["reopened"]]
+    expected = {
+        "unit": [unit] if unit else sorted(set(active["responsible_unit"]) - {unassigned}),
+        "township": sorted(set(active["township"]) - {unassigned}),
+    }
+    first = reports.sort_values("report_id").drop_duplicates(["kind", "name"])
+    rows = []
+    for kind, names in expected.items():
+        mine = first[first["kind"] == kind].set_index("name")
+        others = [n for n in mine.index if n not in names and not (unit and kind == "unit")]
+        for name in [*names, *others]:
+            done = name in mine.index
+            rows.append(
+                {
+                    "kind": kind,
+                    "name": name,
+                    "reported": done,
+                    "at": mine.loc[name, "at"] if done else "",
+                    "who": mine.loc[name, "who"] if done else "",
+                    "source": mine.loc[name, "source"] if done else "",
+                }
+            )
+    return pd.DataFrame(rows, columns=list(REPORTED_COLUMNS)).astype({"reported": bool})
+
+
+def _read(
+    ledger_path: str | Path, first: dt.date, day: str, month: str
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Cases, the history of the tracked fields, the month's actions and its reports."""
+    with connect(ledger_path) as conn, read_transaction(conn):
+        cases = pd.read_sql_query(
+            "SELECT * FROM cases ORDER BY township, school_name, rule_id, finding_id",
+            conn,
+            index_col="finding_id",
+        )
+        history = pd.read_sql_query(
+            "SELECT finding_id, at, field, old, new FROM history WHERE field IN "
+            f"({', '.join('?' * len(_TRACKED))}) ORDER BY history_id",
+            conn,
+            params=_TRACKED,
+        )
+        events = pd.read_sql_query(
+            "SELECT finding_id, at, field, old, new, who, why, source FROM history "
+            "WHERE source IN ('escalate', 'copy', 'joint') AND substr(at, 1, 10) BETWEEN ? AND ? "
+            "ORDER BY history_id",
+            conn,
+            params=(first.isoformat(), day),
+        )
+        reports = pd.read_sql_query(
+            "SELECT * FROM reports WHERE month = ? ORDER BY report_id", conn, params=(month,)
+        )
+    return cases, history, events, reports
+
+
 def monthly_report(
-    ledger_path: str | Path, month: str, *, today: dt.date | None = None, lang: str = "zh"
+    ledger_path: str | Path,
+    month: str,
+    *,
+    today: dt.date | None = None,
+    lang: str = "zh",
+    unit: str | None = None,
 ) -> MonthlyReport:
     """Compute the monthly report of `month` (``YYYY-MM``) from the ledger's history.
 
@@ -194,6 +399,8 @@ def monthly_report(
         Today's date (default: today); a month not over yet is reported as of today.
     lang
         Language of the labels in the tables ("zh" or "en").
+    unit
+        Only the cases that are this unit's own (see :mod:`campus_geo.ledger.units`).
 
     Returns
     -------
@@ -212,18 +419,12 @@ def monthly_report(
     complete = today > last
     as_of = last if complete else today
     day = as_of.isoformat()
-    with connect(ledger_path) as conn, read_transaction(conn):
-        cases = pd.read_sql_query(
-            "SELECT * FROM cases ORDER BY township, school_name, rule_id, finding_id",
-            conn,
-            index_col="finding_id",
-        )
-        history = pd.read_sql_query(
-            "SELECT finding_id, at, field, old, new FROM history WHERE field IN "
-            f"({', '.join('?' * len(_TRACKED))}) ORDER BY history_id",
-            conn,
-            params=_TRACKED,
-        )
+    month = f"{first.year:04d}-{first.month:02d}"
+    cases, history, events, reports = _read(ledger_path, first, day, month)
+    if unit is not None:
+        cases = cases[unit_mask(cases, unit)]
+        history = history[history["finding_id"].isin(cases.index)]
+        events = events[events["finding_id"].isin(cases.index)]
     history["day"] = history["at"].str[:10]
     state = {field: _values_at(cases, history, field, day) for field in _TRACKED}
     status = history[(history["field"] == "status") & (history["day"] <= day)]
@@ -243,11 +444,12 @@ def monthly_report(
     deadline = state["deadline"]
     frame["overdue"] = frame["open"] & deadline.notna() & (deadline.fillna("9999") <= day)
     frame["lead_unit"] = cases["lead_unit"].replace("", text["unassigned"])
+    frame["responsible_unit"] = state["responsible_unit"].fillna("").replace("", text["unassigned"])
     frame["township"] = cases["township"].replace("", text["unassigned"])
     frame = frame[frame["cases"]]
     overdue = cases.loc[frame.index[frame["overdue"]]].copy()
-    for field in _TRACKED:
-        overdue[field] = state[field].loc[overdue.index]
+    for field_name in _TRACKED:
+        overdue[field_name] = state[field_name].loc[overdue.index]
     reference = pd.Timestamp(as_of + dt.timedelta(days=1))
     overdue["days_overdue"] = (reference - pd.to_datetime(overdue["deadline"])).dt.days
     overdue["status"] = [STATUS_LABELS[s][label] for s in overdue["status"]]
@@ -257,13 +459,17 @@ def monthly_report(
         ascending=[False, True, True, True],
     )[list(_OVERDUE_COLUMNS)]
     return MonthlyReport(
-        month=f"{first.year:04d}-{first.month:02d}",
+        month=month,
         as_of=as_of,
         complete=complete,
         by_lead_unit=_counts(frame, "lead_unit", text["total"]),
         by_township=_counts(frame, "township", text["total"]),
         overdue=overdue.reset_index(drop=True),
         lang=lang,
+        by_responsible_unit=_counts(frame, "responsible_unit", text["total"]),
+        actions=_actions(events, cases),
+        reported=_reported(frame, reports, unit=unit, unassigned=text["unassigned"]),
+        unit=unit,
     )
 
 
@@ -272,16 +478,48 @@ def _headers(columns: dict[str, tuple[str, str]], lang: str) -> list[str]:
 
 
 def _title_lines(report: MonthlyReport, lang: str) -> list[str]:
+    """Title, as-of line, summary, actions of the month, reports received."""
     text = _TEXT[lang]
     year, month = (int(x) for x in report.month.split("-"))
-    lines = [
-        text["title"].format(year=year, month=month),
-        text["as_of"].format(as_of=report.as_of.isoformat()),
-    ]
+    title = text["title"].format(year=year, month=month)
+    if report.unit:
+        title += text["for_unit"].format(unit=report.unit)
+    lines = [title, text["as_of"].format(as_of=report.as_of.isoformat())]
     if not report.complete:
         lines[1] += " " + text["partial"]
     lines.append(text["summary"].format(**report.totals))
+    lines.append(text["actions_line"].format(**report.action_counts))
+    counts = {}
+    for kind, key in (("unit", "units"), ("township", "towns")):
+        done = len(report.reporters(kind, reported=True))
+        counts[f"{key}_done"] = done
+        counts[f"{key}_all"] = done + len(report.reporters(kind, reported=False))
+    lines.append(text["reported_line"].format(**counts))
     return lines
+
+
+def _action_rows(report: MonthlyReport, lang: str) -> list[list[Any]]:
+    text = _TEXT[lang]
+    return [
+        [text[v] if k == "action" else v for k, v in row.items()]
+        for row in report.actions.to_dict("records")
+    ]
+
+
+def _reported_rows(report: MonthlyReport, lang: str) -> list[list[Any]]:
+    text = _TEXT[lang]
+    label = 0 if lang == "zh" else 1
+    return [
+        [
+            REPORT_KINDS[row["kind"]][label],
+            row["name"],
+            text["yes"] if row["reported"] else text["no"],
+            row["at"],
+            row["who"],
+            row["source"],
+        ]
+        for row in report.reported.to_dict("records")
+    ]
 
 
 def _write_table(ws: Any, title: str, header: list[str], rows: list[list[Any]]) -> None:
@@ -297,35 +535,43 @@ def _write_table(ws: Any, title: str, header: list[str], rows: list[list[Any]]) 
     ws.append([])
 
 
+def _count_tables(report: MonthlyReport) -> list[tuple[str, str, pd.DataFrame]]:
+    """(title key, header key, table) of the count tables, in order."""
+    return [
+        ("by_responsible", "responsible", report.by_responsible_unit),
+        ("by_unit", "unit", report.by_lead_unit),
+        ("by_township", "township", report.by_township),
+    ]
+
+
+def _sheet(wb: Any, name: str, title: str) -> Any:
+    ws = wb.create_sheet(name[:31])
+    ws.append([title])
+    ws["A1"].font = Font(bold=True, size=16)
+    return ws
+
+
 def _save_xlsx(report: MonthlyReport, path: Path, lang: str, stamp: dt.datetime) -> Path:
     text = _TEXT[lang]
     lines = _title_lines(report, lang)
     wb = Workbook()
-    ws = wb.active
-    ws.title = text["by_unit"][:31]
-    for line in lines:
-        ws.append([line])
-    ws["A1"].font = Font(bold=True, size=16)
+    wb.remove(wb.active)
     counts = _headers(COUNT_COLUMNS, lang)
-    for sheet, key, table in (
-        (ws, "unit", report.by_lead_unit),
-        (wb.create_sheet(text["by_township"][:31]), "township", report.by_township),
-    ):
-        if sheet is not ws:
-            sheet.append([lines[0]])
-            sheet["A1"].font = Font(bold=True, size=16)
+    for number, (title, key, table) in enumerate(_count_tables(report)):
+        sheet = _sheet(wb, text[title], lines[0])
+        if number == 0:
+            for line in lines[1:]:
+                sheet.append([line])
         _write_table(
             sheet,
-            text["by_unit" if key == "unit" else "by_township"],
+            text[title],
             [text[key], *counts],
             [[name, *map(int, values)] for name, values in table.iterrows()],
         )
         sheet.column_dimensions["A"].width = 22
         for i in range(2, len(counts) + 2):
             sheet.column_dimensions[get_column_letter(i)].width = 11
-    overdue_ws = wb.create_sheet(text["overdue"][:31])
-    overdue_ws.append([lines[0]])
-    overdue_ws["A1"].font = Font(bold=True, size=16)
+    overdue_ws = _sheet(wb, text["overdue"], lines[0])
     _write_table(
         overdue_ws,
         text["overdue"],
@@ -334,6 +580,26 @@ def _save_xlsx(report: MonthlyReport, path: Path, lang: str, stamp: dt.datetime)
     )
     for i, width in enumerate((18, 11, 11, 22, 20, 14, 12, 14, 10, 11, 8, 10), start=1):
         overdue_ws.column_dimensions[get_column_letter(i)].width = width
+    for sheet_key, title, columns, rows, widths in (
+        (
+            "actions",
+            "actions_title",
+            ACTION_COLUMNS,
+            _action_rows(report, lang) or [[text["no_actions"]]],
+            (11, 9, 18, 11, 22, 20, 26, 11, 16, 30),
+        ),
+        (
+            "reported_sheet",
+            "reported_title",
+            REPORTED_COLUMNS,
+            _reported_rows(report, lang),
+            (12, 22, 10, 20, 20, 36),
+        ),
+    ):
+        ws = _sheet(wb, text[sheet_key], lines[0])
+        _write_table(ws, text[title], _headers(columns, lang), rows)
+        for i, width in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = width
     return save_workbook_reproducibly(wb, path, timestamp=stamp)
 
 
@@ -370,10 +636,11 @@ def _save_html(report: MonthlyReport, path: Path, lang: str) -> Path:
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(lines[0])}</h1>",
         f"<p>{html.escape(lines[1])}</p><p id='summary'>{html.escape(lines[2])}</p>",
+        f"<p id='actions'>{html.escape(lines[3])}</p><p id='reports'>{html.escape(lines[4])}</p>",
     ]
-    for key, table in (("unit", report.by_lead_unit), ("township", report.by_township)):
+    for title, key, table in _count_tables(report):
         rows = [[str(name), *map(int, values)] for name, values in table.iterrows()]
-        parts.append(f"<h2>{html.escape(text['by_unit' if key == 'unit' else 'by_township'])}</h2>")
+        parts.append(f"<h2>{html.escape(text[title])}</h2>")
         parts.append(_html_table([text[key], *counts], rows, last_is_total=True))
     parts.append(f"<h2>{html.escape(text['overdue'])}</h2>")
     if len(report.overdue):
@@ -384,6 +651,18 @@ def _save_html(report: MonthlyReport, path: Path, lang: str) -> Path:
         parts.append(_html_table(_headers(_OVERDUE_COLUMNS, lang), rows, last_is_total=False))
     else:
         parts.append(f"<p>{html.escape(text['none'])}</p>")
+    parts.append(f"<h2>{html.escape(text['actions_title'])}</h2>")
+    if len(report.actions):
+        header = _headers(ACTION_COLUMNS, lang)
+        parts.append(_html_table(header, _action_rows(report, lang), last_is_total=False))
+    else:
+        parts.append(f"<p>{html.escape(text['no_actions'])}</p>")
+    parts.append(f"<h2 id='reported'>{html.escape(text['reported_title'])}</h2>")
+    parts.append(
+        _html_table(
+            _headers(REPORTED_COLUMNS, lang), _reported_rows(report, lang), last_is_total=False
+        )
+    )
     parts.append("</body></html>\n")
     path.write_text("".join(parts), encoding="utf-8")
     return path

@@ -1,18 +1,14 @@
-"""The ledger as an Excel workbook (台帐.xlsx): export for the offices, import of their edits.
+"""The ledger as an Excel workbook (台帐.xlsx) for the offices to fill in.
 
 The export has one row per case under Chinese headers (English with
 ``lang="en"``): white columns are filled in by people (责任单位, 责任人, 整改时限,
 状态 as a drop-down list, 误报/重开原因, 整改措施, 整改完成日期, 备注), grey ones
-are written by campus_geo and ignored on import. A second sheet holds the
-history of every case. Two hidden columns carry each row's case version and
-a checksum of its white cells as exported, and a hidden sheet the ledger's id
-and revision: on import, a row whose white cells differ from their checksum
-was edited in the file; if the case's version in the ledger has moved since
-the export, it was edited there too, and the row is a conflict (reported,
-not applied) unless both sides made the same edit.
-
-The import checks every row first (unknown case, illegal transition, bad
-date, missing reason ...) and applies all rows or none, in one transaction.
+are written by campus_geo and ignored on import (the units of the case: 牵头,
+执法, 配合; the flag; 督办, 抄告 and 联合整改). A second sheet holds the history
+of every case. Two hidden columns carry each row's case version and a
+checksum of its white cells as exported, and a hidden sheet the ledger's id
+and revision, and the unit or townships the file was exported for: what
+:mod:`campus_geo.ledger.xlsx_import` needs to read the edits back.
 """
 
 from __future__ import annotations
@@ -21,47 +17,56 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 import pandas as pd
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from campus_geo._errors import InputDataError, LedgerError
+from campus_geo._errors import LedgerError
 from campus_geo.ledger.db import (
     CASES_QUERY,
     EDITABLE_FIELDS,
     FIELD_LABELS,
     FLAG_LABELS,
+    OPEN_STATUSES,
     STATUS_LABELS,
-    apply_change,
-    as_of,
-    check_change,
     connect,
-    default_who,
     parse_date,
     read_transaction,
     status_code,
     with_overdue,
-    write_transaction,
+)
+from campus_geo.ledger.units import (
+    UNIT_FIELDS,
+    case_units,
+    unit_mask,
 )
 from campus_geo.reports.workbook import save_workbook_reproducibly
 from campus_geo.settings import CATEGORY_LABELS
 
-__all__ = ["COLUMNS", "Conflict", "ImportResult", "export_ledger", "import_ledger"]
+__all__ = [
+    "COLUMNS",
+    "EXPORT_FORMAT",
+    "HEADER_FIELDS",
+    "META_SHEET",
+    "cell_text",
+    "export_ledger",
+    "row_checksum",
+]
 
 log = logging.getLogger(__name__)
 
-_FORMAT: Final = "campus_geo ledger export"
-_META_SHEET: Final = "_campus_geo"
+#: What the hidden sheet of an export says it is.
+EXPORT_FORMAT: Final = "campus_geo ledger export"
+#: Name of the hidden sheet with the ledger's id and revision.
+META_SHEET: Final = "_campus_geo"
 _FIRST_ROW: Final = 4  # title, note, headers, then the cases
 
 
@@ -87,6 +92,8 @@ COLUMNS: Final = (
     _Column("distance_m", "量算距离（米）", "Distance (m)", 9),
     _Column("threshold_m", "规定距离（米）", "Limit (m)", 9),
     _Column("lead_unit", "牵头单位", "Lead unit", 12),
+    _Column("enforcing_unit", "执法单位", "Enforcing unit", 14),
+    _Column("participating_units", "配合单位", "Participating units", 16),
     _Column("responsible_unit", "责任单位", "Responsible unit", 14, editable=True),
     _Column("responsible_person", "责任人", "Responsible person", 10, editable=True),
     _Column("deadline", "整改时限", "Deadline", 11, editable=True),
@@ -97,12 +104,17 @@ COLUMNS: Final = (
     _Column("rectified_on", "整改完成日期", "Rectified on", 11, editable=True),
     _Column("notes", "备注", "Notes", 20, editable=True),
     _Column("flag", "标记", "Flag", 14),
+    _Column("supervisor", "督办单位", "Supervised by", 12),
+    _Column("supervised_on", "督办日期", "Supervised on", 11),
+    _Column("copied_to", "抄告单位", "Copied to", 16),
+    _Column("joint_units", "联合整改单位", "Joint rectification with", 16),
     _Column("opened_on", "立案日期", "Opened on", 11),
     _Column("version", "版本", "version", 6, hidden=True),
     _Column("checksum", "校验", "checksum", 12, hidden=True),
 )
-_BY_HEADER: Final = {name: c.field for c in COLUMNS for name in (c.zh, c.en)}
-_DATES: Final = ("deadline", "rectified_on", "opened_on")
+#: The field of each header, Chinese or English.
+HEADER_FIELDS: Final = {name: c.field for c in COLUMNS for name in (c.zh, c.en)}
+_DATES: Final = ("deadline", "rectified_on", "opened_on", "supervised_on")
 
 _TEXT: Final[dict[str, dict[str, str]]] = {
     "zh": {
@@ -149,7 +161,7 @@ def _text(lang: str) -> dict[str, str]:
     return _TEXT[lang]
 
 
-def _normal(field: str, value: Any) -> str:
+def cell_text(field: str, value: Any) -> str:
     """The canonical text of an editable value, as hashed and compared.
 
     Raises ``ValueError`` (bad date) or ``LedgerError`` (unknown status).
@@ -166,15 +178,30 @@ def _normal(field: str, value: Any) -> str:
     return str(value).replace("\r\n", "\n").strip()
 
 
-def _checksum(values: Mapping[str, str]) -> str:
+def row_checksum(values: Mapping[str, str]) -> str:
+    """The checksum of a row's white cells (their :func:`cell_text`), as kept in the export."""
     text = json.dumps([values[f] for f in EDITABLE_FIELDS], ensure_ascii=False)
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+def _flag(case: Mapping[str, Any], label: int) -> str:
+    """The sync's flag, and "not found by screening since" for an open case."""
+    parts = [FLAG_LABELS.get(str(case.get("flag") or ""), ("", ""))[label]]
+    if case.get("absent_since") and case.get("status") in OPEN_STATUSES:
+        parts.append(
+            f"筛查未再发现（{case['absent_since']}起）"
+            if label == 0
+            else f"not found by screening since {case['absent_since']}"
+        )
+    return "；".join(p for p in parts if p)
 
 
 def _cell_value(field: str, case: Mapping[str, Any], lang: str, yes: str) -> Any:
     label = 0 if lang == "zh" else 1
     value = case.get(field)
-    labels = {"status": STATUS_LABELS, "category": CATEGORY_LABELS, "flag": FLAG_LABELS}
+    if field == "flag":
+        return _flag(case, label)
+    labels = {"status": STATUS_LABELS, "category": CATEGORY_LABELS}
     if field in labels:
         return labels[field].get(str(value), (str(value),) * 2)[label]
     if field == "overdue":
@@ -208,7 +235,7 @@ def _write_ledger_sheet(
     for number, (fid, case) in enumerate(cases.iterrows(), start=1):
         values: dict[str, Any] = {str(k): None if pd.isna(v) else v for k, v in case.items()}
         values.update(finding_id=fid, row=number)
-        values["checksum"] = _checksum({f: _normal(f, values[f]) for f in EDITABLE_FIELDS})
+        values["checksum"] = row_checksum({f: cell_text(f, values[f]) for f in EDITABLE_FIELDS})
         ws.append([_cell_value(c.field, values, lang, text["yes"]) for c in COLUMNS])
     end = ws.max_row
     grey = []
@@ -320,6 +347,7 @@ def export_ledger(
     lang: str = "zh",
     today: dt.date | None = None,
     townships: Iterable[str] | None = None,
+    unit: str | None = None,
     timestamp: dt.datetime | None = None,
 ) -> Path:
     """Write the ledger as an xlsx 台帐 to fill in: one row per case, history on a second sheet.
@@ -336,7 +364,12 @@ def export_ledger(
         The date overdue is judged on (default: today).
     townships
         Only the cases (and their history) of these townships: one file per
-        township office. Each file imports back on its own.
+        township office. Each file imports back on its own, as the
+        townships' monthly report.
+    unit
+        Only the cases that are this unit's own (see
+        :mod:`campus_geo.ledger.units`): one file per unit; it imports back
+        on its own, as the unit's monthly report.
     timestamp
         Document time stored in the file (default: midnight of `today`): the
         same ledger exported with the same `today` gives the same bytes.
@@ -358,8 +391,9 @@ def export_ledger(
         revision = int(
             conn.execute("SELECT coalesce(max(history_id), 0) FROM history").fetchone()[0]
         )
+    townships = None if townships is None else list(townships)
     if townships is not None:
-        wanted = list(townships)
+        wanted = townships
         unknown = sorted(set(wanted) - set(cases["township"]))
         if unknown:
             msg = (
@@ -368,21 +402,29 @@ def export_ledger(
             )
             raise LedgerError(msg)
         cases = cases[cases["township"].isin(wanted)]
-        history = history[history["finding_id"].isin(cases.index)]
+    if unit is not None:
+        mine = unit_mask(cases, unit)
+        if not mine.any():
+            msg = f"no case of unit {unit!r} in the ledger; {_known_units(cases)}"
+            raise LedgerError(msg)
+        cases = cases[mine]
+    history = history[history["finding_id"].isin(cases.index)]
     cases = with_overdue(cases, today)
     wb = Workbook()
     ws = wb.active
     ws.title = text["sheet"]
     _write_ledger_sheet(ws, cases, lang=lang, today=today, revision=revision)
     _write_history_sheet(wb.create_sheet(text["history"]), history, lang)
-    info = wb.create_sheet(_META_SHEET)
+    info = wb.create_sheet(META_SHEET)
     for key, value in (
-        ("format", _FORMAT),
-        ("format_version", 1),
+        ("format", EXPORT_FORMAT),
+        ("format_version", 2),
         ("ledger_id", meta["ledger_id"]),
         ("revision", revision),
         ("exported_on", today.isoformat()),
         ("lang", lang),
+        ("unit", unit or ""),
+        ("townships", "、".join(townships or [])),
     ):
         info.append([key, value])
     info.sheet_state = "hidden"
@@ -392,338 +434,6 @@ def export_ledger(
     return path
 
 
-@dataclass(frozen=True)
-class Conflict:
-    """A row edited both in the file and in the ledger since the export (not applied).
-
-    Attributes
-    ----------
-    row
-        Row number in the sheet.
-    finding_id
-        The case.
-    fields
-        Fields whose value in the file differs from the ledger's.
-    file_values, ledger_values
-        Those fields' values in the file and in the ledger.
-    changed_by, changed_at
-        Who last changed the case in the ledger since the export, and when.
-    """
-
-    row: int
-    finding_id: str
-    fields: tuple[str, ...]
-    file_values: dict[str, str]
-    ledger_values: dict[str, str]
-    changed_by: str
-    changed_at: str
-
-    def describe(self) -> str:
-        """One line naming the row, the case and both values of each field."""
-
-        def shown(field: str, value: str) -> str:
-            return STATUS_LABELS[value][0] if field == "status" else value
-
-        parts = ", ".join(
-            f"{FIELD_LABELS[f][0]} file {shown(f, self.file_values[f])!r} / "
-            f"ledger {shown(f, self.ledger_values[f])!r}"
-            for f in self.fields
-        )
-        return (
-            f"row {self.row}, case {self.finding_id}: edited in the file and by "
-            f"{self.changed_by} at {self.changed_at} since the export ({parts}); "
-            "not applied: settle it with `campus-geo ledger set`"
-        )
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    """What an import applied.
-
-    Attributes
-    ----------
-    applied
-        Case ids changed by the import.
-    conflicts
-        Rows edited in both places since the export, not applied.
-    unchanged
-        Rows with nothing to apply.
-    source
-        The history's source of the changes (file name and export revision).
-    """
-
-    applied: tuple[str, ...]
-    conflicts: tuple[Conflict, ...]
-    unchanged: int
-    source: str
-
-    def summary(self) -> str:
-        """A few lines for the command line."""
-        lines = [
-            f"{self.source[0].upper()}{self.source[1:]}: {len(self.applied)} cases changed, "
-            f"{self.unchanged} rows unchanged, {len(self.conflicts)} conflicts."
-        ]
-        lines += [f"  conflict: {c.describe()}" for c in self.conflicts]
-        return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class _FileRow:
-    row: int
-    cells: dict[str, Any]
-
-
-def _open_workbook(path: Path) -> Any:
-    if not path.is_file():
-        msg = f"{path} does not exist; give the xlsx written by `campus-geo ledger export`"
-        raise InputDataError(msg)
-    try:
-        return load_workbook(path, read_only=True, data_only=True)
-    except (OSError, zipfile.BadZipFile, KeyError, InvalidFileException) as exc:
-        msg = (
-            f"cannot read {path} as an xlsx workbook ({exc}); save it in Excel as "
-            "'Excel Workbook (*.xlsx)' and import that file"
-        )
-        raise InputDataError(msg) from exc
-
-
-def _header_row(ws: Any) -> tuple[int, dict[str, int]] | None:
-    for number, values in enumerate(ws.iter_rows(max_row=10, values_only=True), start=1):
-        fields = {_BY_HEADER.get(str(v).strip()): i for i, v in enumerate(values) if v}
-        if "finding_id" in fields:
-            fields.pop(None, None)
-            return number, {str(k): v for k, v in fields.items()}
-    return None
-
-
-def _read_workbook(path: Path) -> tuple[dict[str, Any], list[_FileRow]]:
-    """The export's metadata and its rows (cells by field), or an InputDataError."""
-    wb = _open_workbook(path)
-    try:
-        if _META_SHEET not in wb.sheetnames:
-            msg = (
-                f"{path} is not a ledger export of campus_geo (it has no {_META_SHEET} sheet); "
-                "export the ledger with `campus-geo ledger export`, fill that file in and import it"
-            )
-            raise InputDataError(msg)
-        meta = {
-            str(row[0]): row[1]
-            for row in wb[_META_SHEET].iter_rows(values_only=True)
-            if row and row[0] is not None
-        }
-        if meta.get("format") != _FORMAT:
-            msg = f"{path}: its {_META_SHEET} sheet is not that of a campus_geo ledger export"
-            raise InputDataError(msg)
-        for ws in wb.worksheets:
-            # some programs store wrong sheet dimensions; read every row that is there
-            ws.reset_dimensions()
-            found = _header_row(ws)
-            if found is not None:
-                break
-        else:
-            msg = f"{path}: no sheet has the header 问题编号 (Case id); do not rename the headers"
-            raise InputDataError(msg)
-        header, columns = found
-        needed = ("finding_id", "version", "checksum", *EDITABLE_FIELDS)
-        missing = [c for c in COLUMNS if c.field in needed and c.field not in columns]
-        if missing:
-            names = ", ".join(f"{c.zh} ({c.en})" for c in missing)
-            msg = (
-                f"{path}, sheet {ws.title}: column(s) {names} missing; the import needs every "
-                "white column and the hidden 版本/校验 columns: export again and keep the columns"
-            )
-            raise InputDataError(msg)
-        rows = []
-        for number, values in enumerate(
-            ws.iter_rows(min_row=header + 1, values_only=True), start=header + 1
-        ):
-            cells = {f: values[i] if i < len(values) else None for f, i in columns.items()}
-            if any(v not in (None, "") for v in cells.values()):
-                rows.append(_FileRow(number, cells))
-        return meta, rows
-    finally:
-        wb.close()
-
-
-def _header(field: str) -> str:
-    return next(f"{c.zh}" for c in COLUMNS if c.field == field)
-
-
-def _file_values(row: _FileRow, where: str) -> tuple[dict[str, str], list[str]]:
-    values: dict[str, str] = {}
-    problems = []
-    for field in EDITABLE_FIELDS:
-        try:
-            values[field] = _normal(field, row.cells[field])
-        except (ValueError, LedgerError) as exc:
-            problems.append(f"{where}, column {_header(field)}: {exc}")
-    return values, problems
-
-
-def _stamp(row: _FileRow, where: str, problems: list[str]) -> tuple[int, str]:
-    """The row's exported (version, checksum); a problem is added when they are unusable."""
-    version, checksum = row.cells["version"], row.cells["checksum"]
-    try:
-        return int(version), str(checksum).strip() if checksum else ""
-    except (TypeError, ValueError):
-        problems.append(
-            f"{where}: the hidden columns 版本/校验 are empty or changed ({version!r}); "
-            "copy rows only within one exported file, or export again"
-        )
-        return -1, ""
-
-
-@dataclass
-class _Plan:
-    changes: list[tuple[dict[str, Any], dict[str, Any]]]
-    conflicts: list[Conflict]
-    problems: list[str]
-    unchanged: int = 0
-
-
-def _plan_row(
-    plan: _Plan,
-    row: _FileRow,
-    case: dict[str, Any],
-    where: str,
-    *,
-    conn: Any,
-    revision: int,
-    today: dt.date,
-    abort_on_conflict: bool,
-) -> None:
-    values, problems = _file_values(row, where)
-    version, checksum = _stamp(row, where, problems)
-    if problems:
-        plan.problems += problems
-        return
-    current = {f: _normal(f, case[f]) for f in EDITABLE_FIELDS}
-    if _checksum(values) == checksum or values == current:
-        plan.unchanged += 1  # not edited in the file, or the ledger already has the edit
-        return
-    if version != case["version"]:
-        last = conn.execute(
-            "SELECT who, at FROM history WHERE finding_id = ? AND history_id > ? "
-            "ORDER BY history_id DESC LIMIT 1",
-            (case["finding_id"], revision),
-        ).fetchone()
-        differ = tuple(f for f in EDITABLE_FIELDS if values[f] != current[f])
-        conflict = Conflict(
-            row=row.row,
-            finding_id=case["finding_id"],
-            fields=differ,
-            file_values={f: values[f] for f in differ},
-            ledger_values={f: current[f] for f in differ},
-            changed_by=last["who"] if last else "?",
-            changed_at=last["at"] if last else "?",
-        )
-        plan.conflicts.append(conflict)
-        if abort_on_conflict:
-            plan.problems.append(f"{where}: conflict: {conflict.describe()}")
-        return
-    changes: dict[str, Any] = {f: values[f] for f in EDITABLE_FIELDS if values[f] != current[f]}
-    found = check_change(case, changes, today=today)
-    if found:
-        plan.problems += [f"{where}, case {case['finding_id']}: {p}" for p in found]
-        return
-    plan.changes.append((case, changes))
-
-
-def import_ledger(
-    ledger_path: str | Path,
-    filepath: str | Path,
-    *,
-    who: str | None = None,
-    now: dt.datetime | None = None,
-    on_conflict: str = "skip",
-) -> ImportResult:
-    """Read an edited export back into the ledger: every row checked, all applied or none.
-
-    Parameters
-    ----------
-    ledger_path
-        The ledger file the workbook was exported from.
-    filepath
-        The edited .xlsx.
-    who
-        Recorded in the history (default: the login name).
-    now
-        Time of the import (default: now).
-    on_conflict
-        ``"skip"`` (default): rows edited both in the file and in the ledger
-        since the export are reported and left out, the other rows applied;
-        ``"abort"``: any conflict stops the import and nothing is applied.
-
-    Returns
-    -------
-    ImportResult
-
-    Raises
-    ------
-    InputDataError
-        Naming the row and column of every problem found: an unknown case, a
-        duplicated row, an illegal transition, a bad date, a missing reason;
-        nothing is applied then. Also for a file that is not an export of
-        this ledger.
-    """
-    if on_conflict not in ("skip", "abort"):
-        msg = f"on_conflict must be 'skip' or 'abort', got {on_conflict!r}"
-        raise ValueError(msg)
-    path = Path(filepath)
-    meta, rows = _read_workbook(path)
-    revision = int(meta.get("revision") or 0)
-    source = f"import {path.name} (revision {revision})"
-    at, who = as_of(now), who or default_who()
-    plan = _Plan([], [], [])
-    with connect(ledger_path, check=True) as conn, write_transaction(conn):
-        ledger_id = conn.execute("SELECT value FROM meta WHERE key = 'ledger_id'").fetchone()[0]
-        if meta.get("ledger_id") != ledger_id:
-            msg = (
-                f"{path} was exported from another ledger (id {meta.get('ledger_id')}), "
-                f"not from {ledger_path} (id {ledger_id}); import it into the ledger it came from"
-            )
-            raise InputDataError(msg)
-        cases = {r["finding_id"]: dict(r) for r in conn.execute("SELECT * FROM cases")}
-        seen: dict[str, int] = {}
-        for row in rows:
-            where = f"{path.name} row {row.row}"
-            fid = _normal("notes", row.cells["finding_id"]).lower()
-            if fid in seen:
-                plan.problems.append(f"{where}: case {fid} also in row {seen[fid]}")
-            elif fid not in cases:
-                plan.problems.append(
-                    f"{where}, column 问题编号: unknown case {fid!r}; rows cannot be added "
-                    "in the file (new cases come from screenings)"
-                )
-            else:
-                seen[fid] = row.row
-                _plan_row(
-                    plan,
-                    row,
-                    cases[fid],
-                    where,
-                    conn=conn,
-                    revision=revision,
-                    today=at.date(),
-                    abort_on_conflict=on_conflict == "abort",
-                )
-        if plan.problems:
-            msg = (
-                f"{len(plan.problems)} problem(s) in {path}; nothing was imported. "
-                + "; ".join(plan.problems[:8])
-                + ("; ..." if len(plan.problems) > 8 else "")
-            )
-            raise InputDataError(msg, plan.problems)
-        for case, changes in plan.changes:
-            if "status" in changes:
-                changes["flag"] = ""
-            why = changes.get("reason", "") if "status" in changes else ""
-            apply_change(conn, case, changes, at=at, who=who, why=why, source=source)
-    result = ImportResult(
-        applied=tuple(case["finding_id"] for case, _ in plan.changes),
-        conflicts=tuple(plan.conflicts),
-        unchanged=plan.unchanged,
-        source=source,
-    )
-    log.info("%s", result.summary())
-    return result
+def _known_units(cases: pd.DataFrame) -> str:
+    units = sorted({u for c in cases[list(UNIT_FIELDS)].to_dict("records") for u in case_units(c)})
+    return "its units are " + ("、".join(units) if units else "none yet")
