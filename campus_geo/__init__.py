@@ -3,8 +3,9 @@
 The parts, in the direction data flows (each imports only the ones before it):
 
 - the core, at the top of the package: :mod:`~campus_geo.settings`,
-  :mod:`~campus_geo.categories`, :mod:`~campus_geo.coords`, :mod:`~campus_geo.geodesy`,
-  :mod:`~campus_geo.rules`, the walking :mod:`~campus_geo.network`, the
+  :mod:`~campus_geo.category_registry` (the hazard categories),
+  :mod:`~campus_geo.categories` (classification), :mod:`~campus_geo.coords`,
+  :mod:`~campus_geo.geodesy`, :mod:`~campus_geo.rules`, the walking :mod:`~campus_geo.network`, the
   :mod:`~campus_geo.engine` and :func:`campus_geo.screen.screen`;
 - :mod:`~campus_geo.sources`: OSM, GIS files, tables, registries, rosters -> layers;
 - :mod:`~campus_geo.maps` and :mod:`~campus_geo.analyses` (water, traffic, cameras);
@@ -38,6 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         analyses,
         cameras,
         categories,
+        category_registry,
         charts,
         coords,
         demo,
@@ -78,6 +80,7 @@ __all__ = [
     "analyses",
     "cameras",
     "categories",
+    "category_registry",
     "charts",
     "coords",
     "demo",

@@ -140,8 +140,13 @@ def validate_schools(gdf: object, *, name: str = "schools") -> gpd.GeoDataFrame:
     return gdf.to_crs(DEFAULT_CRS)
 
 
-def validate_hazards(gdf: object, *, name: str = "hazards") -> gpd.GeoDataFrame:
+def validate_hazards(
+    gdf: object, *, name: str = "hazards", categories: Sequence[str] = CATEGORIES
+) -> gpd.GeoDataFrame:
     """Check a hazards layer and return it in EPSG:4326.
+
+    `categories`: the category keys of the screening (the default table's by
+    default; a user's rule table may add some, see :func:`campus_geo.rules.categories_of`).
 
     Raises
     ------
@@ -154,7 +159,7 @@ def validate_hazards(gdf: object, *, name: str = "hazards") -> gpd.GeoDataFrame:
         _raise(problems, name)
     assert isinstance(gdf, gpd.GeoDataFrame)
     problems += check_geometry(gdf, name, "hazard_id")
-    problems += _check_values(gdf, name, "category", CATEGORIES)
+    problems += _check_values(gdf, name, "category", tuple(categories))
     _raise(problems, name)
     return gdf.to_crs(DEFAULT_CRS)
 

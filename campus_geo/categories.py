@@ -1,10 +1,14 @@
 """Classification of features into hazard categories and of schools into kinds.
 
 Chinese OpenStreetMap data rarely tags internet cafés or lottery shops, so a
-feature is classified by its OSM tags first and then by Chinese (and English)
-name keywords. Each classified feature records which rule matched in
-``subcategory`` (``"amenity=internet_cafe"``, ``"name:网咖"``...), so every
-classification can be checked by a person.
+feature is classified by its OSM tags first, then by Chinese (and English)
+name keywords, then by the weak tags (a ``shop=convenience`` named 福彩投注站 is a
+lottery outlet, one with no such name a 小卖部). The tags and keywords are those
+of the categories given (a :class:`~campus_geo.category_registry.CategoryRegistry`:
+the default rule table's, or a user's with categories of its own). Each
+classified feature records which rule matched in ``subcategory``
+(``"amenity=internet_cafe"``, ``"name:网咖"``...), so every classification can be
+checked by a person.
 """
 
 from __future__ import annotations
@@ -14,6 +18,9 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
+
+from campus_geo.category_registry import CategoryRegistry
+from campus_geo.rules import default_categories
 
 __all__ = [
     "NAME_KEYWORDS",
@@ -25,41 +32,13 @@ __all__ = [
     "school_kinds",
 ]
 
-#: (category, tag key, tag values) in priority order; the first match wins.
-TAG_RULES: Final[tuple[tuple[str, str, tuple[str, ...]], ...]] = (
-    ("internet_cafe", "amenity", ("internet_cafe",)),
-    ("internet_cafe", "internet_access", ("terminal",)),
-    ("lottery", "shop", ("lottery",)),
-    ("lottery", "gambling", ("lottery",)),
-    ("arcade", "leisure", ("amusement_arcade", "adult_gaming_centre")),
-    ("arcade", "amenity", ("gambling", "casino")),
-    ("entertainment", "amenity", ("nightclub", "karaoke_box", "bar", "pub", "stripclub")),
-    ("entertainment", "leisure", ("dance",)),
-    ("tobacco_alcohol", "shop", ("tobacco", "alcohol", "wine", "e-cigarette")),
-    ("dangerous_site", "amenity", ("fuel",)),
-    ("dangerous_site", "shop", ("gas", "fireworks")),
-    ("dangerous_site", "industrial", ("chemical", "oil", "gas")),
-    ("care_centre", "amenity", ("childcare", "prep_school", "training")),
-    ("vendor", "street_vendor", ("yes",)),
-    ("water", "natural", ("water",)),
-    ("water", "waterway", ("river", "canal", "stream", "ditch", "drain", "riverbank")),
-    ("water", "landuse", ("reservoir", "basin")),
-    ("traffic", "highway", ("crossing", "traffic_signals", "bus_stop")),
-    ("traffic", "railway", ("level_crossing",)),
-    ("camera", "man_made", ("surveillance",)),
-)
+#: (category, tag key, tag values) of the default table in priority order; the first match
+#: wins. A user's categories: ``categories.tag_rules`` of their registry.
+TAG_RULES: Final[tuple[tuple[str, str, tuple[str, ...]], ...]] = default_categories().tag_rules
 
-#: (category, keywords) in priority order, matched in feature names (case-insensitive).
-NAME_KEYWORDS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
-    ("internet_cafe", ("网吧", "网咖", "网络会所", "电竞馆", "上网服务")),
-    ("lottery", ("彩票", "体彩", "福彩", "投注站")),
-    ("arcade", ("游戏厅", "电玩", "游艺", "棋牌", "动漫城")),
-    ("entertainment", ("KTV", "歌舞", "夜总会", "迪厅", "酒吧", "量贩式", "娱乐会所")),
-    ("tobacco_alcohol", ("烟酒", "烟草", "名烟", "酒行", "电子烟")),
-    ("dangerous_site", ("加油站", "加气站", "液化气", "燃气站", "化工", "烟花爆竹", "油库")),
-    ("care_centre", ("托管", "午托", "晚托", "小饭桌", "辅导", "补习", "培训")),
-    ("vendor", ("小吃摊", "流动摊", "辣条", "摊点")),
-)
+#: (category, keywords) of the default table in priority order, matched in feature names
+#: (case-insensitive).
+NAME_KEYWORDS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = default_categories().name_keywords
 
 #: Names of schools that are not K-12 campuses (excluded from screening).
 NON_K12_KEYWORDS: Final = (
@@ -106,19 +85,24 @@ _NUMBERED_MIDDLE: Final = r"(?:[一二三四五六七八九十\d]|附)中(?!心)
 NOT_POI_KEYS: Final = ("highway", "railway", "boundary", "landuse", "waterway", "natural", "place")
 
 
-def classify_names(names: pd.Series) -> tuple[pd.Series, pd.Series]:
+def classify_names(
+    names: pd.Series, categories: CategoryRegistry | None = None
+) -> tuple[pd.Series, pd.Series]:
     """Category and matched keyword of each name, or "" when no keyword matches.
+
+    `categories`: whose name keywords (the default table's when None).
 
     Examples
     --------
-    >>> cat, sub = classify_names(pd.Series(["星空网咖", "新华书店", "金嗓子KTV"]))
+    >>> cat, sub = classify_names(pd.Series(["星空网咖", "新华书店", "金嗓子KTV", "逃出生天密室"]))
     >>> cat.tolist(), sub.tolist()
-    (['internet_cafe', '', 'entertainment'], ['name:网咖', '', 'name:KTV'])
+    (['internet_cafe', '', 'entertainment', 'escape_room'], ['name:网咖', '', 'name:KTV', 'name:密室'])
     """
+    table = default_categories() if categories is None else categories
     text = names.fillna("").astype(str)
     category = pd.Series("", index=names.index, dtype=object)
     sub = pd.Series("", index=names.index, dtype=object)
-    for cat, words in NAME_KEYWORDS:
+    for cat, words in table.name_keywords:
         for word in words:
             hit = (category == "") & text.str.contains(re.escape(word), case=False, regex=True)
             category[hit] = cat
@@ -126,38 +110,63 @@ def classify_names(names: pd.Series) -> tuple[pd.Series, pd.Series]:
     return category, sub
 
 
-def classify_features(tags: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Category and subcategory of each feature from its OSM tags, then its name.
+def _tag_pass(
+    tags: pd.DataFrame,
+    rules: tuple[tuple[str, str, tuple[str, ...]], ...],
+    category: pd.Series,
+    sub: pd.Series,
+) -> None:
+    """Give the still unclassified features the category of the first tag rule they match."""
+    for cat, key, values in rules:
+        if key not in tags.columns:
+            continue
+        col = tags[key]
+        match = col.notna() & (col.astype(str) != "") if "*" in values else col.isin(values)
+        hit = (category == "") & match
+        category[hit] = cat
+        sub[hit] = key + "=" + col[hit].astype(str)
+
+
+def classify_features(
+    tags: pd.DataFrame, categories: CategoryRegistry | None = None
+) -> tuple[pd.Series, pd.Series]:
+    """Category and subcategory of each feature from its OSM tags, then its name, then weak tags.
 
     Parameters
     ----------
     tags
         One row per feature, one column per OSM key (as from
         ``osmnx.features_from_xml``).
+    categories
+        The categories whose tags and keywords classify (the default table's when None).
 
     Returns
     -------
     category, subcategory
         "" where the feature is not a hazard.
+
+    Examples
+    --------
+    >>> tags = pd.DataFrame({"shop": ["convenience", "convenience", None],
+    ...                      "name": ["鸿运福彩投注站", "阳光小超市", "金色密室逃脱"]})
+    >>> cat, sub = classify_features(tags)
+    >>> cat.tolist(), sub.tolist()
+    (['lottery', 'tuck_shop', 'escape_room'], ['name:福彩', 'name:小超市', 'name:密室逃脱'])
     """
+    table = default_categories() if categories is None else categories
     category = pd.Series("", index=tags.index, dtype=object)
     sub = pd.Series("", index=tags.index, dtype=object)
-    for cat, key, values in TAG_RULES:
-        if key not in tags.columns:
-            continue
-        col = tags[key]
-        hit = (category == "") & col.isin(values)
-        category[hit] = cat
-        sub[hit] = key + "=" + col[hit].astype(str)
+    _tag_pass(tags, table.tag_rules, category, sub)
     if "name" in tags.columns:
         is_poi = pd.Series(True, index=tags.index)
         for key in NOT_POI_KEYS:
             if key in tags.columns:
                 is_poi &= tags[key].isna()
-        name_cat, name_sub = classify_names(tags["name"])
+        name_cat, name_sub = classify_names(tags["name"], table)
         hit = (category == "") & is_poi & (name_cat != "")
         category[hit] = name_cat[hit]
         sub[hit] = name_sub[hit]
+    _tag_pass(tags, table.weak_tag_rules, category, sub)
     return category, sub
 
 

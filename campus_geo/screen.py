@@ -25,6 +25,7 @@ import pandas as pd
 import shapely
 
 from campus_geo._validate import validate_entrances, validate_hazards, validate_schools
+from campus_geo.category_registry import CategoryRegistry
 from campus_geo.engine.findings import (
     FINDING_COLUMNS,
     NOTE_INSIDE,
@@ -46,6 +47,7 @@ from campus_geo.engine.pairs import (
     prepare_setup,
     resolve_rules,
     screen_group,
+    screening_categories,
     sorted_pairs,
 )
 from campus_geo.engine.parallel import collector_paused
@@ -114,6 +116,7 @@ def screen(
     network: WalkNetwork | None = None,
     hazard_entrances: gpd.GeoDataFrame | None = None,
     workers: int | None = None,
+    categories: CategoryRegistry | None = None,
 ) -> gpd.GeoDataFrame:
     """Find the hazards within each rule's distance of each school.
 
@@ -127,8 +130,11 @@ def screen(
         Canonical hazards layer: index ``hazard_id``, columns ``name``,
         ``category``; any geometry type. Any CRS.
     rules
-        Rule table: a list of :class:`~campus_geo.rules.Rule`, a TOML file path,
-        or None for the default table.
+        Rule table: a list of :class:`~campus_geo.rules.Rule` (such as a
+        :class:`~campus_geo.rules.RuleTable` from :func:`~campus_geo.rules.read_rules`),
+        a TOML file path, or None for the default table. An inside rule
+        (``inside = true``) flags the venues inside the campus outline, boundary
+        included (distance 0).
     profile
         Override every rule's measurement profile (``"boundary"``,
         ``"entrance"`` or ``"walk"``); with `dist`, the profile of the ad-hoc
@@ -157,6 +163,9 @@ def screen(
         260,000 of them (forked, where the system can fork; see
         ``campus_geo.engine.parallel``). None: one per CPU core available. The
         findings are the same for any number.
+    categories
+        The hazard categories a hazard may have: the rule table's by default
+        (the default table's, those its TOML file adds, and any a rule names).
 
     Returns
     -------
@@ -175,20 +184,21 @@ def screen(
     >>> bool((findings["distance_m"] <= findings["threshold_m"]).all())
     True
     """
+    table, registry = screening_categories(rules, categories)
     schools = validate_schools(schools)
-    hazards = validate_hazards(hazards)
+    hazards = validate_hazards(hazards, categories=registry.keys)
     if entrances is not None:
         entrances = validate_entrances(entrances)
-    categories = sorted(hazards["category"].unique())
+    present = sorted(hazards["category"].unique())
     if profile == ALL_PROFILES:
-        rule_list, base_of = expand_all_profiles(resolve_rules(rules, None, dist, categories))
+        rule_list, base_of = expand_all_profiles(resolve_rules(table, None, dist, present))
     else:
-        rule_list = resolve_rules(rules, profile, dist, categories)
+        rule_list = resolve_rules(table, profile, dist, present)
     walking = any(r.profile == "walk" for r in rule_list)
     net = require_network(network) if walking else None
     if hazard_entrances is not None:
         hazard_entrances = validate_hazard_entrances(hazard_entrances)
-    haz = prepare_hazards(hazards)
+    haz = prepare_hazards(hazards, registry.keys)
     setup = prepare_setup(
         schools, haz, fnv1a64(str_array(hazards.index)), rule_list, entrances, workers
     )
@@ -216,9 +226,11 @@ def screen(
         findings = empty_findings()
     else:
         pairs = found[0] if len(found) == 1 else merge_groups(found, len(rule_list))
-        category = haz.category
+        category, vocabulary = haz.category, haz.categories
         del haz, setup  # the spatial index and projected outlines are done with
-        findings = findings_frame(pairs, schools, hazards, category, NOTE_TEXTS, rule_list)
+        findings = findings_frame(
+            pairs, schools, hazards, category, NOTE_TEXTS, rule_list, vocabulary
+        )
     if profile != ALL_PROFILES:
         return findings
 

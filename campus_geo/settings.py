@@ -6,6 +6,7 @@ distances belong to the rule table (``campus_geo/rules/default.toml``).
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Final
 
@@ -51,22 +52,19 @@ KIND_LABELS: Final[dict[str, tuple[str, str]]] = {
     "other": ("其他学校", "other school"),
 }
 
-#: Hazard categories of the canonical hazards layer, with (Chinese, English) labels.
-CATEGORY_LABELS: Final[dict[str, tuple[str, str]]] = {
-    "internet_cafe": ("上网服务场所", "internet café"),
-    "entertainment": ("歌舞娱乐场所", "entertainment venue (KTV, dance hall, bar)"),
-    "arcade": ("游艺娱乐场所", "game hall / arcade"),
-    "lottery": ("彩票销售点", "lottery outlet"),
-    "tobacco_alcohol": ("烟酒销售点", "tobacco / alcohol outlet"),
-    "dangerous_site": ("危险场所", "dangerous site (fuel, gas, chemicals)"),
-    "vendor": ("流动摊贩/三无食品", "street vendor / unlabelled food"),
-    "care_centre": ("校外托管/培训机构", "off-campus care / training centre"),
-    "water": ("水域", "water body"),
-    "traffic": ("交通风险点", "traffic point"),
-    "camera": ("视频监控", "surveillance camera"),
-    "restricted": ("重点管控对象", "restricted point"),
-    "other": ("其他", "other"),
-}
+
+def _default_category_labels() -> dict[str, tuple[str, str]]:
+    """(Chinese, English) label of each category of the default rule table, in its order."""
+    # the file beside this module, without importlib.resources (campus-geo --help imports this)
+    text = (Path(__file__).parent / "rules" / "default.toml").read_text(encoding="utf-8")
+    return {t["key"]: (t["label"], t["label_en"]) for t in tomllib.loads(text)["category"]}
+
+
+#: Hazard categories of the default rule table (``[[category]]`` tables of
+#: ``campus_geo/rules/default.toml``), with (Chinese, English) labels. A user's rule table
+#: may add more: the categories of a screening are a
+#: :class:`campus_geo.category_registry.CategoryRegistry` (see :func:`campus_geo.rules.categories_of`).
+CATEGORY_LABELS: Final[dict[str, tuple[str, str]]] = _default_category_labels()
 CATEGORIES: Final = tuple(CATEGORY_LABELS)
 
 #: Measurement profiles (see geodesy.py, network.py and screen.py).

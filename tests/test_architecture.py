@@ -43,7 +43,17 @@ PARTS = (
     "demo",
     "cli",
 )
-CORE = {"_errors", "_validate", "_version", "categories", "coords", "geodesy", "rules", "settings"}
+CORE = {
+    "_errors",
+    "_validate",
+    "_version",
+    "categories",
+    "category_registry",
+    "coords",
+    "geodesy",
+    "rules",
+    "settings",
+}
 #: The flat paths of the earlier layout, kept for users (each re-exports its module).
 COMPAT = {
     "cameras": "analyses.cameras",

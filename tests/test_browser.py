@@ -117,8 +117,8 @@ class Visit:
         return path
 
 
-def visit(browser: Browser, path: Path) -> Visit:
-    page = browser.new_page(viewport={"width": 1280, "height": 860})
+def visit(browser: Browser, path: Path, viewport: tuple[int, int] = (1280, 860)) -> Visit:
+    page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
     page.set_default_timeout(10_000)
     own = path.resolve().as_uri()
     seen = Visit(page)
@@ -444,3 +444,125 @@ def test_demo_overview_shows_water_guard_posts_and_blind_spots(browser, district
     assert seen.dialogs == []
     assert seen.page.evaluate("document.querySelectorAll('img').length") == 0
     seen.screenshot(tmp_path / "analyses.png")
+
+
+#: The page boxes (left, top, right, bottom) of the map's controls, and of its panels' bodies
+#: the height they show and the height of all they hold.
+CONTROLS_JS = """
+() => {
+  const out = {};
+  document.querySelectorAll(".leaflet-control").forEach((e) => {
+    const name = e.classList.contains("cg-panel") ? e.classList[1]
+      : [...e.classList].find((c) => c.startsWith("leaflet-control-") || c === "leaflet-bar");
+    const r = e.getBoundingClientRect();
+    out[name] = [r.left, r.top, r.right, r.bottom];
+  });
+  const bodies = {};
+  document.querySelectorAll(".cg-panel").forEach((p) => {
+    const b = p.querySelector(".cg-panel-body");
+    bodies[p.classList[1]] = [b.clientHeight, b.scrollHeight];
+  });
+  return [out, bodies];
+}
+"""
+
+#: Whether each measured-line row of the legend is what the page shows at its centre.
+LINE_ROWS_JS = """
+() => [...document.querySelectorAll(".cg-legend .cg-row-line")].map((row) => {
+  const r = row.getBoundingClientRect();
+  const hit = document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);
+  return [row.textContent, row.contains(hit)];
+})
+"""
+
+
+def _overlap(a, b):
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _assert_apart_and_on_screen(boxes, width, height):
+    for name, box in boxes.items():
+        left, top, right, bottom = box
+        assert min(left, top) >= 0, (name, box)
+        assert right <= width, (name, box)
+        assert bottom <= height, (name, box)
+    names = sorted(boxes)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            assert not _overlap(boxes[a], boxes[b]), (a, boxes[a], b, boxes[b])
+
+
+@pytest.fixture(scope="module")
+def demo_overview(district, tmp_path_factory):
+    """The overview `campus-geo demo` writes: every category, the water, traffic, camera layers."""
+    from campus_geo import network
+    from campus_geo.cli.analyses import run_analyses
+    from campus_geo.cli.maps import MapChoices, save_maps
+
+    osm, findings = district
+    a = run_analyses(osm, network.walk_network_from_osm(demo.DEMO_DIR / "district.osm"))
+    out = tmp_path_factory.mktemp("overview")
+    written = save_maps(
+        findings, osm, out, rules=None, profile=None, dist=None, lang="zh",
+        maps=MapChoices(school_maps="none"), analyses=a,
+    )  # fmt: skip
+    return written["map"]
+
+
+def test_legend_and_summary_fit_a_1366_by_768_screen_and_collapse(browser, demo_overview, tmp_path):
+    seen = visit(browser, demo_overview, viewport=(1366, 768))
+    assert seen.errors == []
+    boxes, bodies = seen.page.evaluate(CONTROLS_JS)
+    assert {"cg-summary", "cg-legend", "leaflet-control-layers", "leaflet-control-scale"} <= set(
+        boxes
+    )
+    _assert_apart_and_on_screen(boxes, 1366, 768)
+    # the whole legend and the whole summary: nothing left to scroll to
+    for panel in ("cg-legend", "cg-summary"):
+        shown, holds = bodies[panel]
+        assert holds <= shown, (panel, shown, holds)
+    # the measured-line legend is on screen, and nothing covers it
+    lines = seen.page.evaluate(LINE_ROWS_JS)
+    assert [text for text, _ in lines] == ["禁止122", "风险57", "提示138"]
+    assert all(visible for _, visible in lines)
+    assert "排查学校\n76" in seen.page.inner_text(".cg-summary")
+    seen.screenshot(tmp_path / "1366x768.png")
+
+    # collapsing the legend leaves its title bar; expanding it gives it back as it was
+    toggle = seen.page.locator(".cg-legend .cg-toggle")
+    assert toggle.get_attribute("aria-expanded") == "true"
+    assert toggle.get_attribute("aria-label") == "收起 图例"
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "false"
+    assert toggle.get_attribute("aria-label") == "展开 图例"
+    assert not seen.page.locator(".cg-legend .cg-panel-body").is_visible()
+    collapsed, _ = seen.page.evaluate(CONTROLS_JS)
+    assert collapsed["cg-legend"][3] - collapsed["cg-legend"][1] < 40
+    assert collapsed["cg-legend"][3] == pytest.approx(boxes["cg-legend"][3], abs=1)
+    assert collapsed["cg-summary"] == boxes["cg-summary"]
+    toggle.click()
+    again, _ = seen.page.evaluate(CONTROLS_JS)
+    assert again["cg-legend"] == pytest.approx(boxes["cg-legend"], abs=1)
+    # the summary's title bar works the same way
+    seen.page.locator(".cg-summary .cg-panel-title").click()
+    assert seen.page.locator(".cg-summary").get_attribute("class").endswith("cg-collapsed")
+    seen.page.locator(".cg-summary .cg-panel-title").click()
+    assert seen.page.locator(".cg-summary .cg-panel-body").is_visible()
+    assert seen.errors == []
+
+
+def test_on_a_low_screen_the_legend_starts_collapsed_and_panels_scroll(
+    browser, demo_overview, tmp_path
+):
+    seen = visit(browser, demo_overview, viewport=(1024, 500))
+    assert seen.page.locator(".cg-legend .cg-toggle").get_attribute("aria-expanded") == "false"
+    boxes, bodies = seen.page.evaluate(CONTROLS_JS)
+    _assert_apart_and_on_screen(boxes, 1024, 500)
+    shown, holds = bodies["cg-summary"]
+    assert 40 <= shown < holds  # sized to the screen: the rest scrolls
+    seen.page.locator(".cg-legend .cg-toggle").click()
+    boxes, bodies = seen.page.evaluate(CONTROLS_JS)
+    _assert_apart_and_on_screen(boxes, 1024, 500)
+    shown, holds = bodies["cg-legend"]
+    assert 40 <= shown < holds
+    seen.screenshot(tmp_path / "1024x500.png")

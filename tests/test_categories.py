@@ -4,6 +4,8 @@ import pandas as pd
 import pytest
 
 from campus_geo.categories import classify_features, classify_names, non_k12_reason, school_kinds
+from campus_geo.category_registry import Category
+from campus_geo.rules import default_categories
 
 
 @pytest.mark.parametrize(
@@ -34,7 +36,18 @@ from campus_geo.categories import classify_features, classify_names, non_k12_rea
         ({"man_made": "surveillance"}, "camera", "man_made=surveillance"),
         ({"shop": "books", "name": "新华书店"}, "", ""),
         ({"amenity": "cafe", "internet_access": "wlan"}, "", ""),
-        ({"shop": "kiosk", "name": "首邮报刊"}, "", ""),
+        # a kiosk or convenience store is a 小卖部 (a hazard inside a campus only) unless a
+        # name keyword says more: its tags are weak
+        ({"shop": "kiosk", "name": "首邮报刊"}, "tuck_shop", "shop=kiosk"),
+        ({"shop": "convenience"}, "tuck_shop", "shop=convenience"),
+        ({"shop": "yes", "name": "育才小卖部"}, "tuck_shop", "name:小卖部"),
+        ({"leisure": "escape_game", "name": "谜境"}, "escape_room", "leisure=escape_game"),
+        ({"shop": "yes", "name": "逃出生天密室"}, "escape_room", "name:密室"),
+        ({"leisure": "sports_centre", "sport": "billiards"}, "billiards", "sport=billiards"),
+        ({"tourism": "hotel", "name": "王者电竞酒店"}, "esports_hotel", "name:电竞酒店"),
+        ({"shop": "yes", "name": "迷雾剧本杀"}, "script_game", "name:剧本杀"),
+        ({"amenity": "cinema", "name": "星空私人影院"}, "private_cinema", "name:私人影院"),
+        ({"shop": "yes", "name": "老李豆腐作坊"}, "workshop", "name:作坊"),
         # a street called 网吧路 is a street, not an internet café
         ({"highway": "residential", "name": "网吧路"}, "", ""),
     ],
@@ -42,6 +55,38 @@ from campus_geo.categories import classify_features, classify_names, non_k12_rea
 def test_classify_features(tags, category, sub):
     cat, subcat = classify_features(pd.DataFrame([tags]))
     assert (cat.iloc[0], subcat.iloc[0]) == (category, sub)
+
+
+PARK = Category(
+    key="trampoline_park",
+    label="蹦床馆",
+    label_en="trampoline park",
+    osm_tags=(("leisure", "trampoline_park"),),
+    name_keywords=("蹦床",),
+)
+
+
+def test_a_user_category_classifies_by_its_tags_and_keywords():
+    tags = pd.DataFrame(
+        {
+            "leisure": ["trampoline_park", None, None],
+            "shop": [None, "yes", "yes"],
+            "name": ["跳跳乐园", "欢乐蹦床馆", "金嗓子KTV"],
+        }
+    )
+    cat, sub = classify_features(tags, default_categories().merged([PARK]))
+    assert cat.tolist() == ["trampoline_park", "trampoline_park", "entertainment"]
+    assert sub.tolist() == ["leisure=trampoline_park", "name:蹦床", "name:KTV"]
+    # not with the default categories
+    assert classify_features(tags)[0].tolist() == ["", "", "entertainment"]
+
+
+def test_any_value_of_a_tag():
+    cats = default_categories().merged(
+        [Category(key="craft_shop", label="手工作坊", label_en="craft", osm_tags=(("craft", "*"),))]
+    )
+    cat, sub = classify_features(pd.DataFrame({"craft": ["welder", None]}), cats)
+    assert (cat.tolist(), sub.tolist()) == (["craft_shop", ""], ["craft=welder", ""])
 
 
 def test_classify_names_case_insensitive():

@@ -175,3 +175,88 @@ def test_real_extracts_write_every_output_under_every_profile(tmp_path, extract,
     maps = sorted(p.name for p in (out / "maps").glob("*.html"))
     assert len(maps) == schools + 1
     assert "index.html" in maps
+    if profile == "all":  # the form: one line per venue, its profiles side by side
+        rule = findings["rule_id"].str.split("@").str[0]
+        venues = findings.assign(rule=rule).drop_duplicates(["school_id", "hazard_id", "rule"])
+        assert len(venues) < len(findings)
+        form = openpyxl.load_workbook(out / "inspection_form.xlsx")["排查表"]
+        lines = [x for r in form.iter_rows(min_row=4, values_only=True) for x in r[2].split("\n")]
+        lines = [x for x in lines if not x.startswith("周边水域：")]  # water nearby: no venue
+        assert len(lines) == len(venues)
+        measured = [x for x in lines if "（边界）/ " in x]  # not those inside the campus
+        assert len(measured) == (venues["threshold_m"] > 0).sum()
+        assert all(x.count("（校门）/ ") == 1 and "（步行）" in x for x in measured)
+
+
+def test_hazards_accept_a_chinese_category_name(tmp_path, files):
+    schools, venues = files
+    out = tmp_path / "out"
+    args = ["-q", "screen", "--schools", schools, "--hazards", f"网吧={venues}", "--out", out]
+    result = run(*args, "--no-evidence")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "findings.csv", encoding="utf-8-sig")
+    assert table[["hazard_id", "category", "enforcing_units"]].values.tolist() == [
+        ["w1", "internet_cafe", "区文化广电和旅游局、区公安局"]
+    ]
+    assert "上网服务场所 internet_cafe: 1" in result.output
+
+
+def test_a_mistyped_category_gets_did_you_mean(files):
+    schools, venues = files
+    spec = f"intenet_cafe={venues}"
+    result = CliRunner().invoke(cli, ["screen", "--schools", str(schools), "--hazards", spec])
+    assert result.exit_code == 2
+    assert f"unknown category 'intenet_cafe' in '{spec}'; did you mean 'internet_cafe'?" in (
+        " ".join(result.output.split())
+    )
+    assert "Traceback" not in result.output
+
+
+def test_a_category_of_the_rules_file_names_a_hazard_layer(tmp_path, files):
+    schools, venues = files
+    rules = tmp_path / "mine.toml"
+    rules.write_text(
+        """
+[meta]
+extends = "default"
+
+[[category]]
+key = "trampoline_park"
+label = "蹦床馆"
+label_en = "trampoline park"
+aliases = ["蹦床"]
+
+[[rule]]
+id = "trampoline_park_199.995m"
+category = "trampoline_park"
+distance_m = 199.995
+lead_units = ["区委政法委", "区教体局"]
+responsible_units = ["区市场监督管理局"]
+""",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    spec = f"蹦床={venues}"
+    result = run(
+        "-q",
+        "screen",
+        "--schools",
+        schools,
+        "--hazards",
+        spec,
+        "--out",
+        out,
+        "--rules",
+        rules,
+        "--no-evidence",
+    )
+    assert result.exit_code == 0, result.output
+    assert "蹦床馆 trampoline_park: 1" in result.output
+    table = pd.read_csv(out / "findings.csv", encoding="utf-8-sig")
+    assert table[["hazard_id", "category", "distance_m"]].values.tolist() == [
+        ["w1", "trampoline_park", 199.99]
+    ]
+    assert table["enforcing_units"].tolist() == ["区市场监督管理局"]  # none given: responsible
+    without = CliRunner().invoke(cli, ["screen", "--schools", str(schools), "--hazards", spec])
+    assert without.exit_code == 2
+    assert "unknown category '蹦床'" in without.output

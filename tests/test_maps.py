@@ -295,6 +295,33 @@ def test_zone_groups_follow_rules_profile_and_dist():
         ("entrance", 200.0, ("lottery",)),
     ]
     assert zone_groups(["lottery"], profile="walk") == []  # a walking distance is not a buffer
+    assert zone_groups(["tuck_shop"]) == []  # an inside rule's zone is the campus itself
+
+
+def test_a_users_category_is_drawn_with_its_label_colour_and_glyph(tmp_path, equator_layers):
+    from campus_geo.category_registry import Category
+    from campus_geo.rules import Rule, RuleTable, default_categories
+
+    schools, _ = equator_layers
+    hazards = gpd.GeoDataFrame(
+        {"name": ["甲蹦床馆"], "category": ["trampoline_park"]},
+        geometry=[Point(0.0015, 0.0)],
+        index=pd.Index(["p1"], name="hazard_id"),
+        crs=4326,
+    )
+    park = Category("trampoline_park", "蹦床馆", "trampoline park", glyph="蹦", colour="#123456")
+    rules = RuleTable(
+        [Rule("trampoline_park_150m", "trampoline_park", ("primary",), 150.0)],
+        categories=default_categories().merged([park]),
+    )
+    findings = screen(schools, hazards, rules=rules)
+    data = page_data(map_html(hazard_map(findings, schools, hazards, rules=rules)))
+    assert data["cats"]["trampoline_park"] == ["蹦床馆", "#123456", "蹦"]
+    assert [layer["name"] for layer in data["layers"]] == ["蹦床馆"]
+    assert data["zones"][0]["name"] == "150 米范围（自校园边界）：蹦床馆"
+    # rules without the category's table: the key, drawn grey
+    plain = page_data(map_html(hazard_map(findings, schools, hazards, rules=list(rules))))
+    assert plain["cats"]["trampoline_park"] == ["trampoline_park", "#aaaaaa", "?"]
 
 
 # --- escaping and restricted points ----------------------------------------------------

@@ -230,6 +230,26 @@ def test_table_rules_under_all_keep_their_ids(tmp_path):
     assert plain.index[0] in found.index  # the rule's own profile: same finding id
 
 
+def test_an_inside_rule_under_all_profiles_is_kept_once_and_never_dependent(tmp_path):
+    net, schools, _, entrances, _ = _river(tmp_path, 0.0, "bridge.osm")
+    shop = gpd.GeoDataFrame(
+        {"name": ["校内小卖部"], "category": ["tuck_shop"]},
+        geometry=[Point(0.0, -0.0005)],  # inside the campus, 33 m from its gate
+        index=pd.Index(["t1"], name="hazard_id"),
+        crs=4326,
+    )
+    for profile in ("walk", "entrance", "all"):
+        found = screen(schools, shop, profile=profile, entrances=entrances, network=net)
+        assert found[["rule_id", "profile", "distance_m"]].values.tolist() == [
+            ["tuck_shop_inside", "boundary", 0.0]
+        ]
+    # decided on the outline under no profile: not dependent, the other distances not measured
+    row = found.iloc[0]
+    assert (bool(row["profile_dependent"]), row["boundary_m"]) == (False, 0.0)
+    assert np.isnan(row["entrance_m"])
+    assert np.isnan(row["walk_m"])
+
+
 def test_walk_needs_a_network_and_points(tmp_path, comb):
     net, schools, hazards, entrances, _ = _river(tmp_path, 0.0, "bridge.osm")
     with pytest.raises(_errors.InputDataError, match="walk profile measures along the street"):
@@ -429,7 +449,8 @@ def test_cli_walk_without_streets_exits_2(tmp_path):
 @pytest.mark.parametrize(
     ("name", "size", "walks"),
     [
-        ("nanjing_xinjiekou_2021.osm.bz2", (456, 658), 14),
+        # 15: the tuck shop 二食堂小卖部 inside 金陵中学 (the inside rule, 0 m) among them
+        ("nanjing_xinjiekou_2021.osm.bz2", (456, 658), 15),
         ("beijing_haidian_wudaokou_2017.osm.bz2", (736, 1043), 2),
     ],
 )
@@ -453,7 +474,9 @@ def test_pbf_gives_the_same_network_and_walk_findings_as_xml(tmp_path, name, siz
     assert fb.index.tolist() == fa.index.tolist()  # ids hash school, hazard and rule
     np.testing.assert_allclose(fb["distance_m"], fa["distance_m"], rtol=0, atol=1e-6)
     assert fb.geometry.geom_equals_exact(fa.geometry, tolerance=1e-12).all()  # the same routes
-    assert (fa["profile"] == "walk").all()
+    inside = fa["rule_id"] == "tuck_shop_inside"  # decided on the outline, under no profile
+    assert (fa.loc[~inside, "profile"] == "walk").all()
+    assert (fa.loc[inside, "profile"] == "boundary").all()
 
 
 def test_cli_walk_profile_reads_pbf(tmp_path):

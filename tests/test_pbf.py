@@ -156,6 +156,38 @@ def test_only_the_needed_tag_keys_are_kept(tmp_path):
     assert "operator" not in features.columns  # camera operator: not used by the layers
 
 
+def test_a_users_categories_choose_what_a_pbf_file_keeps(tmp_path):
+    from _osm_xml import OsmBuilder
+
+    from campus_geo.category_registry import Category
+    from campus_geo.rules import default_categories
+
+    osm = OsmBuilder()
+    h = 0.001
+    osm.way([(-h, -h), (h, -h), (h, h), (-h, h), (-h, -h)], amenity="school", name="赤道小学")
+    osm.node(0.0015, 0.0, leisure="trampoline_park", surface="foam")
+    osm.node(0.0016, 0.0, shop="yes", name="欢乐蹦床")
+    osm.node(0.0, 0.0, shop="convenience")  # a weak tag makes a node wanted too
+    src = osm.write(tmp_path / "park.osm")
+    park = Category(
+        key="trampoline_park",
+        label="蹦床馆",
+        label_en="trampoline park",
+        osm_tags=(("leisure", "trampoline_park"),),
+        name_keywords=("蹦床",),
+    )
+    cats = default_categories().merged([park])
+    pbf = to_pbf(src, tmp_path)
+    mine = layers_from_osm(pbf, categories=cats)
+    assert mine.hazards["category"].tolist() == ["trampoline_park", "trampoline_park", "tuck_shop"]
+    assert_same_layers(layers_from_osm(src, categories=cats), mine)
+    # the default categories: neither node is read
+    assert layers_from_osm(pbf).hazards["category"].tolist() == ["tuck_shop"]
+    assert not _osm_pbf.wanted({"leisure": "trampoline_park"})
+    assert _osm_pbf.wanted({"leisure": "trampoline_park"}, cats)
+    assert "surface" not in _osm_pbf.read_features(pbf, categories=cats).columns
+
+
 CUT_XML = """<?xml version='1.0' encoding='UTF-8'?>
 <osm version="0.6" generator="campus_geo tests">
  <node id="1" lat="34.050" lon="113.850"/>

@@ -176,7 +176,8 @@ def test_demo_form_rows_and_summary_against_the_findings(tmp_path, district):
     total = next(r for r in cells if r[0] == "合计")
     assert total[len(header) - 1] == len(found) == 317
     unit_rows = _table(summary, "按牵头单位统计")
-    assert unit_rows["区公安局"][0] == (found["category"] == "traffic").sum()
+    # measures (10), (11) and (12) of the plan have the same two lead units
+    assert unit_rows["区委政法委"][0] == unit_rows["区教体局"][0] == len(found)
     assert len(summary._images) == 2
     assert wb["问题明细"].max_row == 318
 
@@ -344,3 +345,67 @@ def test_missing_font_stops_screen_before_it_starts(tmp_path, files, monkeypatch
     assert result.exit_code == 2
     assert "is not a font file" in result.output
     assert not (tmp_path / "o" / "findings.csv").exists()
+
+
+def test_profile_all_gives_one_form_line_per_venue_with_the_profiles_side_by_side(
+    tmp_path, district
+):
+    from campus_geo.network import walk_network_from_osm
+
+    osm, _ = district
+    network = walk_network_from_osm(demo.DEMO_DIR / "district.osm")
+    found = screen(
+        osm.schools, osm.hazards, entrances=osm.entrances, profile="all", network=network
+    )
+    venues = found.assign(rule=found["rule_id"].str.split("@").str[0]).drop_duplicates(
+        ["school_id", "hazard_id", "rule"]
+    )
+    assert len(found) > len(venues)  # a venue found under several profiles has several rows
+    path = save_inspection_form(found, osm.schools, tmp_path / "form.xlsx", charts=False)
+    wb = openpyxl.load_workbook(path)
+    rows = list(wb["排查表"].iter_rows(min_row=4, values_only=True))
+    lines = {r[0]: r[2].split("\n") for r in rows}
+    assert sum(len(v) for v in lines.values()) == len(venues)
+    per_school = venues.groupby("school_name").size()
+    assert {k: len(v) for k, v in lines.items()} == per_school.to_dict()
+    assert wb["问题明细"].max_row == len(found) + 1  # the detail sheet keeps every finding
+    # 和顺网咖 at 柳湾镇丁楼小学: 199.4 m from the outline, in under one profile only
+    row = venues[
+        (venues["hazard_name"] == "和顺网咖") & (venues["school_name"] == "柳湾镇丁楼小学")
+    ]
+    assert len(row) == 1
+    b, e, w = (float(row[f"{p}_m"].iloc[0]) for p in ("boundary", "entrance", "walk"))
+    assert round(b, 1) == 199.4
+    line = next(x for x in lines["柳湾镇丁楼小学"] if "和顺网咖" in x)
+    assert line.split(". ", 1)[1] == (
+        f"上网服务场所“和顺网咖”，距离{b:.1f}米（边界）/ {e:.1f}米（校门）/ {w:.1f}米（步行），"
+        "规定200米" + ("，结论取决于量算口径" if bool(row["profile_dependent"].iloc[0]) else "")
+    )
+    assert line.count("和顺网咖") == 1
+    assert sum("和顺网咖" in x for x in lines["柳湾镇丁楼小学"]) == 1
+
+
+def test_a_users_category_and_an_inside_finding_on_the_form(tmp_path):
+    from campus_geo.category_registry import Category
+    from campus_geo.rules import default_categories
+
+    cats = default_categories().merged([Category("trampoline_park", "蹦床馆", "trampoline park")])
+    f = pd.DataFrame(
+        {
+            "category": ["trampoline_park", "tuck_shop"],
+            "hazard_name": ["甲蹦床馆", ""],
+            "distance_m": [120.004, 0.0],
+            "profile": ["boundary", "boundary"],
+            "threshold_m": [150.0, 0.0],
+            "notes": ["", "位于校园内或紧邻围墙 (inside or touching the campus)"],
+        }
+    )
+    assert problem_sentences(f, categories=cats) == [
+        "1. 蹦床馆“甲蹦床馆”，距离120.0米（自校园边界直线量算，规定150米）",
+        "2. 小卖部/小超市（未命名），位于校园内（规定校内不得设置）",
+    ]
+    assert problem_sentences(f, lang="en", categories=cats)[1] == (
+        "2. tuck shop / small store (小卖部, 小超市) (unnamed) inside the campus (not allowed there)"
+    )
+    # without the user's categories the key stands for the label
+    assert problem_sentences(f)[0].startswith("1. trampoline_park“甲蹦床馆”")

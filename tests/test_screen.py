@@ -5,7 +5,8 @@ import pandas as pd
 import pyproj
 import pytest
 import shapely
-from conftest import EQ_M_PER_DEG
+import shapely.affinity
+from conftest import EQ_M_PER_DEG, equator_school
 from shapely.geometry import LineString, Point
 
 from campus_geo.rules import Rule, default_rules
@@ -167,7 +168,12 @@ def test_save_findings_writes_csv_and_gpkg(tmp_path, equator_layers):
     assert row["distance_m"] == 199.99
     assert row["hazard_lat"] == 0.0
     assert row["school_lon"] == 0.001
+    # the units that act on the finding, the main one first, right after the responsible units
+    assert CSV_COLUMNS.index("enforcing_units") == CSV_COLUMNS.index("responsible_units") + 1
+    assert row["enforcing_units"] == "区文化广电和旅游局、区公安局"
+    assert row["responsible_units"].startswith("区检察院、区公安局、区文化广电和旅游局")
     back = gpd.read_file(paths["gpkg"])
+    assert back["enforcing_units"].tolist() == ["区文化广电和旅游局、区公安局"] * 2
     assert len(back) == 2
     assert back.geometry.geom_type.unique().tolist() == ["LineString"]
 
@@ -229,3 +235,170 @@ def test_a_corner_is_the_school_end_exactly():
     assert (row["school_lon"], row["school_lat"]) == corner
     assert row["distance_m"] == pytest.approx(120.0, abs=1e-6)
     assert row.geometry.coords[0] == corner
+
+
+# --- inside rules and categories of the user's own ---------------------------------------
+
+
+def _kindergarten_and_shops() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """A kindergarten on the equator (half side 0.001 degrees) and shops in, on and around it."""
+    h = 0.001
+    schools = gpd.GeoDataFrame(
+        {"name": ["赤道幼儿园", "赤道职业学校"], "kind": ["kindergarten", "vocational"]},
+        geometry=[equator_school(h), shapely.affinity.translate(equator_school(h), xoff=0.01)],
+        index=pd.Index(["k1", "v1"], name="school_id"),
+        crs="EPSG:4326",
+    )
+    shops = {
+        "inside": Point(0.0, 0.0),
+        "on_edge": Point(h, h / 3),  # on the east wall, between two corners
+        "on_corner": Point(h, h),
+        "out_1m": Point(h + 1.0 / EQ_M_PER_DEG, 0.0),
+        "out_1cm": Point(-h - 0.01 / EQ_M_PER_DEG, 0.0),
+        "vocational": Point(0.01, 0.0),  # inside a school the rule does not cover
+    }
+    hazards = gpd.GeoDataFrame(
+        {"name": [f"小卖部{k}" for k in shops], "category": "tuck_shop"},
+        geometry=list(shops.values()),
+        index=pd.Index(list(shops), name="hazard_id"),
+        crs="EPSG:4326",
+    )
+    return schools, hazards
+
+
+def test_inside_rule_finds_the_shop_inside_the_kindergarten_and_none_outside():
+    schools, hazards = _kindergarten_and_shops()
+    findings = screen(schools, hazards)
+    assert findings["rule_id"].unique().tolist() == ["tuck_shop_inside"]
+    found = findings.set_index("hazard_id")
+    # inside and on the outline (boundary included: decided on the lon/lat polygon itself)
+    assert sorted(found.index) == ["inside", "on_corner", "on_edge"]
+    assert found["distance_m"].tolist() == [0.0, 0.0, 0.0]
+    assert found["threshold_m"].tolist() == [0.0, 0.0, 0.0]
+    assert found.loc["inside", "school_id"] == "k1"
+    assert "位于校园内" in found.loc["inside", "notes"]
+    assert found.loc["inside", "enforcing_units"] == "区教体局、区市场监督管理局"
+    # the measured line is the venue itself
+    assert list(found.loc["on_edge"].geometry.coords) == [(0.001, 0.001 / 3)] * 2
+    # one metre or one centimetre outside is outside, whatever profile is asked for
+    for profile in ("entrance", None):
+        again = screen(schools, hazards, profile=profile, dist=None)
+        assert sorted(again["hazard_id"]) == ["inside", "on_corner", "on_edge"]
+    # --dist keeps the inside rule (a distance means nothing for it)
+    assert sorted(screen(schools, hazards, dist=50)["hazard_id"]) == sorted(found.index)
+
+
+def test_inside_rule_from_an_osm_file(tmp_path):
+    from _osm_xml import OsmBuilder
+
+    from campus_geo.sources.layers import layers_from_osm
+
+    h = 0.001
+    osm = OsmBuilder()
+    ring = [(-h, -h), (h, -h), (h, h), (-h, h), (-h, -h)]
+    osm.way(ring, amenity="kindergarten", name="赤道幼儿园")
+    osm.node(0.0, 0.0, shop="convenience")  # unnamed: a 小卖部 by its weak tag
+    osm.node(0.0, h / 2, shop="convenience", name="鸿运福彩投注站")  # a lottery outlet by name
+    osm.node(h + 1.0 / EQ_M_PER_DEG, 0.0, shop="kiosk", name="园外小卖部")
+    layers = layers_from_osm(osm.write(tmp_path / "k.osm"))
+    hazards = layers.hazards
+    assert hazards.index.tolist() == ["node/5", "node/6", "node/7"]
+    assert hazards["category"].tolist() == ["tuck_shop", "lottery", "tuck_shop"]
+    findings = screen(layers.schools, hazards)
+    got = sorted(
+        zip(findings["hazard_id"], findings["rule_id"], findings["distance_m"], strict=True)
+    )
+    # the kiosk 1 m outside the kindergarten is no finding
+    assert got == [("node/5", "tuck_shop_inside", 0.0), ("node/6", "lottery_200m", 0.0)]
+
+
+USER_RULES = """
+[meta]
+extends = "default"
+
+[[category]]
+key = "trampoline_park"
+label = "蹦床馆"
+label_en = "trampoline park"
+osm_tags = ["leisure=trampoline_park"]
+name_keywords = ["蹦床"]
+
+[[rule]]
+id = "trampoline_park_150m"
+category = "trampoline_park"
+kinds = ["小学"]
+distance_m = 150
+severity = "notice"
+lead_units = ["区委政法委", "区教体局"]
+responsible_units = ["区文化广电和旅游局", "区市场监督管理局"]
+enforcing_units = ["区市场监督管理局"]
+"""
+
+
+def _user_rules(tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text(USER_RULES, encoding="utf-8")
+    return path
+
+
+def test_a_category_defined_only_in_the_users_table_is_screened_from_osm(tmp_path):
+    from _osm_xml import OsmBuilder
+
+    from campus_geo.rules import read_categories
+    from campus_geo.sources.layers import layers_from_osm
+
+    h = 0.001
+    osm = OsmBuilder()
+    osm.way([(-h, -h), (h, -h), (h, h), (-h, h), (-h, -h)], amenity="school", name="赤道小学")
+    east = {"tag": 100.0, "name": 120.0, "far": 180.0, "cafe": 50.0}
+    osm.node(h + east["tag"] / EQ_M_PER_DEG, 0.0, leisure="trampoline_park")
+    osm.node(h + east["name"] / EQ_M_PER_DEG, 0.0, shop="yes", name="欢乐蹦床乐园")
+    osm.node(h + east["far"] / EQ_M_PER_DEG, 0.0, leisure="trampoline_park", name="远处蹦床")
+    osm.node(h + east["cafe"] / EQ_M_PER_DEG, 0.0, amenity="internet_cafe", name="星空网咖")
+    path = osm.write(tmp_path / "park.osm")
+    rules = _user_rules(tmp_path)
+    # without the user's categories the park is no hazard
+    assert layers_from_osm(path).hazards["category"].tolist() == ["internet_cafe"]
+    layers = layers_from_osm(path, categories=read_categories(rules))
+    hazards = layers.hazards
+    assert hazards["category"].tolist() == ["trampoline_park"] * 3 + ["internet_cafe"]
+    assert hazards["subcategory"].tolist() == [
+        "leisure=trampoline_park",
+        "name:蹦床",
+        "leisure=trampoline_park",
+        "amenity=internet_cafe",
+    ]
+    findings = screen(layers.schools, hazards, rules=rules)
+    got = findings.set_index("hazard_name")
+    assert sorted(got.index) == ["", "星空网咖", "欢乐蹦床乐园"]
+    assert got.loc["", "rule_id"] == "trampoline_park_150m"
+    assert got.loc["", "distance_m"] == pytest.approx(100.0, abs=0.01)
+    assert got.loc["欢乐蹦床乐园", "distance_m"] == pytest.approx(120.0, abs=0.01)
+    assert got.loc["欢乐蹦床乐园", "enforcing_units"] == "区市场监督管理局"
+    assert got.loc["星空网咖", "rule_id"] == "internet_cafe_200m"  # the default rules stay
+
+
+def test_a_category_defined_only_in_the_users_table_is_screened_from_a_geodataframe(
+    tmp_path, equator_layers
+):
+    from campus_geo import InputDataError
+    from campus_geo.rules import read_rules
+
+    schools, _ = equator_layers
+    hazards = gpd.GeoDataFrame(
+        {"name": ["甲蹦床馆", "乙蹦床馆"], "category": ["trampoline_park"] * 2},
+        geometry=[Point(0.001 + d / EQ_M_PER_DEG, 0.0) for d in (149.99, 150.02)],
+        index=pd.Index(["p1", "p2"], name="hazard_id"),
+        crs="EPSG:4326",
+    )
+    rules = _user_rules(tmp_path)
+    for given in (rules, read_rules(rules)):  # a TOML file, or the RuleTable read from it
+        findings = screen(schools, hazards, rules=given)
+        assert findings["hazard_id"].tolist() == ["p1"]
+        assert findings["distance_m"].iloc[0] == pytest.approx(149.99, abs=0.001)
+        assert findings["category"].tolist() == ["trampoline_park"]
+    # the default table does not know it, and a typo is named with the fix
+    with pytest.raises(InputDataError, match="unknown category value\\(s\\) trampoline_park"):
+        screen(schools, hazards)
+    with pytest.raises(InputDataError, match="trampolin_park"):
+        screen(schools, hazards.assign(category="trampolin_park"), rules=rules)

@@ -26,16 +26,18 @@ from campus_geo.cli.ledger import run_demo_story, sync_screening
 from campus_geo.cli.maps import MapChoices, map_options, save_maps
 from campus_geo.cli.scale import save_parquet_copy, scale_options, screener
 from campus_geo.cli.sources import (
+    AdminChoice,
     OrderedArgsCommand,
     add_registry_and_roster,
     gather_inputs,
     input_systems,
-    project_option,
-    registry_options,
+    read_admin,
+    source_options,
 )
-from campus_geo.settings import CATEGORIES, CATEGORY_LABELS, PROFILES
+from campus_geo.settings import PROFILES
 
 if TYPE_CHECKING:  # the parts load when a command runs, not for --help
+    from campus_geo.category_registry import CategoryRegistry
     from campus_geo.reports.analyses import Analyses
     from campus_geo.sources.layers import Layers
 
@@ -77,14 +79,16 @@ def cli(verbose: int, quiet: bool, debug: bool) -> None:
 cli.add_command(ledger_commands, name="ledger")
 
 
-def _summary(layers: Layers, findings: Any, written: dict[str, Path]) -> str:
+def _summary(
+    layers: Layers, findings: Any, written: dict[str, Path], categories: CategoryRegistry
+) -> str:
     lines = [
         f"Screened {len(layers.schools)} schools against {len(layers.hazards)} hazards: "
         f"{len(findings)} findings at {findings['school_id'].nunique() if len(findings) else 0} schools."
     ]
     if len(findings):
         counts = findings.groupby("category").size().sort_values(ascending=False)
-        lines += [f"  {CATEGORY_LABELS.get(c, (c, c))[0]} {c}: {n}" for c, n in counts.items()]
+        lines += [f"  {categories.label(str(c))} {c}: {n}" for c, n in counts.items()]
     if len(layers.excluded):
         lines.append(f"Excluded {len(layers.excluded)} non-K-12 or duplicate school features.")
     if len(layers.rejects):
@@ -163,7 +167,8 @@ def _run(
         written["rejects"] = rejects_path
     elif rejects_path.exists():
         rejects_path.unlink()
-    click.echo("\n".join([_summary(layers, findings, written), *lines]))
+    summary = _summary(layers, findings, written, _categories(rules))
+    click.echo("\n".join([summary, *lines]))
 
 
 @dataclass(frozen=True)
@@ -217,15 +222,25 @@ def _save_reports(
         )
 
 
-def _parse_hazard_option(value: str) -> tuple[str | None, Path]:
+def _categories(rules: Path | None) -> CategoryRegistry:
+    """The hazard categories of a screening: the default table's, with those --rules adds."""
+    from campus_geo.rules import default_categories, read_categories
+
+    return default_categories() if rules is None else read_categories(rules)
+
+
+def _parse_hazard_option(value: str, categories: CategoryRegistry) -> tuple[str | None, Path]:
+    """``CATEGORY=FILE`` (a category key or name: internet_cafe=, 网吧=) or ``FILE``.
+
+    A mistyped category names the closest ones (difflib).
+    """
     if "=" in value:
-        category, _, path = value.partition("=")
-        if category not in CATEGORIES:
-            raise click.BadParameter(
-                f"unknown category {category!r} in {value!r}; expected one of {', '.join(CATEGORIES)}",
-                param_hint="--hazards",
-            )
-        return category, Path(path)
+        name, _, path = value.partition("=")
+        key = categories.resolve(name)
+        if key is None:
+            message = categories.unknown_message(name, f" in {value!r}")
+            raise click.BadParameter(message, param_hint="--hazards")
+        return key, Path(path)
     return None, Path(value)
 
 
@@ -301,81 +316,6 @@ _REPORT_OPTIONS = [
 ]
 
 
-#: Help of the input options: (screen's, form's: the same inputs named again).
-_SOURCE_HELP = {
-    "osm": (
-        "OpenStreetMap XML (.osm, .osm.bz2): schools, gates and classified hazards. Repeatable.",
-        "The OSM file(s) that were screened: outlines, hazard shapes, gates, streets and the "
-        "OSM ids, versions and data date for the evidence sheets. Repeatable.",
-    ),
-    "schools": (
-        "Schools: GeoJSON/GPKG/Shapefile/GeoParquet, or CSV/XLSX with lon/lat; needs id and name.",
-        "The schools file that was screened (GIS file or CSV/XLSX with lon/lat).",
-    ),
-    "hazards": (
-        "A hazard layer, e.g. internet_cafe=wangba.csv (or FILE with a category column). "
-        "Repeatable.",
-        "A hazard layer that was screened, as given to `screen`. Repeatable.",
-    ),
-    "coords": (
-        "Coordinate system (wgs84, gcj02, bd09) of the input file given right before it: "
-        "--registry wangba.csv --coords gcj02 (Amap/Tencent give gcj02, Baidu bd09). Before "
-        "every input: the default of the tables that declare none (else WGS 84, with a warning "
-        "for registries and rosters).",
-        "Coordinate system of the input file given right before it, as for `screen`.",
-    ),
-}
-
-
-def _source_options(*, again: bool) -> Callable[[F], F]:
-    """The input options of `screen` (again=False) and of `form` (again=True: the same files)."""
-    which = int(again)
-    options = [
-        click.option(
-            "--osm",
-            "osm_files",
-            multiple=True,
-            type=click.Path(path_type=Path, dir_okay=False),
-            help=_SOURCE_HELP["osm"][which],
-        ),
-        click.option(
-            "--schools",
-            "schools_file",
-            type=click.Path(path_type=Path, dir_okay=False),
-            help=_SOURCE_HELP["schools"][which],
-        ),
-        click.option(
-            "--hazards",
-            "hazard_specs",
-            multiple=True,
-            metavar="CATEGORY=FILE",
-            help=_SOURCE_HELP["hazards"][which],
-        ),
-        click.option(
-            "--id-field",
-            default="id",
-            show_default=True,
-            help="Id column of --schools/--hazards files.",
-        ),
-        *(() if again else (project_option,)),
-        registry_options,
-        click.option(
-            "--coords",
-            "coords",
-            multiple=True,
-            metavar="SYSTEM",
-            help=_SOURCE_HELP["coords"][which],
-        ),
-    ]
-
-    def decorate(func: F) -> F:
-        for option in reversed(options):
-            func = option(func)
-        return func
-
-    return decorate
-
-
 def _common(func: F) -> F:
     for option in reversed(_COMMON_OPTIONS + _REPORT_OPTIONS):
         func = option(func)
@@ -389,7 +329,7 @@ def _report_options(func: F) -> F:
 
 
 @cli.command(cls=OrderedArgsCommand)
-@_source_options(again=False)
+@source_options(again=False)
 @click.option(
     "--ledger",
     "ledger_path",
@@ -412,6 +352,9 @@ def screen(
     registry_files: tuple[Path, ...],
     roster_file: Path | None,
     coords: tuple[str, ...],
+    admin_file: Path | None,
+    admin_township_field: str | None,
+    admin_village_field: str | None,
     ledger_path: Path | None,
     out: Path,
     rules: Path | None,
@@ -440,6 +383,10 @@ def screen(
     with the OSM venues they duplicate: OUT/merged.csv), the --roster and the
     inputs of a --project file. Rows that cannot be used, and unclassified
     registry rows, go to OUT/rejects.csv.
+
+    Each school's township and village (所在乡（镇、街道）、村（社区）): the
+    roster's, else the school's own (--schools columns, OSM addr:* tags), else
+    the --admin area containing it, else the OSM boundary=administrative area.
     """
     from campus_geo.sources.layers import (
         Layers,
@@ -449,7 +396,8 @@ def screen(
         schools_from_file,
     )
 
-    specs = [_parse_hazard_option(spec) for spec in hazard_specs]  # syntax first, then files
+    categories = _categories(rules)
+    specs = [_parse_hazard_option(spec, categories) for spec in hazard_specs]  # before the files
     del coords  # read per input, in command-line order, by gather_inputs
     inputs = gather_inputs(
         click.get_current_context(),
@@ -459,11 +407,12 @@ def screen(
         registry_files=registry_files,
         roster_file=roster_file,
         project=project_file,
+        admin=AdminChoice(admin_file, admin_township_field, admin_village_field),
     )
     osm_files = tuple(inputs.osm)
     layers = empty_layers()
-    for path in osm_files:
-        layers = layers + layers_from_osm(path)
+    for path in osm_files:  # townships after every source: --admin areas before OSM's
+        layers = layers + layers_from_osm(path, admin_areas=False, categories=categories)
     for path, system in inputs.schools:
         schools, rejects = schools_from_file(path, id_field=id_field, coords=system)
         layers = layers + Layers(
@@ -474,7 +423,7 @@ def screen(
         )
     for category, path, system in inputs.hazards:
         hazards, rejects = hazards_from_file(
-            path, category=category, id_field=id_field, coords=system
+            path, category=category, id_field=id_field, coords=system, categories=categories
         )
         layers = layers + Layers(
             schools=empty_layers().schools,
@@ -489,6 +438,8 @@ def screen(
         roster_file=inputs.roster[0][0] if inputs.roster else None,
         roster_system=inputs.roster[0][1] if inputs.roster else None,
         out=out,
+        admin=read_admin(inputs.admin[0]) if inputs.admin else None,
+        categories=categories,
     )
     if not len(layers.schools):
         raise click.UsageError(
@@ -563,7 +514,8 @@ def demo(
     if regenerate or not osm.exists():
         click.echo(f"Generating the demo district in {directory} ...")
         demo_mod.generate_demo(directory)
-    layers = layers_from_osm(osm)
+    categories = _categories(rules)
+    layers = layers_from_osm(osm, categories=categories)
     # the registries (GCJ-02, one GBK CSV with dirty rows) and the roster through the screen path
     demo_tables = [directory / "registry.xlsx", directory / "registry_gbk.csv"]
     layers, source_lines = add_registry_and_roster(
@@ -573,6 +525,7 @@ def demo(
         roster_file=directory / "schools_roster.xlsx",
         roster_system="gcj02",
         out=out,
+        categories=categories,
     )
     network = network_for([osm])
     _run(
@@ -602,10 +555,12 @@ def _load_sources(
     registry_files: tuple[Path, ...],
     roster_file: Path | None,
     out: Path,
+    admin: Any = None,
+    categories: CategoryRegistry | None = None,
 ) -> tuple[Layers, list[str]]:
     """Every given source read and combined as `screen` reads them (per-input --coords).
 
-    Returns the layers and the lines that report registries and rosters.
+    Returns the layers and the lines that report registries, rosters and townships.
     """
     from campus_geo.sources.layers import (
         Layers,
@@ -618,7 +573,7 @@ def _load_sources(
     systems = input_systems(click.get_current_context())
     layers = empty_layers()
     for path in osm_files:
-        layers = layers + layers_from_osm(path)
+        layers = layers + layers_from_osm(path, admin_areas=False, categories=categories)
     if schools_file is not None:
         schools, rejects = schools_from_file(
             schools_file, id_field=id_field, coords=systems.of("--schools") or "wgs84"
@@ -631,7 +586,11 @@ def _load_sources(
         )
     for k, (category, path) in enumerate(specs):
         hazards, rejects = hazards_from_file(
-            path, category=category, id_field=id_field, coords=systems.of("--hazards", k) or "wgs84"
+            path,
+            category=category,
+            id_field=id_field,
+            coords=systems.of("--hazards", k) or "wgs84",
+            categories=categories,
         )
         layers = layers + Layers(
             schools=empty_layers().schools,
@@ -646,6 +605,8 @@ def _load_sources(
         roster_file=roster_file,
         roster_system=systems.of("--roster"),
         out=out,
+        admin=admin,
+        categories=categories,
     )
 
 
@@ -657,7 +618,15 @@ def _load_sources(
     type=click.Path(path_type=Path, dir_okay=False),
     help="findings.gpkg (exact) or findings.csv written by `campus-geo screen`.",
 )
-@_source_options(again=True)
+@source_options(again=True)
+@click.option(
+    "--split",
+    type=click.Choice(["township"]),
+    default=None,
+    help="Also write one 排查表 per township, OUT/forms/<township>.xlsx, its rows that "
+    "township's schools, 填报单位 its name (unless --reporting-unit); schools without a "
+    "township go to forms/未知乡镇.xlsx, with a warning.",
+)
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
@@ -689,6 +658,10 @@ def form(
     registry_files: tuple[Path, ...],
     roster_file: Path | None,
     coords: tuple[str, ...],
+    admin_file: Path | None,
+    admin_township_field: str | None,
+    admin_village_field: str | None,
+    split: str | None,
     out: Path | None,
     rules: Path | None,
     reporting_unit: str,
@@ -705,6 +678,8 @@ def form(
       campus-geo form --findings out/findings.gpkg --osm district.osm.bz2
       campus-geo form --findings out/findings.gpkg --schools schools.gpkg \\
           --registry wangba.csv --coords gcj02 --reporting-unit 甲镇 --all-schools
+      campus-geo form --findings out/findings.gpkg --osm district.osm.bz2 \\
+          --admin 乡镇村界.gpkg --split township
 
     Writes OUT/inspection_form.xlsx, OUT/summary.html, OUT/charts/*.png and
     OUT/evidence/<finding_id>.html. Nothing is screened again: the findings
@@ -713,25 +688,51 @@ def form(
     sources and data dates of every school and hazard, and --all-schools;
     without them the sheets say what is not known. Every file given is
     hashed (SHA-256) onto the sheets, the findings file too.
+
+    --admin FILE (or the OSM boundaries of the --osm files) fills the
+    township and village that the findings lack; --split township then
+    writes one form per township beside the district's inspection_form.xlsx.
     """
     from campus_geo.reports.fonts import cjk_font
     from campus_geo.reports.form import findings_from_file
+    from campus_geo.reports.townships import findings_with_admin
 
-    specs = [_parse_hazard_option(spec) for spec in hazard_specs]
+    categories = _categories(rules)
+    specs = [_parse_hazard_option(spec, categories) for spec in hazard_specs]
     del coords  # read per input, in command-line order, by input_systems
     cjk_font()
     findings = findings_from_file(findings_file)
     target = out if out is not None else findings_file.parent
-    layers, _ = _load_sources(
-        osm_files, schools_file, specs, id_field, registry_files, roster_file, target
+    choice = gather_inputs(
+        click.get_current_context(),
+        osm_files=(),
+        schools_file=None,
+        specs=[],
+        registry_files=(),
+        roster_file=None,
+        project=None,
+        admin=AdminChoice(admin_file, admin_township_field, admin_village_field),
+    ).admin
+    admin = read_admin(choice[0]) if choice else None
+    layers, lines = _load_sources(
+        osm_files,
+        schools_file,
+        specs,
+        id_field,
+        registry_files,
+        roster_file,
+        target,
+        admin,
+        categories=categories,
     )
+    findings = findings_with_admin(findings, schools=layers.schools, admin=(admin, layers.admin))
     if all_schools and not len(layers.schools):
         raise click.UsageError(
             "--all-schools needs the screened schools: pass --osm, --schools and/or --roster"
         )
     target.mkdir(parents=True, exist_ok=True)
     files = (findings_file, *osm_files, schools_file, *(p for _, p in specs), *registry_files)
-    inputs = [p for p in (*files, roster_file, rules) if p]
+    inputs = [p for p in (*files, roster_file, admin_file, rules) if p]
     written = _save_reports(
         findings,
         layers,
@@ -742,8 +743,54 @@ def form(
         inputs,
         _ReportOptions(all_schools, generated_at, evidence, pdf),
     )
+    if split == "township":
+        written.update(
+            _township_forms(
+                findings,
+                layers,
+                target,
+                rules,
+                reporting_unit,
+                lang,
+                all_schools,
+                evidence,
+                generated_at,
+            )
+        )
     click.echo(f"Rebuilt the reports of {len(findings)} findings:")
     click.echo("\n".join(f"  {path}" for path in written.values()))
+    if lines:
+        click.echo("\n".join(lines))
+
+
+def _township_forms(
+    findings: Any,
+    layers: Layers,
+    out: Path,
+    rules: Path | None,
+    reporting_unit: str,
+    lang: str,
+    all_schools: bool,
+    evidence: bool,
+    generated_at: str | None,
+) -> dict[str, Path]:
+    """One 排查表 per township in OUT/forms (`form --split township`)."""
+    from campus_geo.reports.provenance import generation_time
+    from campus_geo.reports.townships import save_township_forms
+
+    forms = save_township_forms(
+        findings,
+        out / "forms",
+        schools=layers.schools if len(layers.schools) else None,
+        reporting_unit=reporting_unit or None,
+        lang=lang,
+        all_schools=all_schools,
+        rules=rules,
+        hazards=layers.hazards if len(layers.hazards) else None,
+        evidence_dir="../evidence" if evidence and len(findings) else None,
+        generated_at=generation_time(generated_at),
+    )
+    return {f"form:{town}": path for town, path in forms.items()}
 
 
 def main(argv: list[str] | None = None) -> None:

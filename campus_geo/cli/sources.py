@@ -15,34 +15,44 @@ not by position, so the command class records the order of the raw arguments
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import click
 
 from campus_geo.settings import COORDINATE_SYSTEMS
 
 if TYPE_CHECKING:  # the parts load when a command runs, not for --help
+    import geopandas as gpd
+
+    from campus_geo.category_registry import CategoryRegistry
     from campus_geo.sources.layers import Layers
 
 __all__ = [
     "INPUT_OPTIONS",
+    "SOURCE_HELP",
+    "AdminChoice",
     "InputSystems",
     "Inputs",
     "OrderedArgsCommand",
     "add_registry_and_roster",
+    "admin_options",
     "gather_inputs",
     "input_systems",
     "project_option",
+    "read_admin",
     "read_project",
     "registry_options",
+    "source_options",
 ]
 
 log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
 
 #: Options whose value is an input file that may declare a coordinate system.
-INPUT_OPTIONS: Final = ("--osm", "--schools", "--hazards", "--registry", "--roster")
+INPUT_OPTIONS: Final = ("--osm", "--schools", "--hazards", "--registry", "--roster", "--admin")
 _ARGS_KEY: Final = "campus_geo.raw_args"
 
 
@@ -160,6 +170,102 @@ def registry_options(func: Any) -> Any:
     )(func)
 
 
+@dataclass(frozen=True)
+class AdminChoice:
+    """The ``--admin`` options: the areas file, its name columns and its coordinate system."""
+
+    path: Path | None = None
+    township_field: str | None = None
+    village_field: str | None = None
+    system: str | None = None
+
+
+def admin_options(func: Any) -> Any:
+    """The ``--admin``, ``--admin-township-field`` and ``--admin-village-field`` options."""
+    options = [
+        click.option(
+            "--admin",
+            "admin_file",
+            type=click.Path(path_type=Path, dir_okay=False),
+            default=None,
+            help="Township and village areas (polygons; GeoPackage, Shapefile, GeoJSON, any "
+            "format GDAL reads) for 所在乡（镇、街道）、村（社区）: fills the schools that the "
+            "roster and their own data leave without one, before the OSM boundaries "
+            "(boundary=administrative, admin_level 7-8 townships, 9-10 villages) of the --osm "
+            "files. Follow it with --coords gcj02 only for a file traced on Amap.",
+        ),
+        click.option(
+            "--admin-township-field",
+            default=None,
+            metavar="COLUMN",
+            help="Column of --admin with the township names (default: detected, e.g. 乡镇, "
+            "街道, township).",
+        ),
+        click.option(
+            "--admin-village-field",
+            default=None,
+            metavar="COLUMN",
+            help="Column of --admin with the village or community names (default: detected, "
+            "e.g. 村, 社区, village).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def read_admin(choice: AdminChoice) -> gpd.GeoDataFrame | None:
+    """The areas of ``--admin`` (None without it)."""
+    if choice.path is None:
+        return None
+    from campus_geo.sources.admin import admin_from_file
+
+    return admin_from_file(
+        choice.path,
+        township_field=choice.township_field,
+        village_field=choice.village_field,
+        coords=choice.system,
+    )
+
+
+def _with_admin(layers: Layers, admin: gpd.GeoDataFrame | None) -> Layers:
+    """Schools with their empty township and village filled: --admin areas, then OSM's."""
+    from campus_geo.sources.admin import assign_admin
+
+    schools = layers.schools
+    for areas in (admin, layers.admin):
+        if areas is not None and len(areas) and len(schools):
+            schools = assign_admin(schools, areas)
+    return replace(layers, schools=schools)
+
+
+def _admin_lines(layers: Layers, admin: gpd.GeoDataFrame | None) -> list[str]:
+    """The summary line on townships; a warning naming the schools left without one."""
+    from campus_geo._errors import CampusGeoWarning, warn_data
+
+    areas = [a for a in (admin, layers.admin) if a is not None and len(a)]
+    if not areas or not len(layers.schools):
+        return []
+    towns = layers.schools["township"].fillna("").astype(str)
+    missing = layers.schools[towns == ""]
+    line = (
+        f"Townships: {int((towns != '').sum())} of {len(towns)} schools placed in "
+        f"{towns[towns != ''].nunique()} townships"
+    )
+    if len(missing):
+        names = "、".join(missing["name"].astype(str).head(10))
+        more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+        warn_data(
+            log,
+            f"{len(missing)} school(s) lie in no township area and have no township: "
+            f"{names}{more}; give a roster with 乡镇 or an --admin file that covers them",
+            CampusGeoWarning,
+            stacklevel=None,
+        )
+        line += f"; {len(missing)} without (未知乡镇): {names}{more}"
+    return [line + "."]
+
+
 def add_registry_and_roster(
     layers: Layers,
     *,
@@ -168,11 +274,19 @@ def add_registry_and_roster(
     roster_file: Path | None,
     roster_system: str | None,
     out: Path,
+    admin: gpd.GeoDataFrame | None = None,
+    categories: CategoryRegistry | None = None,
 ) -> tuple[Layers, list[str]]:
-    """Add registry venues (merged with the OSM venues they duplicate) and the roster.
+    """Add registry venues (merged with the OSM venues they duplicate), the roster and townships.
 
-    Writes OUT/merged.csv (every row merged into another record) when a
-    registry is given. Returns the new layers and the summary lines.
+    Each school's empty township and village are filled from the `admin`
+    areas (``--admin``), then from the OSM areas of the layers, before the
+    roster is matched (it matches names within a township) and again after
+    it, for the schools it adds; the roster's own values replace any other
+    (see :func:`campus_geo.sources.admin.assign_admin`). Writes
+    OUT/merged.csv (every row merged into another record) when a registry is
+    given. `categories`: the hazard categories that classify the registry rows
+    (the default rule table's when None). Returns the new layers and the summary lines.
     """
     import pandas as pd
 
@@ -180,12 +294,16 @@ def add_registry_and_roster(
     from campus_geo.sources.roster import schools_from_roster
 
     lines: list[str] = []
+    layers = _with_admin(layers, admin)
     if roster_file is not None:
         roster = schools_from_roster(roster_file, coords=roster_system, schools=layers.schools)
-        layers = replace(
-            layers,
-            schools=roster.schools,
-            rejects=pd.concat([layers.rejects, roster.rejects], ignore_index=True),
+        layers = _with_admin(
+            replace(
+                layers,
+                schools=roster.schools,
+                rejects=pd.concat([layers.rejects, roster.rejects], ignore_index=True),
+            ),
+            admin,
         )
         lines.append(roster.summary())
         lines += [
@@ -193,7 +311,9 @@ def add_registry_and_roster(
             for r in roster.unmatched.itertuples()
         ]
     if registry_files:
-        registry = hazards_from_registry(registry_files, coords=registry_systems)
+        registry = hazards_from_registry(
+            registry_files, coords=registry_systems, categories=categories
+        )
         duplicates = len(registry.merged)
         hazards, registry = merge_with_osm(layers.hazards, registry)
         layers = replace(
@@ -212,13 +332,15 @@ def add_registry_and_roster(
             f"{c['merged'] - duplicates} into the OSM venues they duplicate (see {merged_path}); "
             "rejected and unclassified rows are in rejects.csv."
         )
-    return layers, lines
+    return layers, lines + _admin_lines(layers, admin)
 
 
 # ---------------------------------------------------------------------------
 # project files
 
-_PROJECT_KEYS: Final = ("osm", "schools", "hazards", "registry", "roster")
+_PROJECT_KEYS: Final = ("osm", "schools", "hazards", "registry", "roster", "admin")
+#: Keys of an entry besides path and coords, by section.
+_EXTRA_KEYS: Final = {"hazards": {"category"}, "admin": {"township_field", "village_field"}}
 
 
 @dataclass
@@ -230,6 +352,7 @@ class Inputs:
     hazards: list[tuple[str | None, Path, str]] = field(default_factory=list)
     registry: list[tuple[Path, str | None]] = field(default_factory=list)
     roster: list[tuple[Path, str | None]] = field(default_factory=list)
+    admin: list[AdminChoice] = field(default_factory=list)
 
     @property
     def files(self) -> list[Path]:
@@ -240,6 +363,7 @@ class Inputs:
             *(p for _, p, _ in self.hazards),
             *(p for p, _ in self.registry),
             *(p for p, _ in self.roster),
+            *(a.path for a in self.admin if a.path is not None),
         ]
 
 
@@ -250,12 +374,13 @@ def _entries(project: Path, key: str, value: Any) -> list[dict[str, Any]]:
         if not isinstance(table, dict) or "path" not in table:
             msg = f'{where} needs a path, e.g. path = "data/{key}.csv"'
             raise click.UsageError(msg)
-        unknown = set(table) - {"path", "coords", "category"}
-        if unknown or ("category" in table and key != "hazards"):
-            bad = ", ".join(
-                sorted(unknown | ({"category"} & set(table) if key != "hazards" else set()))
+        allowed = {"path", "coords", *_EXTRA_KEYS.get(key, ())}
+        unknown = set(table) - allowed
+        if unknown:
+            msg = (
+                f"{where}: unknown key(s) {', '.join(sorted(unknown))}; expected path, coords "
+                "(and category for hazards, township_field and village_field for admin)"
             )
-            msg = f"{where}: unknown key(s) {bad}; expected path, coords (and category for hazards)"
             raise click.UsageError(msg)
     return list(tables)
 
@@ -281,9 +406,14 @@ def read_project(filepath: Path) -> Inputs:
         path = "学校名单.xlsx"
         coords = "gcj02"
 
+        [admin]
+        path = "乡镇村界.gpkg"
+        township_field = "XZMC"   # optional: detected when absent
+
     Paths are relative to the project file's folder. ``coords`` is required for
     every table input (schools, hazards, registry, roster): a project file
-    declares every system, nothing is assumed.
+    declares every system, nothing is assumed. The ``admin`` areas are a GIS
+    file with its own CRS: ``coords`` only for one traced on Amap or Baidu.
     """
     import tomllib
 
@@ -303,7 +433,7 @@ def read_project(filepath: Path) -> Inputs:
         for entry in _entries(filepath, key, data.get(key, [])):
             path = (filepath.parent / entry["path"]).resolve()
             system = entry.get("coords")
-            if key != "osm" and system is None:
+            if key not in ("osm", "admin") and system is None:
                 msg = f"{filepath}: [{key}] {entry['path']} has no coords; declare wgs84, gcj02 or bd09"
                 raise click.UsageError(msg)
             try:
@@ -317,6 +447,12 @@ def read_project(filepath: Path) -> Inputs:
                 raise click.UsageError(msg)
             if key == "osm":
                 inputs.osm.append(path)
+            elif key == "admin":
+                inputs.admin.append(
+                    AdminChoice(
+                        path, entry.get("township_field"), entry.get("village_field"), canonical
+                    )
+                )
             elif key == "schools":
                 inputs.schools.append((path, canonical))
             elif key == "hazards":
@@ -337,15 +473,20 @@ def gather_inputs(
     registry_files: tuple[Path, ...],
     roster_file: Path | None,
     project: Path | None,
+    admin: AdminChoice | None = None,
 ) -> Inputs:
     """The command line's inputs with their declared systems, then the project file's."""
     systems = input_systems(ctx)
+    if admin is not None and admin.path is not None:
+        # a GIS file declares its CRS: only its own --coords counts, not a leading default
+        admin = replace(admin, system=systems.declared.get("--admin", [None])[0])
     inputs = Inputs(
         osm=list(osm_files),
         schools=[(schools_file, systems.of("--schools") or "wgs84")] if schools_file else [],
         hazards=[(c, p, systems.of("--hazards", k) or "wgs84") for k, (c, p) in enumerate(specs)],
         registry=[(p, systems.of("--registry", k)) for k, p in enumerate(registry_files)],
         roster=[(roster_file, systems.of("--roster"))] if roster_file else [],
+        admin=[admin] if admin is not None and admin.path is not None else [],
     )
     if project is not None:
         more = read_project(project)
@@ -354,8 +495,88 @@ def gather_inputs(
         inputs.hazards += more.hazards
         inputs.registry += more.registry
         inputs.roster += more.roster
-    for key in ("schools", "roster"):
+        inputs.admin += more.admin
+    for key in ("schools", "roster", "admin"):
         if len(getattr(inputs, key)) > 1:
             msg = f"one {key} file per screening (given {len(getattr(inputs, key))})"
             raise click.UsageError(msg)
     return inputs
+
+
+# ---------------------------------------------------------------------------
+# the input options of `screen` and `form`
+
+#: Help of the input options: (screen's, form's: the same inputs named again).
+SOURCE_HELP = {
+    "osm": (
+        "OpenStreetMap XML (.osm, .osm.bz2): schools, gates and classified hazards. Repeatable.",
+        "The OSM file(s) that were screened: outlines, hazard shapes, gates, streets and the "
+        "OSM ids, versions and data date for the evidence sheets. Repeatable.",
+    ),
+    "schools": (
+        "Schools: GeoJSON/GPKG/Shapefile/GeoParquet, or CSV/XLSX with lon/lat; needs id and name.",
+        "The schools file that was screened (GIS file or CSV/XLSX with lon/lat).",
+    ),
+    "hazards": (
+        "A hazard layer, e.g. internet_cafe=wangba.csv (or FILE with a category column). "
+        "Repeatable.",
+        "A hazard layer that was screened, as given to `screen`. Repeatable.",
+    ),
+    "coords": (
+        "Coordinate system (wgs84, gcj02, bd09) of the input file given right before it: "
+        "--registry wangba.csv --coords gcj02 (Amap/Tencent give gcj02, Baidu bd09). Before "
+        "every input: the default of the tables that declare none (else WGS 84, with a warning "
+        "for registries and rosters).",
+        "Coordinate system of the input file given right before it, as for `screen`.",
+    ),
+}
+
+
+def source_options(*, again: bool) -> Callable[[F], F]:
+    """The input options of `screen` (again=False) and of `form` (again=True: the same files)."""
+    which = int(again)
+    options = [
+        click.option(
+            "--osm",
+            "osm_files",
+            multiple=True,
+            type=click.Path(path_type=Path, dir_okay=False),
+            help=SOURCE_HELP["osm"][which],
+        ),
+        click.option(
+            "--schools",
+            "schools_file",
+            type=click.Path(path_type=Path, dir_okay=False),
+            help=SOURCE_HELP["schools"][which],
+        ),
+        click.option(
+            "--hazards",
+            "hazard_specs",
+            multiple=True,
+            metavar="CATEGORY=FILE",
+            help=SOURCE_HELP["hazards"][which],
+        ),
+        click.option(
+            "--id-field",
+            default="id",
+            show_default=True,
+            help="Id column of --schools/--hazards files.",
+        ),
+        *(() if again else (project_option,)),
+        registry_options,
+        admin_options,
+        click.option(
+            "--coords",
+            "coords",
+            multiple=True,
+            metavar="SYSTEM",
+            help=SOURCE_HELP["coords"][which],
+        ),
+    ]
+
+    def decorate(func: F) -> F:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate

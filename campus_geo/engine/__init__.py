@@ -39,6 +39,7 @@ from campus_geo.engine.pairs import (
     prepare_setup,
     resolve_rules,
     school_sources,
+    screening_categories,
 )
 from campus_geo.engine.parallel import collector_paused, run_chunks
 from campus_geo.engine.pointindex import PointIndex
@@ -70,5 +71,6 @@ __all__ = [
     "rule_texts",
     "run_chunks",
     "school_sources",
+    "screening_categories",
     "str_array",
 ]

@@ -7,6 +7,7 @@ build their findings from these pieces.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
@@ -55,6 +56,7 @@ FINDING_COLUMNS = [
     "basis",
     "lead_units",
     "responsible_units",
+    "enforcing_units",
     "suggestion",
     "notes",
 ]
@@ -94,10 +96,12 @@ def findings_frame(
     category: npt.NDArray[np.integer[Any]],
     note_texts: list[str],
     rules: list[Rule],
+    categories: Sequence[str] = CATEGORIES,
 ) -> gpd.GeoDataFrame:
     """Assemble the findings of pairs in findings order (take by position, no per-row Python).
 
-    ``pairs["_note"]`` indexes `note_texts`.
+    ``pairs["_note"]`` indexes `note_texts`; `category` holds each hazard's position in
+    `categories`.
     """
     s, h, r, distance = pairs["_school"], pairs["_hazard"], pairs["_rule"], pairs["distance_m"]
 
@@ -118,7 +122,7 @@ def findings_frame(
         "village": (_str_column(schools, "village"), s),
         "hazard_id": (hazard_ids, h),
         "hazard_name": (_str_column(hazards, "name"), h),
-        "category": (pd.array(CATEGORIES, dtype="str"), category[h]),
+        "category": (pd.array(list(categories), dtype="str"), category[h]),
         "notes": (pd.array(texts, dtype="str"), note_code),
     }
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -151,6 +155,7 @@ def findings_frame(
         "basis": rule_text(by_rule["basis"]),
         "lead_units": rule_text(by_rule["lead_units"]),
         "responsible_units": rule_text(by_rule["responsible_units"]),
+        "enforcing_units": rule_text(by_rule["enforcing_units"]),
         "suggestion": rule_text(by_rule["suggestion"]),
         "notes": text["notes"],
         "school_lon": ends[:, 0],
@@ -175,6 +180,8 @@ def rule_texts(rules: list[Rule]) -> dict[str, list[str]]:
         "basis": [x.basis for x in rules],
         "lead_units": ["、".join(x.lead_units) for x in rules],
         "responsible_units": ["、".join(x.responsible_units) for x in rules],
+        # the first is the main enforcing unit, the others participate (a ledger case's units)
+        "enforcing_units": ["、".join(x.enforcing_units) for x in rules],
         "suggestion": [x.suggestion for x in rules],
     }
 

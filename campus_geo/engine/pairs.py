@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 
 from campus_geo._validate import value_codes
+from campus_geo.category_registry import CategoryRegistry
 from campus_geo.engine.findings import str_array
 from campus_geo.engine.ids import fnv1a64, id_hash
 from campus_geo.engine.parallel import available_workers, run_chunks
@@ -37,7 +38,7 @@ from campus_geo.geodesy import (
     outline_segments,
     project,
 )
-from campus_geo.rules import Rule, adhoc_rules, default_rules, read_rules
+from campus_geo.rules import Rule, RuleTable, adhoc_rules, categories_of, rule_table
 from campus_geo.settings import CATEGORIES, PROFILES, SCHOOL_KINDS
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "school_bands",
     "school_sources",
     "screen_group",
+    "screening_categories",
     "sorted_pairs",
 ]
 
@@ -76,30 +78,41 @@ class Group:
     rules: tuple[Rule, ...]
 
 
+def screening_categories(
+    rules: Sequence[Rule] | str | Path | None, categories: CategoryRegistry | None
+) -> tuple[RuleTable, CategoryRegistry]:
+    """The rule table of a screening, read once, and its hazard categories.
+
+    The categories are `categories` when given, else the table's (the default
+    ones and those its TOML file adds); every category a rule names is one of them.
+    """
+    table = rule_table(rules)
+    if categories is None:
+        return table, categories_of(table)
+    return table, categories.with_keys(r.category for r in table)
+
+
 def resolve_rules(
     rules: Sequence[Rule] | str | Path | None,
     profile: str | None,
     dist: float | None,
     categories: list[str],
 ) -> list[Rule]:
-    """The rules of a screening: the table given (or the default), `profile` and `dist` applied."""
+    """The rules of a screening: the table given (or the default), `profile` and `dist` applied.
+
+    An inside rule keeps its profile (it is decided on the campus outline).
+    """
     if profile is not None and profile not in (*PROFILES, ALL_PROFILES):
         msg = f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)} or all"
         raise ValueError(msg)
-    base = (
-        default_rules()
-        if rules is None
-        else read_rules(rules)
-        if isinstance(rules, str | Path)
-        else list(rules)
-    )
+    base = rule_table(rules)
     if dist is not None:
         return adhoc_rules(categories, dist, profile=profile or "boundary", base=base)
     if profile is not None:
-        return [
-            Rule(**{**r.__dict__, "profile": profile})
-            for r in base  # type: ignore[arg-type]
-        ]
+        return RuleTable(
+            (r if r.inside else Rule(**{**r.__dict__, "profile": profile}) for r in base),  # type: ignore[arg-type]
+            categories=base.categories,
+        )
     return base
 
 
@@ -141,10 +154,11 @@ class Hazards:
 
     geoms: npt.NDArray[np.object_]  # by hazard position: shapely geometry (None or empty: points)
     point_xy: npt.NDArray[np.float64]  # lon/lat of point hazards, NaN for the others
-    category: npt.NDArray[np.integer[Any]]  # position in CATEGORIES
+    category: npt.NDArray[np.integer[Any]]  # position in `categories`
     points: PointIndex
     others: shapely.STRtree | None
     other_rows: npt.NDArray[np.int64]  # hazard position of each geometry in `others`
+    categories: tuple[str, ...] = CATEGORIES  # the category of each code
 
     def query(self, bounds: npt.NDArray[np.float64]) -> tuple[IntArray, IntArray]:
         """(box, hazard) position pairs whose bounds meet the boxes, sorted by box."""
@@ -170,20 +184,25 @@ def hazard_arrays(
     point_xy: npt.NDArray[np.float64],
     category: npt.NDArray[np.integer[Any]],
     points: PointIndex | None = None,
+    categories: Sequence[str] = CATEGORIES,
 ) -> Hazards:
     """Index the hazards: their points by coordinates, the other geometries in an STRtree.
 
-    `points`: the index of `point_xy` when it is built already.
+    `points`: the index of `point_xy` when it is built already; `categories`: the
+    category of each code of `category`.
     """
     other_rows = np.flatnonzero(np.isnan(point_xy[:, 0]))
     others = shapely.STRtree(geoms[other_rows]) if len(other_rows) else None
     if points is None:
         points = PointIndex(point_xy[:, 0], point_xy[:, 1])
-    return Hazards(geoms, point_xy, category, points, others, other_rows)
+    return Hazards(geoms, point_xy, category, points, others, other_rows, tuple(categories))
 
 
-def prepare_hazards(hazards: gpd.GeoDataFrame) -> Hazards:
-    """Index a validated hazards layer for the candidate queries."""
+def prepare_hazards(hazards: gpd.GeoDataFrame, categories: Sequence[str] = CATEGORIES) -> Hazards:
+    """Index a validated hazards layer for the candidate queries.
+
+    `categories`: the category keys of the screening (every category of `hazards` among them).
+    """
     geoms = np.asarray(hazards.geometry.values, dtype=object)
     bounds = shapely.bounds(geoms)
     # a point's bounds are its coordinates: keep them, NaN for other geometry types
@@ -191,7 +210,8 @@ def prepare_hazards(hazards: gpd.GeoDataFrame) -> Hazards:
     point_xy = np.where(is_point[:, None], bounds[:, :2], np.nan)
     # queried with each school's box grown by the rule distance in degrees: no hazard is
     # projected before it is a candidate
-    return hazard_arrays(geoms, point_xy, value_codes(hazards["category"], CATEGORIES))
+    codes = value_codes(hazards["category"], categories)
+    return hazard_arrays(geoms, point_xy, codes, categories=categories)
 
 
 @dataclass(frozen=True)
@@ -222,6 +242,7 @@ class Sources:
     #: end is taken from here, exactly, instead of being projected back
     vertices: npt.NDArray[np.float64]
     bands: IntArray  # the band each school was projected into
+    lonlat: npt.NDArray[np.object_]  # each school's geometry as given (lon/lat)
 
 
 def project_sources(src: npt.NDArray[np.object_], bands: npt.NDArray[np.int64]) -> Sources:
@@ -234,7 +255,7 @@ def project_sources(src: npt.NDArray[np.object_], bands: npt.NDArray[np.int64]) 
     offsets, segments = outline_segments(projected)
     # the same outline in lon/lat: project() moves coordinates, so the segments line up
     _, lonlat = outline_segments(src)
-    return Sources(projected, areal, offsets, segments, lonlat.reshape(-1, 2), bands)
+    return Sources(projected, areal, offsets, segments, lonlat.reshape(-1, 2), bands, src)
 
 
 #: Relative bound on how much a band's transverse Mercator (scale 1 on its central meridian)
@@ -302,16 +323,23 @@ def _measure_band(
     return distance, ends
 
 
-def _rule_lookup(group: Group, rule_pos: dict[str, int]) -> list[npt.NDArray[np.int64]]:
-    """Tables [kind code, category code] -> rule position (-1: none); one table per overlap."""
+def _rule_lookup(
+    group: Group, rule_pos: dict[str, int], categories: tuple[str, ...]
+) -> list[npt.NDArray[np.int64]]:
+    """Tables [kind code, category code] -> rule position (-1: none); one table per overlap.
+
+    A rule of a category no hazard has (not among `categories`) finds nothing.
+    """
     tables: list[npt.NDArray[np.int64]] = []
     for rule in group.rules:
-        c = CATEGORIES.index(rule.category)
+        if rule.category not in categories:
+            continue
+        c = categories.index(rule.category)
         for kind in rule.kinds:
             k = SCHOOL_KINDS.index(kind)
             table = next((t for t in tables if t[k, c] < 0), None)
             if table is None:
-                table = np.full((len(SCHOOL_KINDS), len(CATEGORIES)), -1, dtype=np.int64)
+                table = np.full((len(SCHOOL_KINDS), len(categories)), -1, dtype=np.int64)
                 tables.append(table)
             table[k, c] = rule_pos[rule.id]
     return tables
@@ -387,7 +415,9 @@ def _group_plan(
     rule_pos: dict[str, int],
 ) -> GroupPlan | None:
     """The schools a group applies to and their boxes grown by its distance (None: no school)."""
-    tables = _rule_lookup(group, rule_pos)
+    tables = _rule_lookup(group, rule_pos, ctx.haz.categories)
+    if not tables:
+        return None
     applies = np.any([t >= 0 for t in tables], axis=0)
     eligible = np.flatnonzero(applies.any(axis=1)[ctx.school_kind])
     if not eligible.size:
@@ -396,6 +426,33 @@ def _group_plan(
     dlon, dlat = degrees_margin(group.distance_m, b)
     grown = np.column_stack([b[:, 0] - dlon, b[:, 1] - dlat, b[:, 2] + dlon, b[:, 3] + dlat])
     return GroupPlan(group, tables, applies, sources, eligible, grown)
+
+
+def _inside_distance(
+    src: Sources, s: IntArray, h: IntArray, haz: Hazards, ends: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Distance of the pairs of an inside rule (threshold 0): 0 inside the campus, else inf.
+
+    A venue is inside when its geometry meets the campus polygon as given, in
+    lon/lat, boundary included (``shapely.intersects``): a shop whose point lies
+    on the campus outline, such as one built into the wall, is inside. The test
+    is exact on the input coordinates; the measured distance of a venue on the
+    outline, a few micrometres after the projection, is not used. A school
+    known only as a point has no inside: nothing is found inside it. The
+    measured line of an inside venue is the venue itself (`ends` filled in
+    place for a point whose measure found it farther than the tolerance).
+    """
+    xy = haz.point_xy.take(h, axis=0)
+    point = ~np.isnan(xy[:, 0])
+    inside = np.zeros(len(s), dtype=bool)
+    outline = src.lonlat[s]
+    inside[point] = shapely.intersects_xy(outline[point], xy[point, 0], xy[point, 1])
+    if not point.all():
+        inside[~point] = shapely.intersects(outline[~point], haz.geoms[h[~point]])
+    inside &= src.areal[s]
+    lost = inside & point & np.isnan(ends[:, 0])
+    ends[lost] = np.column_stack([xy[lost], xy[lost]])
+    return np.where(inside, 0.0, np.inf)
 
 
 def screen_group(cand: _Candidates, ctx: Context) -> dict[str, npt.NDArray[Any]]:
@@ -450,6 +507,8 @@ def _screen_chunk(
         distance[i:j], ends[i:j] = _measure_band(
             src, s[i:j], h[i:j], haz, int(pair_band[i]), group.distance_m
         )
+    if group.distance_m == 0.0:
+        distance = _inside_distance(src, s, h, haz, ends)
     keep = np.flatnonzero(distance <= group.distance_m)
     s, h, distance, ends = s[keep], h[keep], distance[keep], ends.take(keep, axis=0)
     # attach the rule(s) that apply to each pair's (school kind, hazard category)

@@ -204,11 +204,16 @@ def expand_all_profiles(rules: list[Rule]) -> tuple[list[Rule], dict[str, str]]:
 
     The rule's own profile keeps its id (its findings keep their ids and ledger
     cases); the others are ``<id>@<profile>``. Rules made by ``--dist``
-    (``internet_cafe_200m_boundary``) already name their profile.
+    (``internet_cafe_200m_boundary``) already name their profile. An inside
+    rule is kept once: it measures nothing.
     """
     out: list[Rule] = []
     base: dict[str, str] = {}
     for rule in rules:
+        if rule.inside:  # decided on the campus outline, under no profile
+            out.append(rule)
+            base[rule.id] = rule.id
+            continue
         suffix = f"_{rule.profile}"
         adhoc = rule.id.endswith(suffix) and rule.id.startswith(f"{rule.category}_")
         root = rule.id[: -len(suffix)] if adhoc else rule.id
@@ -253,6 +258,8 @@ def mark_profile_dependence(
     line, 900 m on foot across a river). The missing distances are measured
     here: straight lines exactly, walks up to ten times the threshold (beyond:
     ``inf``). The note of each dependent finding says so in Chinese and English.
+    An inside rule (threshold 0 m) is decided on the campus outline under no
+    profile: never dependent, its entrance and walk distances not measured (NaN).
 
     Parameters
     ----------
@@ -297,17 +304,18 @@ def mark_profile_dependence(
     s_pos = schools_index.get_indexer(table.index.get_level_values("school_id"))
     h_pos = hazards.index.get_indexer(table.index.get_level_values("hazard_id"))
     h_geoms = np.asarray(hazards.geometry.values, dtype=object)
+    inside = (threshold == 0).to_numpy()  # inside rules: no profile to compare
     for profile, sources in (("boundary", outline), ("entrance", gates)):
-        miss = table[profile].isna().to_numpy()
+        miss = table[profile].isna().to_numpy() & ~inside
         if miss.any():
             table.loc[miss, profile] = _straight(sources[s_pos[miss]], h_geoms[h_pos[miss]])
-    miss = table["walk"].isna().to_numpy()
+    miss = table["walk"].isna().to_numpy() & ~inside
     if miss.any():
         table.loc[miss, "walk"] = walk(
             s_pos[miss], h_pos[miss], threshold.to_numpy()[miss] * WALK_SEARCH_FACTOR
         )
     within = table.le(threshold, axis=0)
-    dependent = within.any(axis=1) & ~within.all(axis=1)
+    dependent = within.any(axis=1) & ~within.all(axis=1) & ~inside
     idx = pd.MultiIndex.from_frame(key[["school_id", "hazard_id", "base"]])
     out = findings.copy()
     out["profile_dependent"] = dependent.reindex(idx).to_numpy()

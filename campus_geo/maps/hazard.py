@@ -61,7 +61,7 @@ from campus_geo.maps.style import (
     ZoneGroup,
 )
 from campus_geo.maps.view import Prepared, build_map
-from campus_geo.rules import Rule, default_rules, read_rules
+from campus_geo.rules import Rule, categories_of, rule_table
 from campus_geo.settings import DEFAULT_CRS, SCHOOL_KINDS
 
 __all__ = [
@@ -160,12 +160,6 @@ def school_id_from_filename(filename: str) -> str:
 # --- preparing the layers once --------------------------------------------------------
 
 
-def _rule_table(rules: Sequence[Rule] | str | Path | None) -> list[Rule]:
-    if rules is None:
-        return default_rules()
-    return read_rules(rules) if isinstance(rules, str | Path) else list(rules)
-
-
 def zone_groups(
     categories: Sequence[str],
     *,
@@ -182,7 +176,8 @@ def zone_groups(
     rules, profile, dist
         As given to :func:`campus_geo.screen.screen`. With `dist`, one zone at
         `dist` metres; with `profile`, every rule measured that way. The
-        ``walk`` profile has no zone (a walking distance is not a buffer).
+        ``walk`` profile has no zone (a walking distance is not a buffer), nor
+        has an inside rule (its zone is the campus itself).
 
     Returns
     -------
@@ -200,9 +195,9 @@ def zone_groups(
             return []
         return [ZoneGroup(how, float(dist), tuple(categories), SCHOOL_KINDS)]
     keyed: dict[tuple[str, float], list[Rule]] = {}
-    for rule in _rule_table(rules):
+    for rule in rule_table(rules):
         how = profile if profile is not None and profile != "all" else rule.profile
-        if rule.category in categories and how in _BUFFER_PROFILES:
+        if rule.category in categories and how in _BUFFER_PROFILES and not rule.inside:
             keyed.setdefault((how, rule.distance_m), []).append(rule)
     groups = [
         ZoneGroup(
@@ -379,9 +374,21 @@ def _prepare(
     options: MapOptions,
     context: _Context,
 ) -> Prepared:
-    """Validate the layers, compute the zones, shift into the basemap's coordinates."""
+    """Validate the layers, compute the zones, shift into the basemap's coordinates.
+
+    The categories are the rule table's (a :class:`~campus_geo.rules.RuleTable`
+    or a TOML file brings its own), plus a bare one for any other the hazards
+    have: the screening checked them.
+    """
+    table = rule_table(context.rules)
     schools = validate_schools(schools)
-    hazards = validate_hazards(hazards) if len(hazards) else hazards.to_crs(DEFAULT_CRS)
+    present = hazards["category"].astype(str).unique() if "category" in hazards.columns else []
+    registry = categories_of(table).with_keys(present)
+    hazards = (
+        validate_hazards(hazards, categories=registry.keys)
+        if len(hazards)
+        else hazards.to_crs(DEFAULT_CRS)
+    )
     findings = _check_findings(findings, hazards)
     entrances = context.entrances
     if entrances is not None and len(entrances):
@@ -393,9 +400,7 @@ def _prepare(
         raise InputDataError(msg)
     restricted = (hazards["category"].astype(str) == "restricted").to_numpy()
     categories = sorted(set(hazards["category"].astype(str)) - {"restricted"})
-    groups = zone_groups(
-        categories, rules=context.rules, profile=context.profile, dist=context.dist
-    )
+    groups = zone_groups(categories, rules=table, profile=context.profile, dist=context.dist)
     zones = _zones(groups, schools, entrances, context.zone_tolerance_m)
     if len(findings):
         findings = findings[findings["category"].astype(str) != "restricted"]
@@ -417,7 +422,8 @@ def _prepare(
         zone_groups=groups,
         zones=[_shift_series(z, crs) for z in zones],
         status=_status_codes(context.status, findings),
-        rules=_rule_table(context.rules),
+        rules=table,
+        categories=registry,
         basemap_layers=basemap_layers,
         restricted_counts=_restricted_counts(hazards[restricted], zones),
         data_osm=bool(basemap_layers) or _from_osm(schools, hazards),

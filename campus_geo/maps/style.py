@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
+from campus_geo.category_registry import CategoryRegistry
 from campus_geo.maps.basemap import Basemap
+from campus_geo.rules import default_categories
 from campus_geo.settings import CATEGORY_LABELS
 
 __all__ = [
@@ -27,34 +29,13 @@ __all__ = [
     "pick",
 ]
 
-CATEGORY_COLOURS: Final[dict[str, str]] = {
-    "internet_cafe": "#d62728",
-    "entertainment": "#9467bd",
-    "arcade": "#e377c2",
-    "lottery": "#ff7f0e",
-    "tobacco_alcohol": "#8c564b",
-    "dangerous_site": "#000000",
-    "vendor": "#bcbd22",
-    "care_centre": "#17becf",
-    "water": "#1f77b4",
-    "traffic": "#7f7f7f",
-    "camera": "#2ca02c",
-    "other": "#aaaaaa",
-}
-#: One character per category on its markers and in the legend (Chinese, English).
+#: Marker colour of each category of the default rule table (a screening's own categories:
+#: :meth:`campus_geo.category_registry.CategoryRegistry.colour`).
+CATEGORY_COLOURS: Final[dict[str, str]] = {c.key: c.colour for c in default_categories()}
+#: One character per category on its markers and in the legend (Chinese, English), of the
+#: default rule table (a screening's own: :meth:`~campus_geo.category_registry.CategoryRegistry.glyph`).
 CATEGORY_GLYPHS: Final[dict[str, tuple[str, str]]] = {
-    "internet_cafe": ("网", "I"),
-    "entertainment": ("娱", "E"),
-    "arcade": ("游", "G"),
-    "lottery": ("彩", "L"),
-    "tobacco_alcohol": ("烟", "T"),
-    "dangerous_site": ("危", "D"),
-    "vendor": ("摊", "V"),
-    "care_centre": ("托", "C"),
-    "water": ("水", "W"),
-    "traffic": ("交", "X"),
-    "camera": ("监", "M"),
-    "other": ("他", "O"),
+    c.key: (c.glyph, c.glyph_en) for c in default_categories()
 }
 #: Colours of measured lines by the rule's severity (when no ledger status is given).
 SEVERITY_COLOURS: Final[dict[str, str]] = {
@@ -220,8 +201,10 @@ PANEL: Final[dict[str, dict[str, str]]] = {
 }
 
 
-def category_label(category: str, lang: str) -> str:
-    """Label of a hazard category in `lang` ("zh" or "en")."""
+def category_label(category: str, lang: str, categories: CategoryRegistry | None = None) -> str:
+    """Label of a hazard category in `lang` ("zh" or "en"), among `categories` (default: the default table's)."""
+    if categories is not None:
+        return categories.label(category, lang)
     zh, en = CATEGORY_LABELS.get(category, (category, category))
     return zh if lang == "zh" else en
 

@@ -23,6 +23,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
+from campus_geo.category_registry import CategoryRegistry
 from campus_geo.maps.basemap import (
     OSM_ATTRIBUTION,
     Basemap,
@@ -43,8 +44,6 @@ from campus_geo.maps.data import (
 )
 from campus_geo.maps.offline import ASSETS, image_data_uri, inline_assets
 from campus_geo.maps.style import (
-    CATEGORY_COLOURS,
-    CATEGORY_GLYPHS,
     COARSE,
     FINE,
     HIDDEN_CATEGORIES,
@@ -56,11 +55,10 @@ from campus_geo.maps.style import (
     TEXT,
     MapOptions,
     ZoneGroup,
-    category_label,
     pick,
 )
-from campus_geo.rules import Rule
-from campus_geo.settings import CATEGORIES, KIND_LABELS, SEVERITY_LABELS
+from campus_geo.rules import Rule, default_categories
+from campus_geo.settings import KIND_LABELS, SEVERITY_LABELS
 
 __all__ = ["OfflineMap", "Prepared", "build_map", "layer_label"]
 
@@ -142,6 +140,9 @@ class Prepared:
         no restricted layer was given.
     data_osm
         Whether any drawn data comes from OpenStreetMap (its attribution is shown).
+    categories
+        The hazard categories: their labels, colours and glyphs, and the order of
+        the layers and the legend.
     """
 
     options: MapOptions
@@ -155,6 +156,7 @@ class Prepared:
     basemap_layers: dict[str, gpd.GeoDataFrame]
     restricted_counts: pd.Series | None
     data_osm: bool
+    categories: CategoryRegistry = field(default_factory=default_categories)
     school_rows: list[list[Any]] = field(init=False)
     school_titles: list[str] = field(init=False)
     school_geom: list[Any] = field(init=False)
@@ -206,7 +208,8 @@ class Prepared:
         if len(self.findings):
             per = self.findings.groupby(["school_id", "category"], sort=False).size()
             for (sid, cat), n in per.sort_values(ascending=False, kind="stable").items():
-                counts.setdefault(str(sid), []).append([category_label(str(cat), lang), int(n)])
+                label = self.categories.label(str(cat), lang)
+                counts.setdefault(str(sid), []).append([label, int(n)])
         kinds = [pick(KIND_LABELS.get(str(k), (str(k), str(k))), lang) for k in s["kind"]]
         restricted = self.restricted_counts
         self.school_rows = [
@@ -349,6 +352,16 @@ class _View:
     bounds: tuple[float, float, float, float]
 
 
+#: A panel starts collapsed on a map lower than this (CSS pixels): at 1366 x 768 with the
+#: browser's bars (a map about 650 px high) both show; on a phone held sideways only the titles.
+_COLLAPSE_BELOW_PX: Final = {"summary": 360, "legend": 560}
+#: The labels of a panel's collapse/expand button (for screen readers and as its tooltip).
+_PANEL_TOGGLE: Final = {
+    "zh": {"collapse": "收起", "expand": "展开"},
+    "en": {"collapse": "Collapse", "expand": "Expand"},
+}
+
+
 #: The least margin around a school's own map (degrees of latitude, about 100 m): a school
 #: drawn as a point with nothing around it still gets a view of its streets.
 _MIN_PAD_DEG: Final = 0.0009
@@ -417,7 +430,7 @@ def _category_layers(p: Prepared, view: _View, *, cluster: bool) -> list[dict[st
     finding_cats = p.finding_cols["category"][view.findings]
     fc = p.finding_cols
     layers = []
-    for category in CATEGORIES:
+    for category in p.categories.keys:
         positions = view.hazards[cats == category]
         if category == "restricted" or not len(positions):
             continue
@@ -452,7 +465,7 @@ def _category_layers(p: Prepared, view: _View, *, cluster: bool) -> list[dict[st
         layers.append(
             {
                 "cat": category,
-                "name": category_label(category, lang),
+                "name": p.categories.label(category, lang),
                 "count": len(positions),
                 "show": category not in HIDDEN_CATEGORIES,
                 "cluster": cluster,
@@ -465,10 +478,10 @@ def _category_layers(p: Prepared, view: _View, *, cluster: bool) -> list[dict[st
     return layers
 
 
-def _zone_label(group: ZoneGroup, lang: str) -> str:
+def _zone_label(group: ZoneGroup, lang: str, categories: CategoryRegistry) -> str:
     words = PANEL[lang]
     how = words["from_entrance"] if group.profile == "entrance" else words["from_boundary"]
-    cats = [category_label(c, lang) for c in group.categories]
+    cats = [categories.label(c, lang) for c in group.categories]
     sep = "、" if lang == "zh" else ", "
     what = sep.join(cats) if len(cats) <= 2 else words["n_categories"].format(n=len(cats))
     return words["zone"].format(d=group.distance_m, how=how, what=what)
@@ -485,8 +498,8 @@ def _zone_layers(p: Prepared, view: _View) -> list[dict[str, Any]]:
         single = len(group.categories) == 1
         out.append(
             {
-                "name": _zone_label(group, p.options.lang),
-                "colour": CATEGORY_COLOURS.get(group.categories[0], "#d62728")
+                "name": _zone_label(group, p.options.lang, p.categories),
+                "colour": p.categories.colour(group.categories[0], "#d62728")
                 if single
                 else "#d62728",
                 "dash": "6 4" if group.profile == "entrance" else None,
@@ -584,7 +597,14 @@ def _summary(p: Prepared, view: _View, layers: list[dict[str, Any]]) -> dict[str
         items.append(["stat", TEXT[lang]["restricted"], total])
     if view.focus is not None and p.options.overview_link:
         items.append(["link", words["overview"], p.options.overview_link])
-    return {"position": "topleft", "kind": "summary", "title": title, "items": items}
+    # top right, under the layer control: the legend has the left side to itself
+    return {
+        "position": "topright",
+        "kind": "summary",
+        "title": title,
+        "items": items,
+        "collapseBelow": _COLLAPSE_BELOW_PX["summary"],
+    }
 
 
 def _line_items(p: Prepared, view: _View) -> list[list[Any]]:
@@ -617,8 +637,8 @@ def _legend(
         items += [["zone", z["name"], z["colour"], bool(z["dash"]), None] for z in zones]
     items.append(["head", words["venues"]])
     for layer in layers:
-        colour = CATEGORY_COLOURS.get(layer["cat"], "#aaaaaa")
-        glyph = pick(CATEGORY_GLYPHS.get(layer["cat"], ("?", "?")), lang)
+        colour = p.categories.colour(layer["cat"])
+        glyph = p.categories.glyph(layer["cat"], lang)
         items.append(["glyph", layer["name"], colour, glyph, layer["count"]])
     items += _line_items(p, view)
     basemap = p.options.basemap
@@ -629,7 +649,13 @@ def _legend(
         else f"{words['basemap']}: {label}. {note}"
     )
     items += [["note", sentence], ["note", words["measured"]]]
-    return {"position": "bottomleft", "kind": "legend", "title": words["legend"], "items": items}
+    return {
+        "position": "bottomleft",
+        "kind": "legend",
+        "title": words["legend"],
+        "items": items,
+        "collapseBelow": _COLLAPSE_BELOW_PX["legend"],
+    }
 
 
 def _marker_icons() -> dict[str, str]:
@@ -700,16 +726,16 @@ def build_map(
         "lang": lang,
         "crs": p.options.basemap.crs,
         "basemap": p.options.basemap.key,
-        "text": TEXT[lang],
+        "text": {**TEXT[lang], **_PANEL_TOGGLE[lang]},
         "k": FINE,
         "kz": COARSE,
         "cats": {
             c: [
-                category_label(c, lang),
-                CATEGORY_COLOURS.get(c, "#aaaaaa"),
-                pick(CATEGORY_GLYPHS.get(c, ("?", "?")), lang),
+                p.categories.label(c, lang),
+                p.categories.colour(c),
+                p.categories.glyph(c, lang),
             ]
-            for c in CATEGORIES
+            for c in p.categories.keys
         },
         "status": None
         if p.status is None

@@ -1,6 +1,8 @@
 """What a run hands to people: the 排查表, the summary, evidence sheets, charts.
 
 - :mod:`~campus_geo.reports.form`: the inspection form (排查表) xlsx and every report of a run;
+- :mod:`~campus_geo.reports.townships`: one 排查表 per township;
+- :mod:`~campus_geo.reports.saved_findings`: findings read back from findings.gpkg/csv;
 - :mod:`~campus_geo.reports.summary`: counts by township, unit and category; summary.html;
 - :mod:`~campus_geo.reports.analyses`: the summary's water, traffic, camera sections;
 - :mod:`~campus_geo.reports.evidence`: one evidence sheet per finding;
@@ -31,7 +33,6 @@ from campus_geo.reports.fonts import (
 from campus_geo.reports.form import (
     FORM_TEXT,
     display_width,
-    findings_from_file,
     problem_sentences,
     save_inspection_form,
     save_reports,
@@ -48,6 +49,7 @@ from campus_geo.reports.provenance import (
     parse_sources,
     software_versions,
 )
+from campus_geo.reports.saved_findings import findings_from_file
 from campus_geo.reports.summary import (
     SUMMARY_TEXT,
     Analyses,
@@ -57,6 +59,13 @@ from campus_geo.reports.summary import (
     summarise,
     summary_tables,
 )
+from campus_geo.reports.townships import (
+    UNKNOWN_TOWNSHIP,
+    findings_with_admin,
+    save_township_forms,
+    township_file_name,
+    townships_of,
+)
 
 __all__ = [
     "CJK_FAMILIES",
@@ -64,6 +73,7 @@ __all__ = [
     "FORM_TEXT",
     "SHEET_TEXT",
     "SUMMARY_TEXT",
+    "UNKNOWN_TOWNSHIP",
     "Analyses",
     "CJKFont",
     "InputFile",
@@ -83,6 +93,7 @@ __all__ = [
     "figure_svg",
     "finding_map",
     "findings_from_file",
+    "findings_with_admin",
     "generation_time",
     "osm_element_ids",
     "parse_source",
@@ -94,8 +105,11 @@ __all__ = [
     "save_inspection_form",
     "save_reports",
     "save_summary_html",
+    "save_township_forms",
     "software_versions",
     "summarise",
     "summary_tables",
     "township_chart",
+    "township_file_name",
+    "townships_of",
 ]

@@ -31,10 +31,10 @@ from matplotlib.patches import PathPatch
 from matplotlib.path import Path as MplPath
 from shapely.geometry.base import BaseGeometry
 
+from campus_geo.category_registry import CategoryRegistry
 from campus_geo.geodesy import band_crs, to_band
-from campus_geo.maps.hazard import CATEGORY_COLOURS
 from campus_geo.reports.fonts import CJKFont, cjk_font, cjk_style
-from campus_geo.settings import CATEGORIES, CATEGORY_LABELS
+from campus_geo.rules import default_categories
 
 __all__ = [
     "category_chart",
@@ -66,19 +66,18 @@ def figure_svg(fig: Figure, *, font: CJKFont | None = None) -> bytes:
     return buf.getvalue()
 
 
-def _label(category: str, lang: str) -> str:
-    zh, en = CATEGORY_LABELS.get(category, (category, category))
-    return zh if lang == "zh" else en
-
-
-def _ordered_categories(values: pd.Series) -> list[str]:
+def _ordered_categories(values: pd.Series, categories: CategoryRegistry) -> list[str]:
     present = set(values.astype(str))
-    known = [c for c in CATEGORIES if c in present]
+    known = [c for c in categories.keys if c in present]
     return known + sorted(present - set(known))
 
 
 def category_chart(
-    findings: pd.DataFrame, *, lang: str = "zh", font: CJKFont | None = None
+    findings: pd.DataFrame,
+    *,
+    lang: str = "zh",
+    font: CJKFont | None = None,
+    categories: CategoryRegistry | None = None,
 ) -> Figure:
     """Horizontal bars: number of findings per hazard category (labels in `lang`).
 
@@ -90,17 +89,20 @@ def category_chart(
         "zh" or "en".
     font
         CJK font (found with :func:`cjk_font` when None).
+    categories
+        Labels and colours of the categories (the default rule table's when None).
     """
+    table = default_categories() if categories is None else categories
     counts = findings["category"].astype(str).value_counts()
-    order = sorted(_ordered_categories(findings["category"]), key=lambda c: (-counts[c], c))
+    order = sorted(_ordered_categories(findings["category"], table), key=lambda c: (-counts[c], c))
     with cjk_style(font):
         fig = Figure(figsize=(6.4, max(2.4, 0.9 + 0.32 * len(order))), layout="constrained")
         ax = fig.add_subplot()
         y = np.arange(len(order))[::-1]
         values = [int(counts[c]) for c in order]
-        colours = [CATEGORY_COLOURS.get(c, "#888888") for c in order]
+        colours = [table.colour(c, "#888888") for c in order]
         ax.barh(y, values, color=colours, height=0.65)
-        ax.set_yticks(y, [_label(c, lang) for c in order])
+        ax.set_yticks(y, [table.label(c, lang) for c in order])
         for yi, v in zip(y, values, strict=True):
             ax.text(v, yi, f" {v}", va="center", fontsize=9)
         ax.set_xlim(0, max(values, default=1) * 1.15 + 0.5)
@@ -111,7 +113,11 @@ def category_chart(
 
 
 def township_chart(
-    findings: pd.DataFrame, *, lang: str = "zh", font: CJKFont | None = None
+    findings: pd.DataFrame,
+    *,
+    lang: str = "zh",
+    font: CJKFont | None = None,
+    categories: CategoryRegistry | None = None,
 ) -> Figure:
     """Stacked horizontal bars: findings per township, split by category.
 
@@ -123,12 +129,16 @@ def township_chart(
         "zh" or "en".
     font
         CJK font (found with :func:`cjk_font` when None).
+    categories
+        Labels, colours and order of the categories (the default rule table's when None).
     """
+    registry = default_categories() if categories is None else categories
     unknown = "（未知）" if lang == "zh" else "(unknown)"
     township = findings["township"].fillna("").astype(str).replace("", unknown)
     table = pd.crosstab(township, findings["category"].astype(str))
-    categories = [c for c in _ordered_categories(findings["category"]) if c in table.columns]
-    table = table.reindex(columns=categories, fill_value=0)
+    present = _ordered_categories(findings["category"], registry)
+    categories_shown = [c for c in present if c in table.columns]
+    table = table.reindex(columns=categories_shown, fill_value=0)
     totals = table.sum(axis=1)
     towns = sorted(table.index, key=lambda t: (-int(totals[t]), t))
     with cjk_style(font):
@@ -136,15 +146,15 @@ def township_chart(
         ax = fig.add_subplot()
         y = np.arange(len(towns))[::-1]
         left = np.zeros(len(towns))
-        for category in categories:
+        for category in categories_shown:
             width = table.loc[towns, category].to_numpy(dtype=float)
             ax.barh(
                 y,
                 width,
                 left=left,
                 height=0.65,
-                color=CATEGORY_COLOURS.get(category, "#888888"),
-                label=_label(category, lang),
+                color=registry.colour(category, "#888888"),
+                label=registry.label(category, lang),
             )
             left += width
         for yi, total in zip(y, left, strict=True):
@@ -155,7 +165,10 @@ def township_chart(
         ax.set_title(title, loc="left")
         ax.set_xlabel("问题数（处）" if lang == "zh" else "findings")
         ax.legend(
-            loc="lower right", fontsize=8, frameon=False, ncols=2 if len(categories) > 5 else 1
+            loc="lower right",
+            fontsize=8,
+            frameon=False,
+            ncols=2 if len(categories_shown) > 5 else 1,
         )
         _tidy(ax)
     return fig
@@ -175,8 +188,11 @@ def save_charts(
     lang: str = "zh",
     font: CJKFont | None = None,
     dpi: int = 150,
+    categories: CategoryRegistry | None = None,
 ) -> dict[str, Path]:
     """Write ``findings_by_category.png`` and ``findings_by_township.png`` into `dirpath`.
+
+    `categories`: labels, colours and order of the categories (the default rule table's when None).
 
     Returns
     -------
@@ -189,7 +205,8 @@ def save_charts(
     written = {}
     for key, make in (("category", category_chart), ("township", township_chart)):
         path = out / f"findings_by_{key}.png"
-        path.write_bytes(figure_png(make(findings, lang=lang, font=chosen), dpi=dpi, font=chosen))
+        fig = make(findings, lang=lang, font=chosen, categories=categories)
+        path.write_bytes(figure_png(fig, dpi=dpi, font=chosen))
         written[key] = path
     log.info("wrote charts into %s", out)
     return written
@@ -441,6 +458,7 @@ def finding_map(
     lang: str = "zh",
     attribution: str = "",
     font: CJKFont | None = None,
+    categories: CategoryRegistry | None = None,
 ) -> Figure:
     """A small static map of one finding, drawn in the band projection it was measured in.
 
@@ -469,6 +487,8 @@ def finding_map(
         Data attribution written in the corner (e.g. © OpenStreetMap contributors).
     font
         CJK font (found with :func:`campus_geo.fonts.cjk_font` when None).
+    categories
+        Colour and label of the finding's category (the default rule table's when None).
     """
     transformer = to_band(band_crs(band))
 
@@ -484,7 +504,8 @@ def finding_map(
     outline, venue, roads, doors = local(school), local(hazard), local(streets), local(gates)
     view = _view(line, outline)
     box = shapely.box(*view).buffer(0.05 * (view[2] - view[0]), join_style="mitre")
-    colour = CATEGORY_COLOURS.get(str(finding["category"]), "#555555")
+    registry = default_categories() if categories is None else categories
+    colour = registry.colour(str(finding["category"]), "#555555")
     words = _Words.of(lang)
     xy = np.asarray(line.coords)[:, :2]
     point_school = outline is not None and outline.geom_type == "Point"
@@ -519,7 +540,7 @@ def finding_map(
         centre = ((view[0] + view[2]) / 2, (view[1] + view[3]) / 2)
         toward = (centre[0] - at_school[0], centre[1] - at_school[1]) if not inside else (0, -1)
         _name_label(ax, at_school, school_name, _SCHOOL_EDGE, toward)
-        hazard_name = str(finding["hazard_name"]) or _label(str(finding["category"]), lang)
+        hazard_name = str(finding["hazard_name"]) or registry.label(str(finding["category"]), lang)
         ahead = (xy[-1][0] - xy[0][0], xy[-1][1] - xy[0][1])
         _name_label(ax, tuple(xy[-1]), hazard_name, colour, ahead if any(ahead) else (1, -1))
         _scale_bar(ax, view, words.unit)

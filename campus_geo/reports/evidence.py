@@ -42,6 +42,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from campus_geo._errors import InputDataError
+from campus_geo.category_registry import CategoryRegistry
 from campus_geo.geodesy import GEOD, band_crs, band_of
 from campus_geo.reports.charts import figure_svg, finding_map
 from campus_geo.reports.fonts import CJKFont, cjk_font
@@ -54,8 +55,8 @@ from campus_geo.reports.provenance import (
     parse_sources,
     software_versions,
 )
-from campus_geo.rules import Rule, default_rules, read_rules
-from campus_geo.settings import CATEGORY_LABELS, KIND_LABELS, SEVERITY_LABELS
+from campus_geo.rules import Rule, categories_of, default_rules, read_rules
+from campus_geo.settings import KIND_LABELS, SEVERITY_LABELS
 
 __all__ = ["SHEET_TEXT", "evidence_html", "rules_by_id", "save_evidence_sheets"]
 
@@ -90,6 +91,7 @@ SHEET_TEXT: Final[dict[str, dict[str, Any]]] = {
         "basis": "法律依据",
         "lead_units": "牵头单位",
         "responsible_units": "责任单位",
+        "enforcing_units": "执法单位（主办在前）",
         "suggestion": "整治建议",
         "measurement": "量测方法与结果",
         "profile": "量测口径",
@@ -187,6 +189,7 @@ SHEET_TEXT: Final[dict[str, dict[str, Any]]] = {
         "basis": "Legal basis",
         "lead_units": "Lead units",
         "responsible_units": "Responsible units",
+        "enforcing_units": "Enforcing units (main unit first)",
         "suggestion": "Suggestion",
         "measurement": "Measurement",
         "profile": "Profile",
@@ -356,6 +359,11 @@ def _field(row: pd.Series | None, name: str) -> str:
     return str(row[name])
 
 
+def _text_of(value: Any) -> str:
+    """A text cell: "" for a missing value."""
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
 @dataclass
 class _Layers:
     """The layers a sheet draws on, with indexes for the per-finding look-ups."""
@@ -415,10 +423,12 @@ class _SheetWriter:
         generated_at: dt.datetime,
         reporting_unit: str,
         font: CJKFont,
+        categories: CategoryRegistry,
     ) -> None:
         self.layers = layers
         self.provenance = provenance
         self.rules = rules
+        self.categories = categories
         self.lang = lang
         self.t = _text(lang)
         self.generated_at = generated_at.isoformat(timespec="seconds")
@@ -446,7 +456,7 @@ class _SheetWriter:
         return {
             "name": str(finding["hazard_name"]) or self.t["unknown"],
             "id": str(finding["hazard_id"]),
-            "category": self._label(CATEGORY_LABELS, str(finding["category"])),
+            "category": self.categories.label(str(finding["category"]), self.lang),
             "subcategory": _field(row, "subcategory"),
             "address": _field(row, "address"),
             "source": _source_lines(_field(row, "source"), self.provenance, self.t),
@@ -465,6 +475,8 @@ class _SheetWriter:
             "basis": basis,
             "lead_units": str(finding["lead_units"]),
             "responsible_units": str(finding["responsible_units"]),
+            # findings saved before the column existed have none
+            "enforcing_units": _text_of(finding.get("enforcing_units")),
             "suggestion": suggestion,
         }
 
@@ -506,7 +518,7 @@ class _SheetWriter:
         within = distance <= threshold
         text = self.t["verdict"].format(
             hazard=str(finding["hazard_name"]) or self.t["unknown"],
-            category=self._label(CATEGORY_LABELS, str(finding["category"])),
+            category=self.categories.label(str(finding["category"]), self.lang),
             school=str(finding["school_name"]),
             d=distance,
             rel=(self.t["verdict_in"] if within else self.t["verdict_out"]).format(t=threshold),
@@ -546,6 +558,7 @@ class _SheetWriter:
             lang=self.lang,
             attribution=self._attribution(school_row, hazard_row),
             font=self.font,
+            categories=self.categories,
         )
         svg = figure_svg(fig, font=self.font)
         return self.template.render(
@@ -585,6 +598,7 @@ def _writer(
     generated_at: dt.datetime | str | None,
     reporting_unit: str,
     font: CJKFont | None,
+    categories: CategoryRegistry | None = None,
 ) -> _SheetWriter:
     _text(lang)
     needed = ["school_id", "hazard_id", "distance_m", "threshold_m", "school_lon", "hazard_lon"]
@@ -603,6 +617,7 @@ def _writer(
         if isinstance(inputs, Provenance)
         else describe_inputs(inputs, osm_elements=osm_element_ids(layers.schools, layers.hazards))
     )
+    registry = categories_of(rules) if categories is None else categories
     return _SheetWriter(
         layers,
         provenance,
@@ -611,6 +626,7 @@ def _writer(
         generated_at=generation_time(generated_at),
         reporting_unit=reporting_unit,
         font=font or cjk_font(),
+        categories=registry.with_keys(findings["category"].astype(str)),
     )
 
 
@@ -635,6 +651,7 @@ def evidence_html(
     generated_at: dt.datetime | str | None = None,
     reporting_unit: str = "",
     font: CJKFont | None = None,
+    categories: CategoryRegistry | None = None,
 ) -> str:
     """The evidence sheet of one finding as a self-contained HTML page.
 
@@ -656,6 +673,7 @@ def evidence_html(
         generated_at=generated_at,
         reporting_unit=reporting_unit,
         font=font,
+        categories=categories,
     )
     return writer.html(findings.loc[finding_id])
 
@@ -705,6 +723,7 @@ def save_evidence_sheets(
     pdf: bool = False,
     font: CJKFont | None = None,
     progress: Callable[[int], None] | None = None,
+    categories: CategoryRegistry | None = None,
 ) -> list[Path]:
     """Write ``<finding_id>.html`` (and ``.pdf``) for every finding into `dirpath`.
 
@@ -739,6 +758,8 @@ def save_evidence_sheets(
         CJK font of the maps (found with :func:`campus_geo.fonts.cjk_font` when None).
     progress
         Called with the number of sheets written so far (for progress bars).
+    categories
+        Labels and colours of the hazard categories: the rule table's when None.
 
     Returns
     -------
@@ -757,6 +778,7 @@ def save_evidence_sheets(
         generated_at=generated_at,
         reporting_unit=reporting_unit,
         font=font,
+        categories=categories,
     )
     out = Path(dirpath)
     out.mkdir(parents=True, exist_ok=True)

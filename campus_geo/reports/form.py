@@ -28,25 +28,25 @@ from pathlib import Path
 from typing import Any, Final
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 from openpyxl import Workbook
 from openpyxl.drawing.image import Image as XLImage
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from campus_geo._errors import InputDataError
 from campus_geo.analyses.water import form_lines
+from campus_geo.category_registry import CategoryRegistry
+from campus_geo.engine.walk import WALK_SEARCH_FACTOR
 from campus_geo.reports.charts import category_chart, figure_png, save_charts, township_chart
 from campus_geo.reports.evidence import rules_by_id, save_evidence_sheets
 from campus_geo.reports.fonts import CJKFont, cjk_font
 from campus_geo.reports.provenance import describe_inputs, generation_time, osm_element_ids
+from campus_geo.reports.saved_findings import findings_from_file
 from campus_geo.reports.summary import Analyses, Table, save_summary_html, summarise, summary_tables
 from campus_geo.reports.workbook import save_workbook_reproducibly
-from campus_geo.rules import Rule, rule_of
+from campus_geo.rules import Rule, categories_of, default_categories, rule_of
 from campus_geo.screen import CSV_COLUMNS
-from campus_geo.settings import CATEGORY_LABELS, DEFAULT_CRS, SEVERITY_LABELS
+from campus_geo.settings import CATEGORY_LABELS, PROFILES, SEVERITY_LABELS
 
 __all__ = [
     "FORM_TEXT",
@@ -81,6 +81,16 @@ FORM_TEXT: Final[dict[str, dict[str, Any]]] = {
         "point": "（校园边界未知，自学校点位量算）",
         "sentence": "{n}. {category}“{name}”，距离{distance:.1f}米（{method}，规定{threshold:g}米）",
         "sentence_unnamed": "{n}. {category}（未命名），距离{distance:.1f}米（{method}，规定{threshold:g}米）",
+        "sentence_inside": "{n}. {category}“{name}”，位于校园内（规定校内不得设置）",
+        "sentence_inside_unnamed": "{n}. {category}（未命名），位于校园内（规定校内不得设置）",
+        # profile="all": the venue's distances under every profile side by side
+        "sentence_all": "{n}. {category}“{name}”，距离{distances}，规定{threshold:g}米",
+        "sentence_all_unnamed": "{n}. {category}（未命名），距离{distances}，规定{threshold:g}米",
+        "profile_short": {"boundary": "边界", "entrance": "校门", "walk": "步行"},
+        "distance_part": "{d:.1f}米（{how}）",
+        "beyond_part": "超过{d:g}米或不可达（{how}）",
+        "parts_sep": "/ ",
+        "depends": "，结论取决于量算口径",
         "footer": "第 &P 页，共 &N 页",
         "place_sep": "、",
         "evidence": "证据单",
@@ -101,6 +111,7 @@ FORM_TEXT: Final[dict[str, dict[str, Any]]] = {
             "basis": "法律依据",
             "lead_units": "牵头单位",
             "responsible_units": "责任单位",
+            "enforcing_units": "执法单位（主办在前）",
             "suggestion": "整治建议",
             "notes": "备注",
             "school_lon": "学校端点经度",
@@ -138,6 +149,15 @@ FORM_TEXT: Final[dict[str, dict[str, Any]]] = {
         "point": " (outline unknown: measured from the school point)",
         "sentence": '{n}. {category} "{name}" at {distance:.1f} m ({method}; limit {threshold:g} m)',
         "sentence_unnamed": "{n}. {category} (unnamed) at {distance:.1f} m ({method}; limit {threshold:g} m)",
+        "sentence_inside": '{n}. {category} "{name}" inside the campus (not allowed there)',
+        "sentence_inside_unnamed": "{n}. {category} (unnamed) inside the campus (not allowed there)",
+        "sentence_all": '{n}. {category} "{name}" at {distances}; limit {threshold:g} m',
+        "sentence_all_unnamed": "{n}. {category} (unnamed) at {distances}; limit {threshold:g} m",
+        "profile_short": {"boundary": "boundary", "entrance": "gate", "walk": "walk"},
+        "distance_part": "{d:.1f} m ({how})",
+        "beyond_part": "beyond {d:g} m or unreachable ({how})",
+        "parts_sep": " / ",
+        "depends": "; the verdict depends on the profile",
         "footer": "Page &P of &N",
         "place_sep": ", ",
         "evidence": "evidence",
@@ -181,6 +201,16 @@ def _text(lang: str) -> dict[str, Any]:
     return FORM_TEXT[lang]
 
 
+def _categories(
+    findings: pd.DataFrame,
+    rules: Sequence[Rule] | str | Path | None,
+    categories: CategoryRegistry | None,
+) -> CategoryRegistry:
+    """The categories of a report: those given, else the rule table's, with any the findings have."""
+    registry = categories_of(rules) if categories is None else categories
+    return registry.with_keys(findings["category"].astype(str)) if len(findings) else registry
+
+
 def _label(labels: dict[str, tuple[str, str]], key: str, lang: str) -> str:
     zh, en = labels.get(key, (key, key))
     return zh if lang == "zh" else en
@@ -206,8 +236,67 @@ def _lines(text: str, width: float) -> int:
     return sum(max(1, math.ceil(display_width(p) / usable)) for p in str(text).split("\n"))
 
 
-def problem_sentences(findings: pd.DataFrame, *, lang: str = "zh") -> list[str]:
-    """Numbered short sentences, one per finding (category, venue, distance to 0.1 m, method).
+def _all_profiles(findings: pd.DataFrame) -> bool:
+    """Whether the findings come from ``profile="all"`` (a distance column per profile)."""
+    return all(f"{p}_m" in findings.columns for p in PROFILES)
+
+
+def _base_rule(rule_ids: pd.Series) -> pd.Series:
+    """The rule a finding's rule id comes from: ``<rule id>@<profile>`` under ``profile="all"``."""
+    return rule_ids.astype(str).str.split("@", n=1).str[0]
+
+
+def _one_per_venue(findings: pd.DataFrame) -> pd.DataFrame:
+    """Under ``profile="all"``: one row per (school, venue, rule), in the order given.
+
+    Of the rows of one venue the one measured under the rule's own profile is
+    kept (its rule id has no ``@``), else the first; its ``*_m`` columns carry
+    the distances under every profile. Other findings are returned as they are.
+    """
+    if not _all_profiles(findings) or findings.empty:
+        return findings
+    rule_ids = findings["rule_id"].astype(str)
+    keys = pd.DataFrame(
+        {
+            "school": findings["school_id"].astype(str).to_numpy(),
+            "hazard": findings["hazard_id"].astype(str).to_numpy(),
+            "rule": _base_rule(rule_ids).to_numpy(),
+            "other": rule_ids.str.contains("@", regex=False).to_numpy(),
+            "position": range(len(findings)),
+        }
+    )
+    first = keys.sort_values(["other", "position"], kind="stable").drop_duplicates(
+        ["school", "hazard", "rule"]
+    )
+    return findings.iloc[sorted(first["position"])]
+
+
+def _distances_side_by_side(row: Any, text: dict[str, Any]) -> str:
+    """``183.6米（边界）/ 201.2米（校门）/ 240.0米（步行）``: a venue under every profile."""
+    parts = []
+    for profile in PROFILES:
+        d = float(getattr(row, f"{profile}_m"))
+        how = text["profile_short"][profile]
+        if math.isnan(d):
+            continue
+        if math.isinf(d):
+            far = float(row.threshold_m) * WALK_SEARCH_FACTOR
+            parts.append(text["beyond_part"].format(d=far, how=how))
+        else:
+            parts.append(text["distance_part"].format(d=d, how=how))
+    return str(text["parts_sep"]).join(parts)
+
+
+def problem_sentences(
+    findings: pd.DataFrame, *, lang: str = "zh", categories: CategoryRegistry | None = None
+) -> list[str]:
+    """Numbered short sentences, one per venue (category, venue, distance to 0.1 m, method).
+
+    Findings of ``profile="all"`` (columns ``boundary_m``, ``entrance_m``,
+    ``walk_m``) list a venue found under several profiles once, its distances
+    side by side, and say when the verdict depends on the profile. A finding of
+    an inside rule (threshold 0 m) says the venue lies inside the campus.
+    `categories`: the labels of the categories (the default rule table's when None).
 
     Examples
     --------
@@ -217,18 +306,41 @@ def problem_sentences(findings: pd.DataFrame, *, lang: str = "zh") -> list[str]:
     ['1. 上网服务场所“星空网咖”，距离199.5米（自校园边界直线量算，规定200米）']
     >>> problem_sentences(f.assign(category="traffic", hazard_name="", distance_m=16.04, threshold_m=100.0))
     ['1. 交通风险点（未命名），距离16.0米（自校园边界直线量算，规定100米）']
+    >>> both = pd.concat([f, f.assign(profile="walk", distance_m=240.0)]).assign(
+    ...     school_id="s1", hazard_id="h1", rule_id=["cafe_200m", "cafe_200m@walk"],
+    ...     boundary_m=199.46, entrance_m=201.2, walk_m=240.0, profile_dependent=True)
+    >>> problem_sentences(both.assign(hazard_name="网咖"))
+    ['1. 上网服务场所“网咖”，距离199.5米（边界）/ 201.2米（校门）/ 240.0米（步行），规定200米，结论取决于量算口径']
+    >>> problem_sentences(f.assign(category="tuck_shop", hazard_name="园内小卖部", distance_m=0.0,
+    ...     threshold_m=0.0))
+    ['1. 小卖部/小超市“园内小卖部”，位于校园内（规定校内不得设置）']
     """
     text = _text(lang)
+    labels = (default_categories() if categories is None else categories).labels
+    every = _all_profiles(findings)
     out = []
-    for n, row in enumerate(findings.itertuples(index=False), start=1):
-        sentence = text["sentence" if row.hazard_name else "sentence_unnamed"].format(
-            n=n,
-            category=_label(CATEGORY_LABELS, str(row.category), lang),
-            name=row.hazard_name,
-            distance=row.distance_m,
-            method=text["profile"].get(row.profile, row.profile),
-            threshold=row.threshold_m,
-        )
+    for n, row in enumerate(_one_per_venue(findings).itertuples(index=False), start=1):
+        values = {
+            "n": n,
+            "category": _label(labels, str(row.category), lang),
+            "name": row.hazard_name,
+            "threshold": row.threshold_m,
+        }
+        if row.threshold_m == 0:  # an inside rule: the venue lies in the campus
+            key = "sentence_inside" if row.hazard_name else "sentence_inside_unnamed"
+            sentence = text[key].format(**values)
+        elif every:
+            key = "sentence_all" if row.hazard_name else "sentence_all_unnamed"
+            sentence = text[key].format(**values, distances=_distances_side_by_side(row, text))
+            if bool(getattr(row, "profile_dependent", False)):
+                sentence += text["depends"]
+        else:
+            key = "sentence" if row.hazard_name else "sentence_unnamed"
+            sentence = text[key].format(
+                **values,
+                distance=row.distance_m,
+                method=text["profile"].get(row.profile, row.profile),
+            )
         if "outline unknown" in str(row.notes):
             sentence += text["point"]
         out.append(sentence)
@@ -268,16 +380,15 @@ def _form_rows(
     all_schools: bool,
     rules: dict[str, Rule],
     water: pd.Series | None = None,
+    categories: CategoryRegistry | None = None,
 ) -> list[list[str]]:
     text = _text(lang)
     water = water if water is not None else pd.Series(dtype=object)
-    by_school = dict(
-        tuple(
-            findings.sort_values(["rule_id", "distance_m"], kind="stable").groupby(
-                "school_id", sort=False
-            )
-        )
+    # a venue's findings under several profiles (profile="all") sort together, by their rule
+    ordered = findings.assign(_rule=_base_rule(findings["rule_id"])).sort_values(
+        ["_rule", "distance_m"], kind="stable"
     )
+    by_school = dict(tuple(ordered.drop(columns="_rule").groupby("school_id", sort=False)))
     if all_schools and schools is not None:
         order = schools.assign(_id=schools.index.astype(str)).sort_values(
             ["township", "village", "name", "_id"], kind="stable"
@@ -312,7 +423,8 @@ def _form_rows(
             p for p in (str(first["township"] or ""), str(first["village"] or "")) if p
         )
         suggestions = _suggestions(group, lang, rules)
-        problems = problem_sentences(group, lang=lang) + ([line] if line else [])
+        problems = problem_sentences(group, lang=lang, categories=categories)
+        problems += [line] if line else []
         tip = _water_tip(rules, lang) if line else ""
         if tip and "water" not in set(group["category"].astype(str)):
             suggestions = list(dict.fromkeys([*suggestions, tip]))
@@ -388,10 +500,12 @@ def _form_sheet(ws: Any, rows: list[list[str]], text: dict[str, Any], reporting_
     ws.freeze_panes = "A4"
 
 
-def _detail_value(column: str, value: Any, lang: str) -> Any:
+def _detail_value(
+    column: str, value: Any, lang: str, labels: dict[str, tuple[str, str]] = CATEGORY_LABELS
+) -> Any:
     """A findings value as the detail sheet shows it: labels in `lang`, rounded numbers."""
     if column == "category":
-        return _label(CATEGORY_LABELS, str(value), lang)
+        return _label(labels, str(value), lang)
     if column == "severity":
         return _label(SEVERITY_LABELS, str(value), lang)
     if column == "profile":
@@ -409,6 +523,7 @@ def _detail_sheet(
     hazards: pd.DataFrame | None,
     lang: str,
     evidence_dir: str | None,
+    category_labels: dict[str, tuple[str, str]] = CATEGORY_LABELS,
 ) -> None:
     text = _text(lang)
     table = pd.DataFrame(findings.drop(columns="geometry", errors="ignore")).reset_index()
@@ -428,7 +543,7 @@ def _detail_sheet(
     )
     for i, record in enumerate(table[columns].itertuples(index=False)):
         values = [
-            _detail_value(column, value, lang)
+            _detail_value(column, value, lang, category_labels)
             for column, value in zip(columns, record, strict=True)
         ]
         if extra:
@@ -488,9 +603,10 @@ def _summary_sheet(
     schools: pd.DataFrame | None,
     lang: str,
     font: CJKFont | None,
+    categories: CategoryRegistry | None = None,
 ) -> None:
     text = _text(lang)
-    summary = summarise(findings, schools)
+    summary = summarise(findings, schools, categories=categories)
     ws.append([text["summary_title"]])
     ws["A1"].font = Font(size=16, bold=True)
     key = "counts" if summary.schools_screened is not None else "counts_no_schools"
@@ -505,7 +621,7 @@ def _summary_sheet(
         ]
     )
     row = 4
-    tables = summary_tables(summary, lang=lang)
+    tables = summary_tables(summary, lang=lang, categories=categories)
     for table in tables:
         row = _write_table(ws, row, table)
     width = max(len(t.headers) for t in tables)
@@ -518,7 +634,8 @@ def _summary_sheet(
         ws.cell(row=row, column=1, value=text["charts"]).font = Font(bold=True, size=12)
         row += 1
         for make in (category_chart, township_chart):
-            png = figure_png(make(findings, lang=lang, font=font), dpi=_CHART_DPI, font=font)
+            fig = make(findings, lang=lang, font=font, categories=categories)
+            png = figure_png(fig, dpi=_CHART_DPI, font=font)
             image = XLImage(io.BytesIO(png))
             # shown at its physical size (Excel counts 96 px per inch), printed at 150 dpi
             image.width = round(image.width * 96 / _CHART_DPI)
@@ -544,6 +661,7 @@ def save_inspection_form(
     generated_at: dt.datetime | None = None,
     font: CJKFont | None = None,
     water_lines: pd.Series | None = None,
+    categories: CategoryRegistry | None = None,
 ) -> Path:
     """Write the inspection form (排查表) in the campaign's layout, print-ready.
 
@@ -581,26 +699,32 @@ def save_inspection_form(
     water_lines
         Per school id, its line of water nearby (:func:`campus_geo.water.form_lines`),
         added to its problems (a school with water but no finding gets a row).
+    categories
+        Labels and colours of the categories: the rule table's when None (a TOML
+        file or a :class:`~campus_geo.rules.RuleTable` brings its own).
     """
     text = _text(lang)
     if all_schools and schools is None:
         msg = "all_schools=True needs the schools layer (schools=...)"
         raise ValueError(msg)
+    registry = _categories(findings, rules, categories)
     lookup = rules_by_id(rules)
     wb = Workbook()
     _form_sheet(
         wb.active,
-        _form_rows(findings, schools, lang, all_schools, lookup, water_lines),
+        _form_rows(findings, schools, lang, all_schools, lookup, water_lines, registry),
         text,
         reporting_unit,
     )
-    _detail_sheet(wb.create_sheet(text["detail"]), findings, hazards, lang, evidence_dir)
+    detail = wb.create_sheet(text["detail"])
+    _detail_sheet(detail, findings, hazards, lang, evidence_dir, registry.labels)
     _summary_sheet(
         wb.create_sheet(text["summary"]),
         findings,
         schools,
         lang,
         (font or cjk_font()) if charts else None,
+        registry,
     )
     stamp = None
     if generated_at is not None:
@@ -632,6 +756,7 @@ def save_reports(
     pdf: bool = False,
     progress: Callable[[int], None] | None = None,
     analyses: Analyses | None = None,
+    categories: CategoryRegistry | None = None,
 ) -> dict[str, Path]:
     """Write the form, the summary page, the charts and the evidence sheets of a run.
 
@@ -670,6 +795,9 @@ def save_reports(
     analyses
         The water, traffic and camera analyses of the run: their sections on the
         summary page, and each school's water nearby on the form.
+    categories
+        Labels, colours and order of the hazard categories: the rule table's
+        when None (a TOML file or a :class:`~campus_geo.rules.RuleTable` brings its own).
 
     Returns
     -------
@@ -678,6 +806,7 @@ def save_reports(
     """
     out = Path(dirpath)
     out.mkdir(parents=True, exist_ok=True)
+    registry = _categories(findings, rules, categories)
     stamp = generation_time(generated_at)
     font = cjk_font()
     provenance = describe_inputs(inputs, osm_elements=osm_element_ids(schools, hazards))
@@ -696,6 +825,7 @@ def save_reports(
         generated_at=stamp,
         font=font,
         water_lines=None if analyses is None else form_lines(analyses.water_near, lang=lang),
+        categories=registry,
     )
     written["summary"] = save_summary_html(
         findings,
@@ -708,9 +838,11 @@ def save_reports(
         evidence_dir=evidence_dir,
         font=font,
         analyses=analyses,
+        categories=registry,
     )
     if len(findings):
-        for key, path in save_charts(findings, out / "charts", lang=lang, font=font).items():
+        charts = save_charts(findings, out / "charts", lang=lang, font=font, categories=registry)
+        for key, path in charts.items():
             written[f"chart_{key}"] = path
     if evidence:
         save_evidence_sheets(
@@ -728,72 +860,7 @@ def save_reports(
             pdf=pdf,
             font=font,
             progress=progress,
+            categories=registry,
         )
         written["evidence"] = out / "evidence"
     return written
-
-
-_NUMBERS: Final = (
-    "threshold_m",
-    "distance_m",
-    "school_lon",
-    "school_lat",
-    "hazard_lon",
-    "hazard_lat",
-)
-
-
-def findings_from_file(filepath: str | Path) -> gpd.GeoDataFrame:
-    """Read findings back from the findings.gpkg (exact) or findings.csv that screening wrote.
-
-    The GeoPackage keeps every value as computed; the CSV has distances to the
-    millimetre and end points to 7 decimals, and the measured line is rebuilt
-    from the end points.
-
-    Raises
-    ------
-    InputDataError
-        When the file is missing, unreadable, lacks findings columns or has
-        values that are not numbers (the message names the rows).
-    """
-    path = Path(filepath)
-    if not path.is_file():
-        msg = f"findings file {path} does not exist; give the findings.gpkg written by `campus-geo screen`"
-        raise InputDataError(msg)
-    is_csv = path.suffix.lower() == ".csv"
-    try:
-        if is_csv:
-            table = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
-        else:
-            table = pd.DataFrame(gpd.read_file(path, engine="pyogrio"))
-    except Exception as exc:  # pyogrio/GDAL and pandas raise their own types
-        msg = f"cannot read findings file {path}: {exc}; give findings.gpkg or findings.csv"
-        raise InputDataError(msg) from exc
-    missing = [c for c in CSV_COLUMNS if c not in table.columns]
-    if missing:
-        msg = (
-            f"{path} is not a findings file: it lacks the column(s) {', '.join(missing)}; "
-            "give the findings.gpkg or findings.csv written by `campus-geo screen`"
-        )
-        raise InputDataError(msg)
-    for column in _NUMBERS:
-        values = pd.to_numeric(table[column], errors="coerce")
-        bad = values.isna().to_numpy()
-        if bad.any():
-            rows = ", ".join(str(i + 2) for i in np.flatnonzero(bad)[:10])
-            msg = f"{path}: column `{column}` is not a number in row(s) {rows}; fix or re-screen"
-            raise InputDataError(msg)
-        table[column] = values.astype(float)
-    text = [c for c in CSV_COLUMNS if c not in _NUMBERS]
-    table[text] = table[text].fillna("").astype(str)
-    ends = table[["school_lon", "school_lat", "hazard_lon", "hazard_lat"]].to_numpy(dtype=float)
-    lines = (
-        shapely.linestrings(ends.reshape(-1, 2, 2))
-        if is_csv or "geometry" not in table.columns
-        else np.asarray(table["geometry"], dtype=object)
-    )
-    index = pd.Index(table["finding_id"], name="finding_id", dtype="str")
-    data = table[CSV_COLUMNS[1:]].set_axis(index)
-    findings = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(lines, index=index, crs=DEFAULT_CRS))
-    log.info("read %d findings from %s", len(findings), path)
-    return findings

@@ -22,11 +22,13 @@ from typing import Any, Final
 import jinja2
 import pandas as pd
 
+from campus_geo.category_registry import CategoryRegistry
 from campus_geo.reports.analyses import Analyses, analysis_sections
 from campus_geo.reports.charts import category_chart, figure_png, township_chart
 from campus_geo.reports.fonts import CJKFont
 from campus_geo.reports.provenance import Provenance, software_versions
-from campus_geo.settings import CATEGORIES, CATEGORY_LABELS, SEVERITIES, SEVERITY_LABELS
+from campus_geo.rules import default_categories
+from campus_geo.settings import SEVERITIES, SEVERITY_LABELS
 
 __all__ = [
     "SUMMARY_TEXT",
@@ -148,7 +150,7 @@ class Summary:
         Findings of rules with severity ``prohibited``.
     by_township
         Findings per township (rows, "" for unknown) and category (columns,
-        in :data:`campus_geo.settings.CATEGORIES` order), without totals.
+        in the order of the rule table's categories), without totals.
     by_lead_unit
         Per lead unit (牵头单位; a finding of a rule with two lead units counts
         for both): ``findings``, ``schools`` and one column per severity.
@@ -165,7 +167,12 @@ class Summary:
     by_category: pd.DataFrame
 
 
-def summarise(findings: pd.DataFrame, schools: pd.DataFrame | None = None) -> Summary:
+def summarise(
+    findings: pd.DataFrame,
+    schools: pd.DataFrame | None = None,
+    *,
+    categories: CategoryRegistry | None = None,
+) -> Summary:
     """Count findings by township x category, by lead unit and by category.
 
     Parameters
@@ -176,6 +183,8 @@ def summarise(findings: pd.DataFrame, schools: pd.DataFrame | None = None) -> Su
     schools
         The screened schools: townships without findings get a row of zeros
         and the number of schools screened is reported.
+    categories
+        The order of the categories (the default rule table's when None; others after it).
 
     Examples
     --------
@@ -189,11 +198,10 @@ def summarise(findings: pd.DataFrame, schools: pd.DataFrame | None = None) -> Su
     >>> s.by_lead_unit["findings"].to_dict()
     {'区教体局': 3, '区委政法委': 2}
     """
+    order = (default_categories() if categories is None else categories).keys
     township = findings["township"].fillna("").astype(str)
     category = findings["category"].astype(str)
-    present = [c for c in CATEGORIES if c in set(category)] + sorted(
-        set(category) - set(CATEGORIES)
-    )
+    present = [c for c in order if c in set(category)] + sorted(set(category) - set(order))
     towns = set(township)
     if schools is not None and "township" in schools.columns:
         towns |= set(schools["township"].fillna("").astype(str))
@@ -257,9 +265,15 @@ def _label(labels: dict[str, tuple[str, str]], key: str, lang: str) -> str:
     return zh if lang == "zh" else en
 
 
-def summary_tables(summary: Summary, *, lang: str = "zh") -> list[Table]:
-    """The three summary tables with headers and labels in `lang` (totals included)."""
+def summary_tables(
+    summary: Summary, *, lang: str = "zh", categories: CategoryRegistry | None = None
+) -> list[Table]:
+    """The three summary tables with headers and labels in `lang` (totals included).
+
+    `categories`: the labels of the categories (the default rule table's when None).
+    """
     t = _text(lang)
+    labels = (default_categories() if categories is None else categories).labels
     bt = summary.by_township
     town_rows: list[list[Any]] = [
         [town or t["unknown"], *(int(v) for v in bt.loc[town]), int(bt.loc[town].sum())]
@@ -268,7 +282,7 @@ def summary_tables(summary: Summary, *, lang: str = "zh") -> list[Table]:
     town_rows.append([t["total"], *(int(v) for v in bt.sum(axis=0)), int(bt.to_numpy().sum())])
     township = Table(
         t["township_table"],
-        [t["township"], *(_label(CATEGORY_LABELS, c, lang) for c in bt.columns), t["total"]],
+        [t["township"], *(_label(labels, c, lang) for c in bt.columns), t["total"]],
         town_rows,
         frozenset({len(town_rows) - 1}),
     )
@@ -287,7 +301,7 @@ def summary_tables(summary: Summary, *, lang: str = "zh") -> list[Table]:
     bc = summary.by_category
     cat_rows: list[list[Any]] = [
         [
-            _label(CATEGORY_LABELS, str(c), lang),
+            _label(labels, str(c), lang),
             int(r["findings"]),
             int(r["schools"]),
             f"{r['nearest_m']:.1f}",
@@ -305,7 +319,10 @@ def summary_tables(summary: Summary, *, lang: str = "zh") -> list[Table]:
 
 
 def _schools_block(
-    findings: pd.DataFrame, lang: str, evidence_dir: str | None
+    findings: pd.DataFrame,
+    lang: str,
+    evidence_dir: str | None,
+    labels: dict[str, tuple[str, str]],
 ) -> list[dict[str, Any]]:
     t = _text(lang)
     blocks = []
@@ -320,7 +337,7 @@ def _schools_block(
                     "id": str(finding_id),
                     "href": f"{evidence_dir}/{finding_id}.html" if evidence_dir else "",
                     "hazard": str(f["hazard_name"]) or t["unnamed"],
-                    "category": _label(CATEGORY_LABELS, str(f["category"]), lang),
+                    "category": _label(labels, str(f["category"]), lang),
                     "distance": f"{float(f['distance_m']):.1f}",
                     "threshold": f"{float(f['threshold_m']):g}",
                 }
@@ -347,6 +364,7 @@ def save_summary_html(
     evidence_dir: str | None = "evidence",
     font: CJKFont | None = None,
     analyses: Analyses | None = None,
+    categories: CategoryRegistry | None = None,
 ) -> Path:
     """Write the HTML briefing page: key figures, charts, summary tables, findings by school.
 
@@ -376,16 +394,19 @@ def save_summary_html(
         The water, traffic and camera analyses of the run: a section each
         (溺水防范, 交通安全, 视频监控). Findings screened with ``profile="all"``
         get the section 量算口径 (the findings whose verdict depends on the profile).
+    categories
+        Labels, colours and order of the categories (the default rule table's when None).
     """
     t = _text(lang)
-    summary = summarise(findings, schools)
+    registry = default_categories() if categories is None else categories
+    summary = summarise(findings, schools, categories=registry)
     charts = []
     if len(findings):
         for make, alt in (
             (category_chart, t["chart_category"]),
             (township_chart, t["chart_township"]),
         ):
-            png = figure_png(make(findings, lang=lang, font=font), font=font)
+            png = figure_png(make(findings, lang=lang, font=font, categories=registry), font=font)
             charts.append({"alt": alt, "png": base64.b64encode(png).decode("ascii")})
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("campus_geo", "templates"),
@@ -413,10 +434,10 @@ def save_summary_html(
                     for i, row in enumerate(table.rows)
                 ],
             }
-            for table in summary_tables(summary, lang=lang)
+            for table in summary_tables(summary, lang=lang, categories=registry)
         ],
         sections=analysis_sections(findings, analyses, lang=lang),
-        schools=_schools_block(findings, lang, evidence_dir),
+        schools=_schools_block(findings, lang, evidence_dir, registry.labels),
         evidence=bool(evidence_dir),
         inputs=[
             {

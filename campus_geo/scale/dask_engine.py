@@ -73,7 +73,8 @@ from dask.delayed import Delayed
 from campus_geo._errors import InputDataError
 from campus_geo._validate import validate_entrances, validate_hazards, validate_schools
 from campus_geo.adapters.dask import meta_of
-from campus_geo.engine import empty_findings, resolve_rules
+from campus_geo.category_registry import CategoryRegistry
+from campus_geo.engine import empty_findings, resolve_rules, screening_categories
 from campus_geo.geodesy import degrees_margin
 from campus_geo.rules import Rule
 from campus_geo.scale.tasks import (
@@ -269,18 +270,20 @@ def _school_parts(schools: Layer, size: int) -> list[Any]:
     return [dask.delayed(school_partition)(p, i) for i, p in enumerate(delayed)]
 
 
-def _hazard_parts(hazards: Layer, size: int) -> tuple[_Parts, list[str]]:
+def _hazard_parts(
+    hazards: Layer, size: int, categories: tuple[str, ...]
+) -> tuple[_Parts, list[str]]:
     """Hazard partitions and the sorted categories present (ids checked unique)."""
     layer = _read(hazards)
     if isinstance(layer, gpd.GeoDataFrame):
-        checked = validate_hazards(canonical(layer, "hazard_id"))
+        checked = validate_hazards(canonical(layer, "hazard_id"), categories=categories)
         checked = checked.assign(**{POS: np.arange(len(checked), dtype=np.int64)})
         count = max(1, math.ceil(len(checked) / size))
         chunks = [checked.iloc[rows] for rows in np.array_split(np.arange(len(checked)), count)]
         parts = _Parts(chunks, [_total_bounds(c.geometry.values) for c in chunks])
         return parts, sorted(checked["category"].unique())
-    categories = _scan(layer, "hazard_id", "hazards", categories=True)
-    return _Parts(list(layer.to_delayed(optimize_graph=True)), _dask_bounds(layer)), categories
+    present = _scan(layer, "hazard_id", "hazards", categories=True)
+    return _Parts(list(layer.to_delayed(optimize_graph=True)), _dask_bounds(layer)), present
 
 
 def _scan(
@@ -331,11 +334,13 @@ def _plan(
     entrances: gpd.GeoDataFrame | str | Path | None,
     schools_per_partition: int,
     hazards_per_partition: int,
+    categories: CategoryRegistry | None = None,
 ) -> _Plan:
     """Build the task graph: one screening task per school partition."""
+    table, registry = screening_categories(rules, categories)
     school_parts = _school_parts(schools, schools_per_partition)
-    hazard_parts, categories = _hazard_parts(hazards, hazards_per_partition)
-    rule_list = resolve_rules(rules, profile, dist, categories)
+    hazard_parts, present = _hazard_parts(hazards, hazards_per_partition, registry.keys)
+    rule_list = resolve_rules(table, profile, dist, present)
     require_straight(rule_list, "the dask engine", "screen those rules in memory (--engine memory)")
     reach = max((rule.distance_m for rule in rule_list), default=0.0)
     gates = None
@@ -371,12 +376,12 @@ def _plan(
             continue  # no school reaches this partition: it is never read
         routed += 1
         split = dask.delayed(route, nout=int(targets.size))(
-            part, j, tiles[near], owner[near], targets
+            part, j, tiles[near], owner[near], targets, registry.keys
         )
         for i, bucket in zip(targets, split, strict=True):
             buckets[int(i)].append(bucket)
     tasks = [
-        dask.delayed(screen_partition)(s, buckets[i], gates_data, rule_list)
+        dask.delayed(screen_partition)(s, buckets[i], gates_data, rule_list, registry)
         for i, s in enumerate(school_data)
     ]
     log.info(
@@ -463,6 +468,7 @@ def screen_dask(
     n_workers: int = DEFAULT_WORKERS,
     schools_per_partition: int = SCHOOLS_PER_PARTITION,
     hazards_per_partition: int = HAZARDS_PER_PARTITION,
+    categories: CategoryRegistry | None = None,
 ) -> gpd.GeoDataFrame:
     """Screen on a dask cluster; the findings equal ``screen()``'s, row for row.
 
@@ -485,6 +491,8 @@ def screen_dask(
         Worker processes of the LocalCluster (one thread each).
     schools_per_partition, hazards_per_partition
         Partition sizes (schools; hazards given in memory).
+    categories
+        The hazard categories, as for :func:`campus_geo.screen.screen`.
 
     Returns
     -------
@@ -510,6 +518,7 @@ def screen_dask(
             entrances=entrances,
             schools_per_partition=schools_per_partition,
             hazards_per_partition=hazards_per_partition,
+            categories=categories,
         )
         frames = client.gather(client.compute(plan.tasks))
     findings = _ordered(frames)
@@ -530,6 +539,7 @@ def screen_dask_to_parquet(
     n_workers: int = DEFAULT_WORKERS,
     schools_per_partition: int = SCHOOLS_PER_PARTITION,
     hazards_per_partition: int = HAZARDS_PER_PARTITION,
+    categories: CategoryRegistry | None = None,
 ) -> int:
     """Screen on a dask cluster and write the findings as a GeoParquet dataset.
 
@@ -561,6 +571,7 @@ def screen_dask_to_parquet(
             entrances=entrances,
             schools_per_partition=schools_per_partition,
             hazards_per_partition=hazards_per_partition,
+            categories=categories,
         )
         # keep the partitions' findings on the workers: the sort reads them twice
         kept = client.persist([dask.delayed(flat)(t) for t in plan.tasks])

@@ -70,6 +70,7 @@ from campus_geo._validate import (
     value_codes,
 )
 from campus_geo._version import __version__
+from campus_geo.category_registry import CategoryRegistry
 from campus_geo.engine import (
     CHUNK_PAIRS,
     NOTE_TEXTS,
@@ -92,6 +93,7 @@ from campus_geo.engine import (
     rule_texts,
     run_chunks,
     school_sources,
+    screening_categories,
     str_array,
 )
 from campus_geo.rules import Rule
@@ -103,7 +105,7 @@ from campus_geo.scale.tasks import (
     empty_partition,
     require_straight,
 )
-from campus_geo.settings import CATEGORIES, DEFAULT_CRS
+from campus_geo.settings import DEFAULT_CRS
 
 __all__ = ["STREAM_PROFILES", "screen_to_parquet", "wkb_lines"]
 
@@ -116,7 +118,8 @@ _WKB_LINE: Final = np.dtype(
     [("order", "u1"), ("type", "<u4"), ("count", "<u4"), ("xy", "<f8", (4,))]
 )  # a 2-point 2D WKB LineString, little-endian: 41 bytes, no padding
 
-_CATEGORY_TEXTS: Final = pa.array(list(CATEGORIES), pa.large_string())
+#: Category codes of a hazards file are one byte: at most this many categories.
+_MAX_CATEGORIES: Final = 127
 #: Hazard files are read with their categories dictionary-encoded.
 _PARQUET: Final = ds.ParquetFileFormat(
     read_options=ds.ParquetReadOptions(dictionary_columns={"category"})
@@ -135,6 +138,7 @@ _DICTIONARY_COLUMNS: Final = [
     "basis",
     "lead_units",
     "responsible_units",
+    "enforcing_units",
     "suggestion",
     "notes",
 ]
@@ -264,7 +268,9 @@ def _id_column(schema: pa.Schema, path: Path) -> str:
     raise InputDataError(msg)
 
 
-def _read_hazards(path: Path, meanwhile: Callable[[], T]) -> tuple[_HazardTable, T]:
+def _read_hazards(
+    path: Path, meanwhile: Callable[[], T], categories: tuple[str, ...]
+) -> tuple[_HazardTable, T]:
     """A canonical hazards layer in GeoParquet, read as columns (see the module docstring).
 
     The file is read a row group at a time, the points first: each group's WKB
@@ -275,7 +281,7 @@ def _read_hazards(path: Path, meanwhile: Callable[[], T]) -> tuple[_HazardTable,
     million strings); the ids and names are then combined into one array each.
 
     ``meanwhile()`` runs after the texts are read, while the index is finished;
-    its result is returned with the table.
+    its result is returned with the table. `categories`: the category keys a hazard may have.
     """
     if not path.exists():
         msg = f"GeoParquet file or folder {path} does not exist; check the path"
@@ -287,7 +293,8 @@ def _read_hazards(path: Path, meanwhile: Callable[[], T]) -> tuple[_HazardTable,
     id_column = _id_column(dataset.schema, path)
     if spec.get("encoding", "WKB").upper() != "WKB":  # GeoArrow native: let geopandas read it
         frame = canonical(gpd.read_parquet(path), "hazard_id")
-        return _frame_table(validate_hazards(frame, name=str(path))), meanwhile()
+        checked = validate_hazards(frame, name=str(path), categories=categories)
+        return _frame_table(checked, categories), meanwhile()
     start = time.perf_counter()
     problems: list[str] = []
     crs = _crs(spec, path, problems)
@@ -299,10 +306,10 @@ def _read_hazards(path: Path, meanwhile: Callable[[], T]) -> tuple[_HazardTable,
         if crs is not None:
             xy = _to_lonlat(xy, crs)
             indexing = pool.submit(PointIndex, xy[:, 0], xy[:, 1])  # rows without one: NaN
-        cols = _read_texts(dataset, id_column, xy, geoms, missing, pool)
+        cols = _read_texts(dataset, id_column, xy, geoms, missing, pool, categories)
         log.debug("%s: texts read at %.2f s", path, _since(start))
         ids = cols.ids.fill_null("") if cols.ids.null_count else cols.ids
-        problems[:0] = _column_problems(cols, ids, path)
+        problems[:0] = _column_problems(cols, ids, path, categories)
         problems += _check_others(geoms, ids, crs, path)
         checking = pool.submit(_checked_hashes, cols.hashes, cols.hashing)
         # one array per text column for the workers' takes (a take across five row groups
@@ -342,7 +349,9 @@ def _read_hazards(path: Path, meanwhile: Callable[[], T]) -> tuple[_HazardTable,
     order = np.concatenate([index.order, others]) if len(others) else index.order
     xy = np.concatenate([index.sorted_xy, other_xy]) if len(others) else index.sorted_xy
     codes, hashes = codes.take(order), hashes.take(order, out=spare)
-    haz = hazard_arrays(geoms[order] if len(geoms) else geoms, xy, codes, index.renumbered())
+    haz = hazard_arrays(
+        geoms[order] if len(geoms) else geoms, xy, codes, index.renumbered(), categories
+    )
     log.debug("%s: stored in index order at %.2f s", path, time.perf_counter() - start)
     return _HazardTable(ids, names, hashes, haz, order), other
 
@@ -372,7 +381,7 @@ class _Columns:
 
     ids: pa.ChunkedArray
     names: pa.ChunkedArray
-    codes: npt.NDArray[np.int8]  # position in CATEGORIES, -1 unknown
+    codes: npt.NDArray[np.int8]  # position in the screening's categories, -1 unknown
     categories: list[pa.Array] | None  # as read, None: no category column
     xy: FloatArray
     geoms: npt.NDArray[np.object_]
@@ -396,6 +405,7 @@ def _read_texts(
     geoms: npt.NDArray[np.object_],
     missing: npt.NDArray[np.bool_],
     pool: ThreadPoolExecutor,
+    vocabulary: tuple[str, ...],
 ) -> _Columns:
     """The text columns, after the points (the memory Arrow held for the WKB serves them)."""
     n = len(xy)
@@ -417,7 +427,7 @@ def _read_texts(
             names.append(name.fill_null("") if name.null_count else name)
         if "category" in names_in:
             categories.append(batch.column("category"))
-            codes.append(_category_codes(categories[-1]))
+            codes.append(_category_codes(categories[-1], vocabulary))
     return _Columns(
         ids=_texts_of(ids, n),
         names=_texts_of(names, n),
@@ -431,11 +441,13 @@ def _read_texts(
     )
 
 
-def _column_problems(cols: _Columns, ids: pa.ChunkedArray, path: Path) -> list[str]:
+def _column_problems(
+    cols: _Columns, ids: pa.ChunkedArray, path: Path, vocabulary: tuple[str, ...]
+) -> list[str]:
     problems: list[str] = []
     if cols.categories is None:
         problems.append(
-            f"{path} has no `category` column; expected one of {', '.join(CATEGORIES)} per row"
+            f"{path} has no `category` column; expected one of {', '.join(vocabulary)} per row"
         )
     if cols.ids.null_count:
         problems.append(f"{path} has rows without hazard_id; give every row an id")
@@ -446,7 +458,7 @@ def _column_problems(cols: _Columns, ids: pa.ChunkedArray, path: Path) -> list[s
             "them into a rejects file"
         )
     if cols.categories is not None and (cols.codes < 0).any():
-        problems.append(_unknown_categories(cols.codes, cols.categories, ids, path))
+        problems.append(_unknown_categories(cols.codes, cols.categories, ids, path, vocabulary))
     return problems
 
 
@@ -461,27 +473,31 @@ def _one_chunk(*columns: pa.ChunkedArray) -> list[pa.LargeStringArray]:
     return [column.combine_chunks() for column in columns]
 
 
-def _category_codes(category: pa.Array) -> npt.NDArray[np.int8]:
-    """Position of each row's category in CATEGORIES; -1 where unknown or missing.
+def _category_codes(category: pa.Array, vocabulary: tuple[str, ...]) -> npt.NDArray[np.int8]:
+    """Position of each row's category in `vocabulary`; -1 where unknown or missing.
 
-    One byte per row (there are a dozen categories): 5 MB, not 40, for five million venues.
+    One byte per row (there are a few dozen categories): 5 MB, not 40, for five million venues.
     """
     if pa.types.is_dictionary(category.type):
-        lookup = np.append(value_codes(category.dictionary, CATEGORIES), -1).astype(np.int8)
+        lookup = np.append(value_codes(category.dictionary, vocabulary), -1).astype(np.int8)
         indices = category.indices.fill_null(-1).to_numpy(zero_copy_only=False)
         return lookup.take(np.asarray(indices, dtype=np.int64))  # -1 (missing) takes the last
-    return value_codes(category.cast(pa.large_string()), CATEGORIES).astype(np.int8)
+    return value_codes(category.cast(pa.large_string()), vocabulary).astype(np.int8)
 
 
 def _unknown_categories(
-    codes: npt.NDArray[np.int8], parts: list[pa.Array], ids: pa.ChunkedArray, path: Path
+    codes: npt.NDArray[np.int8],
+    parts: list[pa.Array],
+    ids: pa.ChunkedArray,
+    path: Path,
+    vocabulary: tuple[str, ...],
 ) -> str:
     bad = np.flatnonzero(codes < 0)
     category = pa.chunked_array([p.cast(pa.large_string()) for p in parts], pa.large_string())
     values = sorted({str(v) for v in category.take(bad[:1000]).to_pylist()})
     return (
         f"{path} has unknown category value(s) {', '.join(values)} in rows "
-        f"{id_list(ids.take(bad))}; expected one of {', '.join(CATEGORIES)}"
+        f"{id_list(ids.take(bad))}; expected one of {', '.join(vocabulary)}"
     )
 
 
@@ -526,14 +542,14 @@ def _crs(spec: dict[str, Any], path: Path, problems: list[str]) -> pyproj.CRS | 
     return pyproj.CRS.from_json_dict(spec["crs"])
 
 
-def _frame_table(hazards: gpd.GeoDataFrame) -> _HazardTable:
+def _frame_table(hazards: gpd.GeoDataFrame, categories: tuple[str, ...]) -> _HazardTable:
     """A validated hazards GeoDataFrame as columns."""
     ids = _arrow_text(hazards.index)
     return _HazardTable(
         ids=ids,
         names=_arrow_text(hazards["name"] if "name" in hazards.columns else None, len(hazards)),
         hashes=fnv1a64(ids),
-        haz=prepare_hazards(hazards),
+        haz=prepare_hazards(hazards, categories),
     )
 
 
@@ -601,6 +617,7 @@ class _Texts:
     hazard_ids: pa.LargeStringArray
     hazard_names: pa.LargeStringArray
     hazard_rank: IntArray | None  # row of hazard_ids and hazard_names of a hazard position
+    categories: pa.LargeStringArray  # the category of each code
     rules: dict[str, pa.LargeStringArray]
     thresholds: FloatArray
 
@@ -646,7 +663,7 @@ def _findings_table(
         **{name: _coded(s - lo, values[lo:hi]) for name, values in texts.school.items()},
         "hazard_id": texts.hazard_ids.take(taken),
         "hazard_name": texts.hazard_names.take(taken),
-        "category": _coded(haz.category[h], _CATEGORY_TEXTS),
+        "category": _coded(haz.category[h], texts.categories),
         **{name: _coded(r, values) for name, values in texts.rules.items()},
         "threshold_m": pa.array(texts.thresholds[r]),
         "distance_m": pa.array(distance),
@@ -753,6 +770,7 @@ def screen_to_parquet(
     dist: float | None = None,
     entrances: gpd.GeoDataFrame | str | Path | None = None,
     workers: int | None = None,
+    categories: CategoryRegistry | None = None,
 ) -> int:
     """Screen and write the findings as a GeoParquet dataset, block by block.
 
@@ -771,7 +789,7 @@ def screen_to_parquet(
         shapely objects.
     filepath
         Folder to write; its old parts (or an old file of that name) are removed.
-    rules, profile, dist, entrances
+    rules, profile, dist, entrances, categories
         As for :func:`~campus_geo.screen.screen`; the profile is ``"boundary"``
         or ``"entrance"`` (:data:`STREAM_PROFILES`).
     workers
@@ -784,6 +802,14 @@ def screen_to_parquet(
         The number of findings written.
     """
     start = time.perf_counter()
+    rule_table, registry = screening_categories(rules, categories)
+    vocabulary = registry.keys
+    if len(vocabulary) > _MAX_CATEGORIES:
+        msg = (
+            f"screen_to_parquet codes a category in one byte: {len(vocabulary)} categories are "
+            f"more than {_MAX_CATEGORIES}; screen with campus_geo.screen.screen"
+        )
+        raise InputDataError(msg)
 
     def prepare_schools() -> _Schools:
         layer = _read_schools(schools)
@@ -791,7 +817,7 @@ def screen_to_parquet(
         if entrances is not None:
             ent = gpd.read_parquet(entrances) if _is_path(entrances) else entrances
             gates = validate_entrances(ent)
-        kinds = {r.profile for r in resolve_rules(rules, profile, dist, list(CATEGORIES))}
+        kinds = {r.profile for r in resolve_rules(rule_table, profile, dist, list(vocabulary))}
         sources = school_sources(layer, gates, kinds & set(STREAM_PROFILES))
         log.debug("schools read and projected at %.2f s", time.perf_counter() - start)
         return _Schools(layer, gates, sources)
@@ -799,12 +825,13 @@ def screen_to_parquet(
     # the schools are prepared while the points are indexed (reading the hazards on a
     # thread beside them was slower: Arrow's own threads and GEOS fought over the cores)
     if isinstance(hazards, str | Path):
-        table, prepared = _read_hazards(Path(hazards), prepare_schools)
+        table, prepared = _read_hazards(Path(hazards), prepare_schools, vocabulary)
     else:
-        table, prepared = _frame_table(validate_hazards(hazards)), prepare_schools()
+        checked = validate_hazards(hazards, categories=vocabulary)
+        table, prepared = _frame_table(checked, vocabulary), prepare_schools()
     school_layer, gates = prepared.layer, prepared.gates
-    present = sorted(CATEGORIES[c] for c in np.unique(table.haz.category))
-    rule_list = resolve_rules(rules, profile, dist, present)
+    present = sorted(vocabulary[c] for c in np.unique(table.haz.category))
+    rule_list = resolve_rules(rule_table, profile, dist, present)
     require_straight(
         rule_list,
         "screen_to_parquet",
@@ -837,6 +864,7 @@ def screen_to_parquet(
         hazard_ids=table.ids,
         hazard_names=table.names,
         hazard_rank=table.rank,
+        categories=pa.array(list(vocabulary), pa.large_string()),
         rules={name: pa.array(values, pa.large_string()) for name, values in by_rule.items()},
         thresholds=np.array([rule.distance_m for rule in rule_list], dtype=np.float64),
     )

@@ -9,6 +9,7 @@ route hazard partitions to the school partitions they can reach, run
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final
 
 import geopandas as gpd
@@ -19,10 +20,11 @@ import shapely
 
 from campus_geo._errors import InputDataError
 from campus_geo._validate import validate_hazards, validate_schools
+from campus_geo.category_registry import CategoryRegistry
 from campus_geo.geodesy import degrees_margin
 from campus_geo.rules import Rule
 from campus_geo.screen import CSV_COLUMNS, screen
-from campus_geo.settings import DEFAULT_CRS
+from campus_geo.settings import CATEGORIES, DEFAULT_CRS
 
 __all__ = [
     "FLOAT_COLUMNS",
@@ -165,7 +167,12 @@ def require_straight(rules: list[Rule], engine: str, advice: str) -> None:
 
 
 def route(
-    part: pd.DataFrame, number: int, tiles: FloatArray, owner: IntArray, targets: IntArray
+    part: pd.DataFrame,
+    number: int,
+    tiles: FloatArray,
+    owner: IntArray,
+    targets: IntArray,
+    categories: Sequence[str] = CATEGORIES,
 ) -> tuple[gpd.GeoDataFrame, ...]:
     """Validate one hazard partition and split it among the school partitions it reaches.
 
@@ -176,7 +183,7 @@ def route(
     hazards = canonical(part, "hazard_id")
     if not len(hazards):
         return tuple(hazards for _ in targets)
-    hazards = validate_hazards(hazards, name=f"hazards partition {number}")
+    hazards = validate_hazards(hazards, name=f"hazards partition {number}", categories=categories)
     # only what screen() reads of a hazard travels: name, category, geometry, position
     kept = [c for c in ("name", "category") if c in hazards.columns]
     hazards = positions(hazards, number)[[*kept, POS, hazards.geometry.name]]
@@ -195,6 +202,7 @@ def screen_partition(
     buckets: list[gpd.GeoDataFrame],
     entrances: gpd.GeoDataFrame | None,
     rules: list[Rule],
+    categories: CategoryRegistry | None = None,
 ) -> gpd.GeoDataFrame:
     """``screen()`` on one school partition with the hazards routed to it."""
     parts = [b for b in buckets if len(b)]
@@ -202,7 +210,9 @@ def screen_partition(
         return empty_partition()
     hazards = gpd.GeoDataFrame(pd.concat(parts), crs=DEFAULT_CRS)
     # one process per partition: the cluster spreads the partitions over its workers
-    findings = screen(schools, hazards, rules=rules, entrances=entrances, workers=1)
+    findings = screen(
+        schools, hazards, rules=rules, entrances=entrances, workers=1, categories=categories
+    )
     if not len(findings):
         return empty_partition()
     rule_pos = {rule.id: i for i, rule in enumerate(rules)}

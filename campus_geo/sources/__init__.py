@@ -5,11 +5,20 @@
 - :mod:`~campus_geo.sources.osm_pbf`: the streaming PBF reader (pyosmium);
 - :mod:`~campus_geo.sources.tables`: CSV in any Chinese encoding, xlsx with title rows;
 - :mod:`~campus_geo.sources.registry`: business registries and licence lists as hazards;
-- :mod:`~campus_geo.sources.roster`: the education bureau's school roster.
+- :mod:`~campus_geo.sources.roster`: the education bureau's school roster;
+- :mod:`~campus_geo.sources.admin`: township and village areas, and the schools in them.
 """
 
 from __future__ import annotations
 
+from campus_geo.sources.admin import (
+    ADMIN_COLUMNS,
+    TOWNSHIP_FIELDS,
+    VILLAGE_FIELDS,
+    admin_from_features,
+    admin_from_file,
+    assign_admin,
+)
 from campus_geo.sources.layers import (
     FEATURE_TAGS,
     REJECT_COLUMNS,
@@ -46,6 +55,7 @@ from campus_geo.sources.roster import (
 )
 
 __all__ = [
+    "ADMIN_COLUMNS",
     "EXTRA_NAME_RULES",
     "FEATURE_TAGS",
     "HAZARD_COLUMNS",
@@ -59,10 +69,15 @@ __all__ = [
     "ROSTER_FIELDS",
     "ROSTER_MATCH_M",
     "SCOPE_RULES",
+    "TOWNSHIP_FIELDS",
+    "VILLAGE_FIELDS",
     "WEAK_SCOPE_RULES",
     "Layers",
     "Registry",
     "Roster",
+    "admin_from_features",
+    "admin_from_file",
+    "assign_admin",
     "classify_registry",
     "credit_code_valid",
     "empty_layers",

@@ -30,9 +30,12 @@ from campus_geo.categories import (
     non_k12_reason,
     school_kinds,
 )
+from campus_geo.category_registry import CategoryRegistry
 from campus_geo.coords import to_wgs84
 from campus_geo.geodesy import local_crs
-from campus_geo.settings import CATEGORIES, DEFAULT_CRS, SCHOOL_KINDS
+from campus_geo.rules import default_categories
+from campus_geo.settings import DEFAULT_CRS, SCHOOL_KINDS
+from campus_geo.sources.admin import admin_from_features, assign_admin
 from campus_geo.sources.osm_tags import ADDR_KEYS, FEATURE_TAGS, NOT_K12_AMENITIES, SCHOOL_AMENITIES
 
 __all__ = [
@@ -86,6 +89,10 @@ class Layers:
         e.g. ``river``, ``pond``, ``reservoir``) and ``name``.
     buildings
         Building outlines for basemaps, ``building`` and ``name``.
+    admin
+        Township and village areas of the OSM files (``boundary=administrative``
+        polygons, see :mod:`campus_geo.sources.admin`): ``township``, ``village``,
+        ``level``, ``source``.
     """
 
     schools: gpd.GeoDataFrame
@@ -96,6 +103,7 @@ class Layers:
     streets: gpd.GeoDataFrame | None = None
     water: gpd.GeoDataFrame | None = None
     buildings: gpd.GeoDataFrame | None = None
+    admin: gpd.GeoDataFrame | None = None
 
     def __add__(self, other: Layers) -> Layers:
         """Combine the layers of two sources (ids must not clash)."""
@@ -119,6 +127,7 @@ class Layers:
             streets=cat(self.streets, other.streets),
             water=cat(self.water, other.water),
             buildings=cat(self.buildings, other.buildings),
+            admin=cat(self.admin, other.admin),
         )
 
 
@@ -204,32 +213,9 @@ def _polygonal(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
     return geoms
 
 
-def _admin_names(
-    points: gpd.GeoSeries, features: gpd.GeoDataFrame, levels: tuple[str, ...]
-) -> pd.Series:
-    """Name of the admin polygon (boundary=administrative at `levels`) containing each point."""
-    out = pd.Series("", index=points.index, dtype=object)
-    if "boundary" not in features.columns or "admin_level" not in features.columns:
-        return out
-    admin = features[
-        (features["boundary"] == "administrative")
-        & features["admin_level"].astype(str).isin(levels)
-        & features.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
-    ]
-    if admin.empty:
-        return out
-    # nesting order only: planar area in a local metric projection is enough
-    admin = admin.assign(area=admin.geometry.to_crs(local_crs(admin)).area)[
-        ["name", "area", "geometry"]
-    ]
-    hits = gpd.sjoin(gpd.GeoDataFrame(geometry=points), admin, predicate="within", how="inner")
-    # the smallest polygon wins where several of the same level nest
-    hits = hits.sort_values("area").groupby(level=0)["name"].first()
-    out.loc[hits.index] = hits.fillna("").astype(str)
-    return out
-
-
-def _schools(features: gpd.GeoDataFrame, source: str) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+def _schools(
+    features: gpd.GeoDataFrame, source: str, admin: gpd.GeoDataFrame | None
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     amenity = _col(features, "amenity")
     raw = features[amenity.isin(SCHOOL_AMENITIES)]
     names = _col(raw, "name").fillna("").astype(str)
@@ -272,9 +258,9 @@ def _schools(features: gpd.GeoDataFrame, source: str) -> tuple[gpd.GeoDataFrame,
     kept = raw[keep]
     geoms = _polygonal(kept.geometry)
     kind = school_kinds(names[keep], kept)
-    reps = gpd.GeoSeries(shapely.point_on_surface(geoms.values), index=kept.index, crs=DEFAULT_CRS)
-    township = _admin_names(reps, features, ("7", "8"))
-    village = _admin_names(reps, features, ("9", "10"))
+    # the school's own addr:* tags first, then the areas that contain it
+    township = pd.Series("", index=kept.index, dtype=object)
+    village = pd.Series("", index=kept.index, dtype=object)
     for key in ("addr:town", "addr:subdistrict", "addr:township"):
         if key in kept.columns:
             township = township.where(township != "", kept[key].fillna(""))
@@ -296,6 +282,8 @@ def _schools(features: gpd.GeoDataFrame, source: str) -> tuple[gpd.GeoDataFrame,
         crs=DEFAULT_CRS,
     )
     schools.index.name = "school_id"
+    if admin is not None:
+        schools = assign_admin(schools, admin)
     return schools, excluded
 
 
@@ -328,9 +316,14 @@ def _entrances(features: gpd.GeoDataFrame, schools: gpd.GeoDataFrame) -> gpd.Geo
     return out
 
 
-def _hazards(features: gpd.GeoDataFrame, school_ids: pd.Index, source: str) -> gpd.GeoDataFrame:
+def _hazards(
+    features: gpd.GeoDataFrame,
+    school_ids: pd.Index,
+    source: str,
+    categories: CategoryRegistry | None = None,
+) -> gpd.GeoDataFrame:
     candidates = features[~features.index.isin(school_ids)]
-    category, sub = classify_features(candidates)
+    category, sub = classify_features(candidates, categories)
     hit = category != ""
     rows = candidates[hit]
     direction = pd.to_numeric(_col(rows, "camera:direction"), errors="coerce")
@@ -350,14 +343,18 @@ def _hazards(features: gpd.GeoDataFrame, school_ids: pd.Index, source: str) -> g
     return hazards
 
 
-def layers_from_osm(filepath: str | Path) -> Layers:
+def layers_from_osm(
+    filepath: str | Path, *, admin_areas: bool = True, categories: CategoryRegistry | None = None
+) -> Layers:
     """Read an OSM file (XML .osm/.osm.bz2, or PBF .osm.pbf) into the canonical layers.
 
     Schools are ``amenity=school|kindergarten`` features that are K-12 campuses
     (party schools, teacher-training schools, universities are excluded and
     listed with the reason); a school's kind comes from its name, then its
-    tags. Township and village come from ``boundary=administrative`` polygons
-    (admin_level 7-8 and 9-10) in the same file, else ``addr:*`` tags.
+    tags. Township and village come from the school's ``addr:*`` tags, else
+    from the ``boundary=administrative`` areas of the same file that contain
+    it (admin_level 7-8 and 9-10, see :func:`campus_geo.sources.admin.assign_admin`);
+    the areas are kept in ``Layers.admin``.
     Entrances are ``entrance=*`` / ``barrier=gate`` nodes within 3 m of a
     campus outline. Hazards are classified by tags, then Chinese name keywords
     (see :mod:`campus_geo.categories`).
@@ -371,6 +368,14 @@ def layers_from_osm(filepath: str | Path) -> Layers:
     ----------
     filepath
         Path to the OSM file; coordinates are WGS 84 by OSM's definition.
+    admin_areas
+        Fill the schools' township and village from the file's areas. False
+        leaves that to the caller (``campus-geo screen --admin FILE`` puts the
+        areas of that file first, then the OSM ones).
+    categories
+        The hazard categories whose OSM tags and name keywords classify the
+        features: the default rule table's when None; a user's
+        (:func:`campus_geo.rules.read_categories`) may add some.
 
     Returns
     -------
@@ -395,13 +400,21 @@ def layers_from_osm(filepath: str | Path) -> Layers:
     if path.name.lower().endswith(".pbf"):
         from campus_geo.sources.osm_pbf import read_features
 
-        features = read_features(path)
+        features = read_features(path, categories=categories)
     else:
         features = _read_osm(path)
-    return layers_from_features(features, source=path.name)
+    return layers_from_features(
+        features, source=path.name, admin_areas=admin_areas, categories=categories
+    )
 
 
-def layers_from_features(features: gpd.GeoDataFrame, *, source: str) -> Layers:
+def layers_from_features(
+    features: gpd.GeoDataFrame,
+    *,
+    source: str,
+    admin_areas: bool = True,
+    categories: CategoryRegistry | None = None,
+) -> Layers:
     """Make the canonical layers from OSM features (the step every OSM reader shares).
 
     Parameters
@@ -413,14 +426,22 @@ def layers_from_features(features: gpd.GeoDataFrame, *, source: str) -> Layers:
         ``osmnx.features_from_xml`` makes it).
     source
         Name of the source (a file name) for the ``source`` columns and the log.
+    admin_areas
+        Fill the schools' empty township and village from the features'
+        administrative areas (kept in ``Layers.admin`` either way).
+    categories
+        The hazard categories whose tags and name keywords classify the
+        features (the default rule table's when None).
 
     Returns
     -------
     Layers
     """
-    schools, excluded = _schools(features, source)
+    admin = admin_from_features(features)
+    schools, excluded = _schools(features, source, admin if admin_areas else None)
     entrances = _entrances(features, schools)
-    hazards = _hazards(features, schools.index.union(pd.Index(excluded["school_id"])), source)
+    school_ids = schools.index.union(pd.Index(excluded["school_id"]))
+    hazards = _hazards(features, school_ids, source, categories)
     highway = _col(features, "highway")
     streets = features[
         highway.notna() & features.geometry.geom_type.isin(["LineString", "MultiLineString"])
@@ -446,6 +467,7 @@ def layers_from_features(features: gpd.GeoDataFrame, *, source: str) -> Layers:
         streets=streets,
         water=_basemap_water(features),
         buildings=_basemap_buildings(features),
+        admin=admin,
     )
 
 
@@ -674,6 +696,7 @@ def hazards_from_file(
     id_field: str = "id",
     layer: str | None = None,
     coords: str = "wgs84",
+    categories: CategoryRegistry | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Read a hazards layer from a GIS file or a lon/lat table.
 
@@ -683,36 +706,47 @@ def hazards_from_file(
         GeoJSON, GeoPackage, Shapefile, GeoParquet, CSV or XLSX.
     category
         Category of every row (``--hazards internet_cafe=FILE``); when None the
-        file needs a ``category`` column.
+        file needs a ``category`` column. A category key, or one of its names
+        (a Chinese label or alias: 网吧), in the argument or the column.
     id_field
         Column with unique ids.
     layer
         Layer name in multi-layer files.
     coords
         Coordinate system of point tables ("wgs84", "gcj02", "bd09").
+    categories
+        The hazard categories (the default rule table's when None; a user's
+        table may add some, see :func:`campus_geo.rules.read_categories`).
 
     Returns
     -------
     hazards, rejects
     """
+    table = default_categories() if categories is None else categories
     path = Path(filepath)
     gdf, rejects = _read_any(path, layer, coords)
     gdf = _with_ids(gdf, id_field, path, "hazard_id")
     if category is not None:
-        if category not in CATEGORIES:
-            msg = f"unknown hazard category {category!r} for {path}; expected one of {', '.join(CATEGORIES)}"
+        key = table.resolve(category)
+        if key is None:
+            msg = f"hazards file {path}: {table.unknown_message(category)}"
             raise InputDataError(msg)
-        cats = pd.Series(category, index=gdf.index)
+        written = pd.Series(category, index=gdf.index)
+        cats = pd.Series(key, index=gdf.index)
     elif "category" in gdf.columns:
-        cats = gdf["category"].astype(str)
-        bad = ~cats.isin(CATEGORIES)
+        written = gdf["category"].fillna("").astype(str)
+        names = table.names()
+        cats = written.str.normalize("NFKC").str.strip().str.casefold().map(names)
+        bad = cats.isna()
         if bad.any():
-            rows = ", ".join(f"{gdf.loc[i, '_row']} ({cats[i]!r})" for i in cats.index[bad][:10])
+            rows = ", ".join(f"{gdf.loc[i, '_row']} ({written[i]!r})" for i in cats.index[bad][:10])
+            first = str(written[bad].iloc[0])
             msg = (
                 f"{path}: unknown category in column `category`, rows {rows}; "
-                f"expected one of {', '.join(CATEGORIES)}"
+                f"{table.unknown_message(first)}"
             )
             raise InputDataError(msg)
+        cats = cats.astype(str)
     else:
         msg = f"{path} has no `category` column; give one or pass the category as CATEGORY=FILE"
         raise InputDataError(msg)
@@ -721,7 +755,7 @@ def hazards_from_file(
         {
             "name": gdf[name_col].fillna("").astype(str) if name_col else "",
             "category": cats,
-            "subcategory": "file:" + cats,
+            "subcategory": "file:" + written,
             "address": _col(gdf, "address").fillna("").astype(str),
             "source": f"file:{path.name}#" + gdf["_row"],
             "direction": pd.to_numeric(_col(gdf, "direction"), errors="coerce").astype(float),

@@ -48,7 +48,10 @@ not read from PBF: a province has millions of them and the screening uses
 none; the offline basemap of a PBF run draws streets and water. (An XML
 file, small by nature, keeps them all.)
 
-Only the tag keys in :data:`campus_geo.layers.FEATURE_TAGS` are kept as columns.
+Only the tag keys in :data:`campus_geo.layers.FEATURE_TAGS` (with those the
+categories' tags look at, see :func:`~campus_geo.sources.osm_tags.feature_tags`) are
+kept as columns; the tags and name keywords that make an element wanted are those
+of the categories given (the default rule table's unless a user's adds some).
 """
 
 from __future__ import annotations
@@ -71,11 +74,12 @@ import shapely
 
 from campus_geo._errors import InputDataError, RejectedRowsWarning, warn_data
 from campus_geo.adapters.osmnx import relation_geometry, way_geometry
-from campus_geo.categories import NAME_KEYWORDS, TAG_RULES
+from campus_geo.category_registry import CategoryRegistry
 from campus_geo.geodesy import degrees_margin
 from campus_geo.network.pbf import node_location_index
+from campus_geo.rules import default_categories
 from campus_geo.settings import DEFAULT_CRS
-from campus_geo.sources.osm_tags import FEATURE_TAGS, SCHOOL_AMENITIES
+from campus_geo.sources.osm_tags import SCHOOL_AMENITIES, feature_tags
 
 __all__ = ["BASEMAP_MARGIN_M", "read_features", "wanted"]
 
@@ -86,45 +90,71 @@ BASEMAP_MARGIN_M: Final = 300.0
 _RELATION_TYPES: Final = ("multipolygon", "boundary")
 _MEMBER_TYPES: Final = {"n": "node", "w": "way", "r": "relation"}
 _ADMIN_LEVELS: Final = frozenset({"7", "8", "9", "10"})
-_TAG_VALUES: Final[dict[str, frozenset[str]]] = {
-    key: frozenset(v for _, k, values in TAG_RULES if k == key for v in values)
-    for _, key, _ in TAG_RULES
-}
-_NAME_RE: Final = re.compile(
-    "|".join(re.escape(w) for _, words in NAME_KEYWORDS for w in words), re.IGNORECASE
-)
-_KEEP: Final = frozenset(FEATURE_TAGS)
-#: Keys that can make a tagged node wanted (filtered in C++ before Python sees it).
-_NODE_KEYS: Final = ("amenity", "entrance", "barrier", "name", *_TAG_VALUES)
 
 
-def wanted(tags: Mapping[str, str] | Any) -> bool:
+@dataclass(frozen=True)
+class _Wanted:
+    """What makes an element wanted, for one set of hazard categories (see :func:`wanted`)."""
+
+    tag_values: dict[str, frozenset[str]]  # key -> values ("*": any value)
+    name_re: re.Pattern[str] | None
+    keep: frozenset[str]  # tag keys kept as columns
+    node_keys: tuple[str, ...]  # keys that can make a tagged node wanted (C++ filter)
+
+    @classmethod
+    def of(cls, categories: CategoryRegistry) -> _Wanted:
+        rules = (*categories.tag_rules, *categories.weak_tag_rules)
+        tag_values = {
+            key: frozenset(v for _, k, values in rules if k == key for v in values)
+            for _, key, _ in rules
+        }
+        words = [w for _, ws in categories.name_keywords for w in ws]
+        name_re = (
+            re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE) if words else None
+        )
+        return cls(
+            tag_values,
+            name_re,
+            frozenset(feature_tags(categories)),
+            ("amenity", "entrance", "barrier", "name", *tag_values),
+        )
+
+    def __call__(self, tags: Mapping[str, str] | Any) -> bool:
+        get = tags.get
+        if get("amenity") in SCHOOL_AMENITIES or get("entrance") is not None:
+            return True
+        if get("barrier") == "gate":
+            return True
+        for key, values in self.tag_values.items():
+            value = get(key)
+            if value is not None and (value in values or "*" in values):
+                return True
+        if get("boundary") == "administrative" and get("admin_level") in _ADMIN_LEVELS:
+            return True
+        if get("natural") == "water" or get("waterway") is not None:
+            return True
+        name = get("name")
+        return bool(name and self.name_re is not None and self.name_re.search(name))
+
+    def subset(self, tags: dict[str, str]) -> dict[str, str]:
+        return {k: v for k, v in tags.items() if k in self.keep}
+
+
+def wanted(tags: Mapping[str, str] | Any, categories: CategoryRegistry | None = None) -> bool:
     """Whether an element with these tags can become a school, gate, hazard, admin area or water.
 
     A superset test (:func:`campus_geo.layers.layers_from_features` decides),
     written with ``get`` only: it runs on pyosmium's tag lists for every way of
     the file, where one ``get`` is a cheap C++ look-up and iterating is not.
+    `categories`: whose tags and name keywords make a hazard (the default table's
+    when None); :func:`read_features` builds the test once per file.
 
     Examples
     --------
     >>> wanted({"amenity": "school"}), wanted({"name": "星空网咖"}), wanted({"building": "yes"})
     (True, True, False)
     """
-    get = tags.get
-    if get("amenity") in SCHOOL_AMENITIES or get("entrance") is not None:
-        return True
-    if get("barrier") == "gate":
-        return True
-    for key, values in _TAG_VALUES.items():
-        value = get(key)
-        if value is not None and value in values:
-            return True
-    if get("boundary") == "administrative" and get("admin_level") in _ADMIN_LEVELS:
-        return True
-    if get("natural") == "water" or get("waterway") is not None:
-        return True
-    name = get("name")
-    return bool(name and _NAME_RE.search(name))
+    return _Wanted.of(default_categories() if categories is None else categories)(tags)
 
 
 def _only_building(tags: Any) -> bool:
@@ -164,11 +194,7 @@ def _tags(obj: Any) -> dict[str, str]:
     return {t.k: t.v for t in obj.tags}
 
 
-def _subset(tags: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in tags.items() if k in _KEEP}
-
-
-def _relations(path: Path, out: _Collected) -> None:
+def _relations(path: Path, out: _Collected, want: _Wanted) -> None:
     import osmium
 
     proc = osmium.FileProcessor(str(path), osmium.osm.RELATION).with_filter(
@@ -177,7 +203,7 @@ def _relations(path: Path, out: _Collected) -> None:
     rel: Any  # osmium's iterator yields a union of entity types; relations only here
     for rel in proc:
         tags = _tags(rel)
-        if not (wanted(tags) or tags.get("building")):
+        if not (want(tags) or tags.get("building")):
             continue
         # osmnx's member dicts, as its XML parser makes them
         members = [
@@ -202,12 +228,12 @@ def _way_geometry(
     return way_geometry(way_id, refs, tags, dict(zip(refs, coords, strict=True)))
 
 
-def _take_way(way: Any, out: _Collected, wkb: Any) -> None:
+def _take_way(way: Any, out: _Collected, wkb: Any, want: _Wanted) -> None:
     import osmium
 
     tags = way.tags
     is_member = way.id in out.members
-    feature = not _only_building(tags) and len(tags) > 0 and wanted(tags)
+    feature = not _only_building(tags) and len(tags) > 0 and want(tags)
     if not feature and tags.get("highway") is not None:
         try:
             out.boxes.add(way, wkb.create_linestring(way))
@@ -224,13 +250,15 @@ def _take_way(way: Any, out: _Collected, wkb: Any) -> None:
     if is_member:
         out.member_geoms[way.id] = geometry
     if feature:
-        out.records.append({"element": "way", "id": way.id, **_subset(full), "geometry": geometry})
+        out.records.append(
+            {"element": "way", "id": way.id, **want.subset(full), "geometry": geometry}
+        )
 
 
-def _nodes_and_ways(path: Path, out: _Collected, table: Any) -> None:
+def _nodes_and_ways(path: Path, out: _Collected, table: Any, want: _Wanted) -> None:
     import osmium
 
-    node_filter = osmium.filter.KeyFilter(*_NODE_KEYS)
+    node_filter = osmium.filter.KeyFilter(*want.node_keys)
     node_filter.enable_for(osmium.osm.NODE)
     proc = (
         osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
@@ -241,15 +269,15 @@ def _nodes_and_ways(path: Path, out: _Collected, table: Any) -> None:
     obj: Any  # nodes and ways only (entities=NODE|WAY)
     for obj in proc:
         if obj.is_node():
-            if wanted(obj.tags):
+            if want(obj.tags):
                 point = shapely.Point(obj.location.lon, obj.location.lat)
-                tags = _subset(_tags(obj))
+                tags = want.subset(_tags(obj))
                 out.records.append({"element": "node", "id": obj.id, **tags, "geometry": point})
         else:
-            _take_way(obj, out, wkb)
+            _take_way(obj, out, wkb, want)
 
 
-def _basemap_ways(path: Path, ids: Any, table: Any) -> list[dict[str, Any]]:
+def _basemap_ways(path: Path, ids: Any, table: Any, want: _Wanted) -> list[dict[str, Any]]:
     """Pass 3: the selected streets and buildings, located through the index of pass 2."""
     import osmium
 
@@ -265,14 +293,14 @@ def _basemap_ways(path: Path, ids: Any, table: Any) -> list[dict[str, Any]]:
         coords = [(loc.lon, loc.lat) for loc in locations]
         tags = _tags(way)
         geometry = _way_geometry(refs, coords, tags, way.id)
-        records.append({"element": "way", "id": way.id, **_subset(tags), "geometry": geometry})
+        records.append({"element": "way", "id": way.id, **want.subset(tags), "geometry": geometry})
     return records
 
 
-def _relation_records(out: _Collected) -> Iterator[dict[str, Any]]:
+def _relation_records(out: _Collected, want: _Wanted) -> Iterator[dict[str, Any]]:
     for rel_id, (tags, members) in out.relations.items():
         geometry = relation_geometry(members, out.member_geoms)
-        yield {"element": "relation", "id": rel_id, **_subset(tags), "geometry": geometry}
+        yield {"element": "relation", "id": rel_id, **want.subset(tags), "geometry": geometry}
 
 
 def _school_boxes(schools: gpd.GeoSeries, margin_m: float) -> Any:
@@ -302,7 +330,12 @@ def _near_schools(boxes: _Boxes, features: list[dict[str, Any]], margin_m: float
     return ids[hit]
 
 
-def read_features(filepath: str | Path, *, margin_m: float = BASEMAP_MARGIN_M) -> gpd.GeoDataFrame:
+def read_features(
+    filepath: str | Path,
+    *,
+    margin_m: float = BASEMAP_MARGIN_M,
+    categories: CategoryRegistry | None = None,
+) -> gpd.GeoDataFrame:
     """Read an OSM PBF file into the features frame that ``osmnx.features_from_xml`` gives.
 
     Parameters
@@ -312,6 +345,9 @@ def read_features(filepath: str | Path, *, margin_m: float = BASEMAP_MARGIN_M) -
     margin_m
         Streets and buildings farther than this (metres) from every school are
         not kept.
+    categories
+        The hazard categories whose tags and name keywords make an element
+        wanted (the default rule table's when None).
 
     Returns
     -------
@@ -336,14 +372,16 @@ def read_features(filepath: str | Path, *, margin_m: float = BASEMAP_MARGIN_M) -
         msg = f"OSM file {path} does not exist; check the path given to --osm"
         raise InputDataError(msg)
     out = _Collected()
+    want = _Wanted.of(default_categories() if categories is None else categories)
     started = time.perf_counter()
     try:
-        _relations(path, out)
+        _relations(path, out, want)
         with tempfile.TemporaryDirectory(prefix="campus_geo_pbf_") as tmpdir:
             table = osmium.index.create_map(node_location_index(path, tmpdir))
-            _nodes_and_ways(path, out, table)
-            records = [*out.records, *_relation_records(out)]
-            records += _basemap_ways(path, _near_schools(out.boxes, records, margin_m), table)
+            _nodes_and_ways(path, out, table, want)
+            records = [*out.records, *_relation_records(out, want)]
+            near = _near_schools(out.boxes, records, margin_m)
+            records += _basemap_ways(path, near, table, want)
             del table
     except (RuntimeError, KeyError, osmium.InvalidLocationError) as exc:  # libosmium I/O, format
         msg = (

@@ -59,6 +59,7 @@ import numpy as np
 import pandas as pd
 
 from campus_geo._errors import CoordinateWarning, InputDataError, warn_data
+from campus_geo.category_registry import CategoryRegistry
 from campus_geo.coords import normalise_system, to_wgs84
 from campus_geo.geodesy import geodesic_distance, local_crs
 from campus_geo.settings import DEFAULT_CRS
@@ -465,6 +466,7 @@ def hazards_from_registry(
     filepaths: str | Path | Sequence[str | Path],
     *,
     coords: str | Sequence[str | None] | None = None,
+    categories: CategoryRegistry | None = None,
 ) -> Registry:
     """Read business registries (CSV or xlsx) into a hazards layer, with rejects and merges.
 
@@ -476,6 +478,9 @@ def hazards_from_registry(
         Coordinate system of each file's lon/lat ("wgs84", "gcj02", "bd09"
         or an alias): one for all files or one per file. None: taken from a
         header such as 经度(GCJ-02), else WGS 84 with a warning.
+    categories
+        The hazard categories whose words classify the rows (the default rule
+        table's when None; a user's table may add some).
 
     Returns
     -------
@@ -522,7 +527,7 @@ def hazards_from_registry(
     rows = pd.concat([r[0] for r in read], ignore_index=True)
     raw = {str(p): r[1] for p, r in zip(paths, read, strict=True)}
     rows["active"] = ~rows["status"].str.contains("|".join(INACTIVE_WORDS), case=False, regex=True)
-    rows["category"], rows["subcategory"] = classify_registry(rows)
+    rows["category"], rows["subcategory"] = classify_registry(rows, categories)
     reps, report = _dedupe(rows)
     reps["id"] = _hazard_ids(reps)
     merged = pd.DataFrame(

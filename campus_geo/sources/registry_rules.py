@@ -1,16 +1,18 @@
 """Classification of registry rows, and the credit-code check; private to :mod:`campus_geo.registry`.
 
-The tables below decide a row's hazard category, first match wins: a 类别
-column, the licence (number pattern or 许可证类型), the business scope (经营范围,
-bracketed negations removed), the name keywords of :mod:`campus_geo.categories`
-(plus :data:`EXTRA_NAME_RULES`), then weak scope words. ``subcategory`` records
-the rule that matched.
+The words of the hazard categories (a :class:`~campus_geo.category_registry.CategoryRegistry`:
+the default rule table's, or a user's with categories of its own) decide a
+row's hazard category, first match wins: a 类别 column (a category's key,
+labels or aliases, else its ``class_keywords``), the licence (``licences``:
+number pattern or 许可证类型), the business scope (经营范围, bracketed
+negations removed; ``scope_keywords``), the name (``name_keywords``, then
+``registry_name_keywords``), then ``weak_scope_keywords``. ``subcategory``
+records the rule that matched. The constants below are the default table's.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from typing import Final
 
@@ -18,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from campus_geo.categories import classify_names
-from campus_geo.settings import CATEGORY_LABELS
+from campus_geo.category_registry import CategoryRegistry
+from campus_geo.rules import default_categories
 
 __all__ = [
     "EXTRA_NAME_RULES",
@@ -31,57 +34,21 @@ __all__ = [
     "credit_code_valid",
 ]
 
-#: Licence types: (category, licence name, pattern in the licence number or type).
-#: 娱乐经营许可证 covers both dance/KTV and game halls: the scope or name decides.
-LICENCE_RULES: Final[tuple[tuple[str, str, str], ...]] = (
-    ("internet_cafe", "网络文化经营许可证", r"网文|网络文化经营"),
-    ("internet_cafe", "互联网上网服务营业场所许可", r"上网服务"),
-    ("entertainment", "娱乐经营许可证", r"娱经|娱乐经营"),
-    ("lottery", "彩票代销证", r"彩票|体彩|福彩"),
-    ("tobacco_alcohol", "烟草专卖零售许可证", r"烟草专卖|烟草零售"),
-    ("dangerous_site", "危险化学品经营许可证", r"危化|危险化学品|安经"),
-    ("dangerous_site", "成品油零售经营批准证书", r"油零售|成品油"),
-    ("dangerous_site", "燃气经营许可证", r"燃经|燃气经营"),
-    ("dangerous_site", "烟花爆竹经营许可证", r"YH经|烟花爆竹"),
-    ("care_centre", "民办学校办学许可证", r"教民|办学许可"),
-)
+#: Licence types of the default table: (category, licence name, pattern in the licence
+#: number or type). 娱乐经营许可证 covers both dance/KTV and game halls: the scope or
+#: name decides.
+LICENCE_RULES: Final[tuple[tuple[str, str, str], ...]] = default_categories().licence_rules
 _ARCADE_WORDS: Final = r"游艺|游戏|电玩|棋牌"
 
-#: Business-scope keywords (经营范围) that decide a category, in priority order.
-SCOPE_RULES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
-    ("internet_cafe", ("互联网上网服务", "上网服务", "网吧")),
-    ("arcade", ("游艺娱乐", "电子游艺", "游戏游艺", "游艺厅", "游戏厅", "棋牌室", "棋牌服务")),
-    ("entertainment", ("歌舞娱乐", "歌舞厅", "卡拉OK", "KTV", "酒吧服务", "夜总会", "迪厅")),
-    ("lottery", ("彩票代销", "彩票销售", "彩票零售", "体育彩票", "福利彩票")),
-    ("tobacco_alcohol", ("烟草制品零售", "卷烟零售", "雪茄烟零售", "卷烟、雪茄烟", "电子烟")),
-    ("dangerous_site", (
-        "成品油零售", "成品油批发", "危险化学品", "燃气经营", "液化石油气", "烟花爆竹",
-        "加油站", "加气站", "民用爆炸物品",
-    )),
-    ("care_centre", (
-        "校外托管", "托管服务", "午托", "晚托", "小饭桌", "非学科类培训", "学科类培训",
-        "课外辅导", "教育培训",
-    )),
-    ("vendor", ("食品小摊点", "小摊点", "摊贩", "调味面制品", "辣条")),
-)  # fmt: skip
+#: Business-scope keywords (经营范围) of the default table that decide a category, in priority order.
+SCOPE_RULES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = default_categories().scope_keywords
 #: Scope words that decide only when nothing else does (a restaurant may sell alcohol).
 WEAK_SCOPE_RULES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
-    ("tobacco_alcohol", ("酒类经营", "酒类零售", "酒类销售", "酒类批发")),
+    default_categories().weak_scope_keywords
 )
-#: Name keywords beyond categories.NAME_KEYWORDS that registries need (啤酒屋 is a bar).
+#: Name keywords beyond the name keywords that registries need (啤酒屋 is a bar).
 EXTRA_NAME_RULES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
-    ("entertainment", ("啤酒屋", "清吧", "酒馆")),
-)
-#: Values of a 类别 column, beyond the category keys and their Chinese labels.
-_CATEGORY_WORDS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
-    ("internet_cafe", ("网吧", "网咖", "上网")),
-    ("arcade", ("游艺", "游戏", "电玩", "棋牌")),
-    ("entertainment", ("歌舞", "KTV", "酒吧", "娱乐")),
-    ("lottery", ("彩票",)),
-    ("tobacco_alcohol", ("烟", "酒")),
-    ("dangerous_site", ("加油", "加气", "燃气", "危化", "危险", "烟花")),
-    ("care_centre", ("托管", "培训", "辅导")),
-    ("vendor", ("摊", "辣条", "三无")),
+    default_categories().registry_name_keywords
 )
 #: Bracketed negations in a business scope: （不含演艺娱乐活动） allows nothing.
 _NEGATION: Final = re.compile(r"[（(](?:不含|除|不得|不包括|禁止|不涉及)[^（()）]*[)）]")
@@ -130,27 +97,33 @@ def _keyword_pass(
         sub[found.index] = prefix + found.astype(str)
 
 
-def _category_column(values: pd.Series, category: pd.Series, sub: pd.Series) -> None:
-    labels = {
-        unicodedata.normalize("NFKC", text).lower(): key
-        for key, (zh, en) in CATEGORY_LABELS.items()
-        for text in (key, zh, en)
-    }
-    exact = values.str.lower().map(labels).fillna("")
+def _category_column(
+    values: pd.Series, category: pd.Series, sub: pd.Series, table: CategoryRegistry
+) -> None:
+    names = table.names()  # key, labels and aliases, folded
+    folded = values.str.normalize("NFKC").str.strip().str.casefold()  # as fold() does
+    exact = folded.map(names).fillna("").astype(object)
     hit = (exact != "") & (exact != "other")
     category[hit] = exact[hit]
     sub[hit] = "类别:" + values[hit]
-    _keyword_pass(values.where(values != "", "\x00"), _CATEGORY_WORDS, "类别:", category, sub)
+    words = table.class_keywords
+    _keyword_pass(values.where(values != "", "\x00"), words, "类别:", category, sub)
     # the 类别 text itself, not the keyword, is what the office wrote
     by_words = sub.str.startswith("类别:") & ~hit
     sub[by_words] = "类别:" + values[by_words]
 
 
-def _licence_pass(text: pd.Series, decider: pd.Series, category: pd.Series, sub: pd.Series) -> None:
-    for cat, name, pattern in LICENCE_RULES:
+def _licence_pass(
+    text: pd.Series,
+    decider: pd.Series,
+    category: pd.Series,
+    sub: pd.Series,
+    table: CategoryRegistry,
+) -> None:
+    for cat, name, pattern in table.licence_rules:
         todo = category == ""
         hit = todo & text.str.contains(pattern, regex=True)
-        if cat == "entertainment":
+        if cat == "entertainment" and "arcade" in table:
             arcade = hit & decider.str.contains(_ARCADE_WORDS, regex=True)
             category[arcade] = "arcade"
             sub[arcade] = f"licence:{name}(游艺)"
@@ -159,7 +132,9 @@ def _licence_pass(text: pd.Series, decider: pd.Series, category: pd.Series, sub:
         sub[hit] = f"licence:{name}"
 
 
-def classify_registry(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+def classify_registry(
+    rows: pd.DataFrame, categories: CategoryRegistry | None = None
+) -> tuple[pd.Series, pd.Series]:
     """Category and the rule that decided it, for each registry row.
 
     Parameters
@@ -167,6 +142,8 @@ def classify_registry(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     rows
         Columns ``name``, ``scope``, ``licence``, ``licence_type``,
         ``category`` (strings; "" where the file has no such column).
+    categories
+        The categories whose words classify (the default table's when None).
 
     Returns
     -------
@@ -186,6 +163,7 @@ def classify_registry(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     >>> sub.tolist()
     ['licence:网络文化经营许可证', 'scope:歌舞娱乐', 'name:啤酒屋', '']
     """
+    table = default_categories() if categories is None else categories
     index = rows.index
     category = pd.Series("", index=index, dtype=object)
     sub = pd.Series("", index=index, dtype=object)
@@ -194,17 +172,17 @@ def classify_registry(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
         for c in ("name", "scope", "licence", "licence_type", "category")
     }
     scope = text["scope"].str.replace(_NEGATION, "", regex=True)
-    _category_column(text["category"], category, sub)
+    _category_column(text["category"], category, sub, table)
     licence_text = text["licence"] + " " + text["licence_type"]
-    _licence_pass(licence_text, scope + " " + text["name"], category, sub)
-    _keyword_pass(scope, SCOPE_RULES, "scope:", category, sub)
+    _licence_pass(licence_text, scope + " " + text["name"], category, sub, table)
+    _keyword_pass(scope, table.scope_keywords, "scope:", category, sub)
     todo = category == ""
     if todo.any():
-        name_cat, name_sub = classify_names(text["name"][todo])
+        name_cat, name_sub = classify_names(text["name"][todo], table)
         hit = name_cat[name_cat != ""].index
         category[hit], sub[hit] = name_cat[hit], name_sub[hit]
-    _keyword_pass(text["name"], EXTRA_NAME_RULES, "name:", category, sub)
-    _keyword_pass(scope, WEAK_SCOPE_RULES, "scope:", category, sub)
+    _keyword_pass(text["name"], table.registry_name_keywords, "name:", category, sub)
+    _keyword_pass(scope, table.weak_scope_keywords, "scope:", category, sub)
     return category.where(category != "", "other"), sub
 
 

@@ -398,7 +398,8 @@
       return control;
     },
 
-    /* A panel control (summary or legend) built from [kind, ...] items. */
+    /* A panel control (summary or legend) built from [kind, ...] items: a title bar that
+       collapses and expands it, and a body that scrolls within the height fitPanels gives it. */
     panel: function (s, index) {
       var spec = s.d.panels[index];
       var control = L.control({ position: spec.position });
@@ -406,7 +407,26 @@
         var box = el("div", "cg-panel cg-" + spec.kind);
         L.DomEvent.disableClickPropagation(box);
         L.DomEvent.disableScrollPropagation(box);
-        box.appendChild(el("div", "cg-panel-title", spec.title));
+        var head = el("div", "cg-panel-head");
+        head.appendChild(el("div", "cg-panel-title", spec.title));
+        var toggle = el("button", "cg-toggle");
+        toggle.setAttribute("type", "button");
+        head.appendChild(toggle);
+        box.appendChild(head);
+        var body = el("div", "cg-panel-body");
+        box.appendChild(body);
+        function show(open) {
+          box.classList.toggle("cg-collapsed", !open);
+          toggle.setAttribute("aria-expanded", open ? "true" : "false");
+          toggle.setAttribute("aria-label", (open ? s.t.collapse : s.t.expand) + " " + spec.title);
+          toggle.setAttribute("title", open ? s.t.collapse : s.t.expand);
+        }
+        // collapsed on opening when the map is too low for it (a laptop with browser bars)
+        show(!(spec.collapseBelow && s.map.getSize().y < spec.collapseBelow));
+        L.DomEvent.on(head, "click", function () {
+          show(box.classList.contains("cg-collapsed"));
+          campusGeo.fitPanels(s);
+        });
         spec.items.forEach(function (item) {
           var row = el("div", "cg-row cg-row-" + item[0]);
           if (item[0] === "swatch" || item[0] === "glyph" || item[0] === "line" || item[0] === "zone") {
@@ -427,7 +447,7 @@
           } else {
             row.textContent = item[1];
           }
-          box.appendChild(row);
+          body.appendChild(row);
         });
         return box;
       };
@@ -435,9 +455,47 @@
       return control;
     },
 
+    /* Sizes the panels' bodies to the map: on each side, the height left by the other controls
+       (zoom, search, layers, scale, attribution) is shared among the expanded panels, each
+       getting at most what it needs; what does not fit scrolls. Runs when the map is drawn,
+       resized, and when a panel is collapsed or expanded. */
+    fitPanels: function (s) {
+      var container = s.map.getContainer();
+      var height = container.clientHeight;
+      ["left", "right"].forEach(function (side) {
+        var corners = container.querySelectorAll(
+          ".leaflet-top.leaflet-" + side + ", .leaflet-bottom.leaflet-" + side);
+        var used = 10;  // a gap between the top and the bottom stacks
+        var panels = [];
+        Array.prototype.forEach.call(corners, function (corner) {
+          Array.prototype.forEach.call(corner.children, function (control) {
+            var style = window.getComputedStyle(control);
+            used += (parseFloat(style.marginTop) || 0) + (parseFloat(style.marginBottom) || 0);
+            var body = control.querySelector(".cg-panel-body");
+            if (!body || control.classList.contains("cg-collapsed")) {
+              used += control.offsetHeight;
+              return;
+            }
+            used += control.offsetHeight - body.offsetHeight;  // title bar and padding
+            panels.push({ body: body, need: body.scrollHeight });
+          });
+        });
+        var space = Math.max(height - used, 0);
+        panels.sort(function (a, b) { return a.need - b.need; });
+        panels.forEach(function (p, i) {
+          var share = Math.floor(space / (panels.length - i));
+          var given = Math.max(Math.min(p.need, share), 40);
+          p.body.style.maxHeight = given + "px";
+          space -= given;
+        });
+      });
+    },
+
     /* Marks the map as drawn (data-cg-ready on its container) once every layer is built,
        clustered and painted: tests and the benchmark wait for this. */
     done: function (s) {
+      campusGeo.fitPanels(s);
+      s.map.on("resize", function () { campusGeo.fitPanels(s); });
       s.closed = true;
       if (!s.pending.length) s.ready();
       return s;
