@@ -260,3 +260,26 @@ responsible_units = ["区市场监督管理局"]
     without = CliRunner().invoke(cli, ["screen", "--schools", str(schools), "--hazards", spec])
     assert without.exit_code == 2
     assert "unknown category '蹦床'" in without.output
+
+
+def test_screen_with_a_ledger_refuses_a_sync_made_with_another_distance(tmp_path, files):
+    import sqlite3
+
+    schools, venues = files
+    db = tmp_path / "ledger.sqlite"
+    common = ["-q", "screen", "--schools", schools, "--hazards", f"internet_cafe={venues}"]
+    first = run(*common, "--no-evidence", "--out", tmp_path / "a", "--ledger", db)
+    assert first.exit_code == 0, first.output
+
+    def state():
+        with sqlite3.connect(db) as con:
+            cases = con.execute("SELECT finding_id, status, version FROM cases").fetchall()
+            return cases, con.execute("SELECT COUNT(*) FROM history").fetchone()[0]
+
+    before = state()
+    assert [(c[1]) for c in before[0]] == ["pending"]
+    second = run(*common, "--dist", 150, "--no-evidence", "--out", tmp_path / "b", "--ledger", db)
+    assert second.exit_code == 2
+    assert "dist: None -> 150.0" in second.output
+    assert "--accept-changed-settings" in second.output
+    assert state() == before  # nothing changed in the ledger

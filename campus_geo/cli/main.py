@@ -133,7 +133,13 @@ def _run(
     written = save_findings(findings, out)
     written.update(save_parquet_copy(findings, out))  # --engine dask: findings.parquet too
     # with a ledger, the map colours each finding by its case's status
-    status = None if ledger is None else sync_screening(ledger, findings, inputs or [])
+    # the ledger records how this screening was made and refuses a sync made otherwise
+    settings = {"profile": profile, "dist": dist}
+    status = (
+        None
+        if ledger is None
+        else sync_screening(ledger, findings, inputs or [], settings=settings)
+    )
     # drowning risk, traffic at gates, cameras: computed once for the summary, form and map
     analyses = run_analyses(layers, network, rules=rules, lang=lang) if analyse else None
     written.update(
