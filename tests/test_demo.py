@@ -30,7 +30,16 @@ def planted():
 
 def test_regeneration_is_byte_identical(tmp_path):
     written = demo.generate_demo(tmp_path)
-    assert set(written) == {"osm", "registry_xlsx", "registry_csv", "roster", "planted", "readme"}
+    assert set(written) == {
+        "osm",
+        "registry_xlsx",
+        "registry_csv",
+        "roster",
+        "planted",
+        "school_checklist",
+        "water_checklist",
+        "readme",
+    }
     for path in written.values():
         committed = demo.DEMO_DIR / path.name
         assert filecmp.cmp(path, committed, shallow=False), f"{path.name} differs from data/demo"

@@ -112,6 +112,7 @@ def ledger() -> None:
       campus-geo ledger export 台帐.xlsx --unit 区城市管理局   # to a unit, then back:
       campus-geo ledger import 台帐_已填.xlsx --unit 区城市管理局
       campus-geo ledger monthly --month 2023-06 --out reports
+      campus-geo ledger checklist --schools 五个百分之百.xlsx --water 重点水域检查.xlsx
 
     Statuses: 待核查 pending -> 已确认 confirmed | 误报 dismissed (reason) ->
     整改中 in progress -> 已整改 rectified (how, date); 复查已消除 resolved in
@@ -667,6 +668,47 @@ def reported(
         ledger_path, unit=unit, township=township, month=month, source=source, who=who
     )
     click.echo(f"Recorded: {unit or township} reported for {done}.")
+
+
+@ledger.command()
+@click.option(
+    "--schools",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="The school register (五个百分之百): xlsx or CSV with 学校名称, 所在乡镇 and the five items.",
+)
+@click.option(
+    "--water",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="The key water areas register (重点水域): 水域名称, 所在乡镇, 警示标志, 防护栏, 巡查, 责任主体.",
+)
+@_WHO
+@_ledger_option
+@_guarded
+def checklist(schools: Path | None, water: Path | None, who: str | None, ledger_path: Path) -> None:
+    """Import the campaign checklists: each missing item becomes a case; rates by township.
+
+    \b
+    Example:
+      campus-geo ledger checklist --schools 五个百分之百.xlsx --water 重点水域检查.xlsx
+
+    A missing item (否/无/×/0/未配备; an empty 责任主体) opens a case for the
+    unit that must fix it (安保 items: 区教体局 with 区公安局; 校门视频监控:
+    区公安局; water: 区水利局 with the owner); an item now present closes its
+    case as 复查已消除 (resolved in data). Importing the same register again
+    changes nothing. Rows with a value that is neither yes nor no are listed
+    and left out.
+    """
+    from campus_geo.ledger.checklists import format_rates, import_checklists
+
+    result = import_checklists(ledger_path, schools=schools, water=water, who=who)
+    click.echo(result.summary())
+    for row in result.rejected[:20]:
+        click.echo(f"  rejected: {row}")
+    if len(result.rejected) > 20:
+        click.echo(f"  ... and {len(result.rejected) - 20} more rejected rows")
+    click.echo(format_rates(result.rates))
 
 
 def sync_screening(

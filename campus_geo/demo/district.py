@@ -17,6 +17,8 @@ them, for tests.
 - ``registry.xlsx`` and ``registry_gbk.csv``: business registries with GCJ-02
   coordinates and deliberately dirty rows;
 - ``schools_roster.xlsx``: the education bureau's school list (GCJ-02);
+- ``五个百分之百.xlsx`` and ``重点水域检查.xlsx``: the campaign's checklist registers
+  (per school, per water body), a few items missing by a fixed pattern;
 - ``planted.csv``: the planted pairs, design and true distances in metres;
 - ``README.md``: what is where, and how it was made.
 
@@ -67,6 +69,8 @@ _FILES: Final = {
     "registry_csv": "registry_gbk.csv",
     "roster": "schools_roster.xlsx",
     "planted": "planted.csv",
+    "school_checklist": "五个百分之百.xlsx",
+    "water_checklist": "重点水域检查.xlsx",
     "readme": "README.md",
 }
 _PLANTED_COLUMNS: Final = (
@@ -98,7 +102,8 @@ def generate_demo(dirpath: str | Path = DEMO_DIR, *, seed: int = DEMO_SEED) -> d
     -------
     dict of str to Path
         Keys ``osm``, ``registry_xlsx``, ``registry_csv``, ``roster``,
-        ``planted``, ``readme``.
+        ``planted``, ``school_checklist`` (五个百分之百.xlsx), ``water_checklist``
+        (重点水域检查.xlsx), ``readme``.
 
     Raises
     ------
@@ -113,7 +118,7 @@ def generate_demo(dirpath: str | Path = DEMO_DIR, *, seed: int = DEMO_SEED) -> d
     >>> import tempfile
     >>> paths = generate_demo(tempfile.mkdtemp())
     >>> sorted(paths)
-    ['osm', 'planted', 'readme', 'registry_csv', 'registry_xlsx', 'roster']
+    ['osm', 'planted', 'readme', 'registry_csv', 'registry_xlsx', 'roster', 'school_checklist', 'water_checklist']
     """
     out = Path(dirpath)
     out.mkdir(parents=True, exist_ok=True)
@@ -126,7 +131,12 @@ def generate_demo(dirpath: str | Path = DEMO_DIR, *, seed: int = DEMO_SEED) -> d
         paths["registry_xlsx"], paths["registry_csv"], _registry_venues(d), d.rng
     )
     roster = tables.write_roster(paths["roster"], _roster_schools(d), d.rng)
-    tables.write_readme(paths["readme"], _facts(d, seed, registry, roster))
+    checklists = tables.write_checklists(
+        paths["school_checklist"], paths["water_checklist"], *_checklist_rows(d)
+    )
+    facts = _facts(d, seed, registry, roster)
+    facts.checklists = checklists
+    tables.write_readme(paths["readme"], facts)
     log.info("demo district (seed %d) written to %s", seed, out)
     return paths
 
@@ -276,6 +286,21 @@ def _roster_schools(d: District) -> list[tables.RosterSchool]:
             )
         )
     return out
+
+
+def _checklist_rows(d: District) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(name, township) of the K-12 schools and of the water bodies (township of the nearest school)."""
+    order = [t.name for t in d.townships]
+    k12 = [s for s in d.schools if s.kind not in _DECOYS]
+    schools = sorted(((s.name, s.township) for s in k12), key=lambda r: (order.index(r[1]), r[0]))
+    nearest: dict[str, tuple[float, str, str]] = {}  # a river of several ways: one water area
+    for w in d.waters:
+        for s in k12:
+            candidate = (w.geom.distance(s.geom), s.name, s.township)
+            nearest[w.name] = min(nearest.get(w.name, candidate), candidate)
+    waters = [(name, township) for name, (_, _, township) in nearest.items()]
+    waters.sort(key=lambda r: (order.index(r[1]), r[0]))
+    return schools, waters
 
 
 def _water_near(d: District) -> list[tuple[str, str, str, int]]:

@@ -16,7 +16,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
@@ -28,11 +28,13 @@ __all__ = [
     "CSV_COLUMNS",
     "REGISTRY_COLUMNS",
     "ROSTER_COLUMNS",
+    "ChecklistFacts",
     "DemoFacts",
     "RegistryFacts",
     "RegistryVenue",
     "RosterFacts",
     "RosterSchool",
+    "write_checklists",
     "write_readme",
     "write_registry",
     "write_roster",
@@ -210,6 +212,16 @@ class RosterFacts:
 
 
 @dataclass
+class ChecklistFacts:
+    """What the checklist registers hold."""
+
+    schools: int = 0
+    school_missing: int = 0
+    waters: int = 0
+    water_missing: int = 0
+
+
+@dataclass
 class DemoFacts:
     """Everything the README reports about a generated district."""
 
@@ -238,6 +250,7 @@ class DemoFacts:
     variant_table: list[tuple[str, str, str, str]]  # category, variant, tags, names
     registry_only: int
     planted_lines: list[str]
+    checklists: ChecklistFacts = field(default_factory=ChecklistFacts)
 
 
 # ---------------------------------------------------------------------------
@@ -491,6 +504,97 @@ def write_roster(path: Path, schools: Sequence[RosterSchool], rng: random.Random
 
 
 # ---------------------------------------------------------------------------
+# campaign checklists
+
+SCHOOL_CHECKLIST_TITLE: Final = "青禾区中小学校、幼儿园“五个百分之百”落实情况登记表"
+SCHOOL_CHECKLIST_COLUMNS: Final = (
+    "序号",
+    "学校名称",
+    "所在乡镇",
+    "专职保安员",
+    "防冲撞设施",
+    "校门视频监控",
+    "封闭化管理",
+    "一键式紧急报警",
+)
+WATER_CHECKLIST_TITLE: Final = "青禾区学校周边重点水域安全检查登记表"
+WATER_CHECKLIST_COLUMNS: Final = (
+    "序号",
+    "水域名称",
+    "所在乡镇",
+    "警示标志",
+    "防护栏",
+    "巡查",
+    "责任主体",
+)
+#: How the registers spell "present" and "missing" (varied on purpose, by row).
+_YES_WORDS: Final = ("是", "有", "√", "已配备", "1")
+_NO_WORDS: Final = ("否", "无", "×", "未配备", "0")
+
+
+def _missing_school_items(i: int) -> set[int]:
+    """Items (0..4) a school lacks, by its row: a few, deterministic."""
+    missing = set()
+    if i % 4 == 1:
+        missing.add((i // 4) % 5)
+    if i % 9 == 4:
+        missing.add((i + 2) % 5)
+    return missing
+
+
+def _checklist_sheet(title: str, columns: Sequence[str], sheet: str) -> tuple[Workbook, Any]:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet
+    ws.append([title])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(columns))
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A1"].alignment = Alignment(horizontal="center")
+    ws.append(list(columns))
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+    ws.freeze_panes = "A3"
+    return wb, ws
+
+
+def write_checklists(
+    school_path: Path,
+    water_path: Path,
+    schools: Sequence[tuple[str, str]],
+    waters: Sequence[tuple[str, str]],
+) -> ChecklistFacts:
+    """Write the campaign's checklist registers (no randomness: missing items follow the row).
+
+    ``五个百分之百.xlsx``: one row per school (name, township), five items;
+    ``重点水域检查.xlsx``: one row per water body (name, township), signs, fence,
+    patrol and owner (empty for some).
+    """
+    facts = ChecklistFacts(schools=len(schools), waters=len(waters))
+    wb, ws = _checklist_sheet(SCHOOL_CHECKLIST_TITLE, SCHOOL_CHECKLIST_COLUMNS, "五个百分之百")
+    for i, (name, township) in enumerate(schools):
+        missing = _missing_school_items(i)
+        facts.school_missing += len(missing)
+        cells = [
+            (_NO_WORDS if j in missing else _YES_WORDS)[(i + j) % len(_YES_WORDS)] for j in range(5)
+        ]
+        ws.append([i + 1, name, township, *cells])
+    for letter, width in zip("ABCDEFGH", (6, 30, 12, 12, 12, 14, 12, 16), strict=True):
+        ws.column_dimensions[letter].width = width
+    save_workbook_reproducibly(wb, school_path)
+    wb, ws = _checklist_sheet(WATER_CHECKLIST_TITLE, WATER_CHECKLIST_COLUMNS, "重点水域")
+    for i, (name, township) in enumerate(waters):
+        missing = {j for j in range(3) if (i + j) % 3 == 0 and i % 2 == 0}
+        owner = "" if i % 3 == 1 else f"{township}人民政府"
+        facts.water_missing += len(missing) + (not owner)
+        cells = [(_NO_WORDS if j in missing else _YES_WORDS)[(i + j) % 2] for j in range(3)]
+        ws.append([i + 1, name, township, *cells, owner])
+    for letter, width in zip("ABCDEFG", (6, 20, 12, 10, 10, 10, 24), strict=True):
+        ws.column_dimensions[letter].width = width
+    save_workbook_reproducibly(wb, water_path)
+    return facts
+
+
+# ---------------------------------------------------------------------------
 # README
 
 
@@ -569,6 +673,13 @@ invented; any likeness to a real place or business is accidental.
   {f.registry.csv_rows} rows; GCJ-02 with 6 decimals; **GBK** encoded, CRLF line ends.
 - `schools_roster.xlsx`: sheet 学校名单, the education bureau's list of K-12 schools,
   {f.roster.rows} rows, {f.roster.with_coords} of them with GCJ-02 coordinates.
+- `五个百分之百.xlsx`: sheet 五个百分之百, the campaign's checklist of each K-12 school
+  (专职保安员, 防冲撞设施, 校门视频监控, 封闭化管理, 一键式紧急报警: 是/否, 有/无, √/×, 1/0,
+  已配备/未配备), a merged title in row 1, headers in row 2, {f.checklists.schools} schools,
+  {f.checklists.school_missing} items missing; read by `campus-geo ledger checklist`.
+- `重点水域检查.xlsx`: sheet 重点水域, the checklist of each water body (警示标志, 防护栏,
+  巡查, 责任主体), {f.checklists.waters} rows, {f.checklists.water_missing} items missing
+  (an empty 责任主体 is one).
 - `planted.csv`: {f.plants} planted school/hazard pairs with design and true
   distances (metres on the WGS 84 ellipsoid); UTF-8.
 

@@ -34,6 +34,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from campus_geo._errors import LedgerError
+from campus_geo.ledger.checklists import checklist_rates, rate_labels
 from campus_geo.ledger.db import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
@@ -140,6 +141,10 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "escalate": "督办",
         "copy": "抄告",
         "joint": "联合整改",
+        "checklists": "五个百分之百",
+        "checklists_title": "“五个百分之百”及重点水域落实情况（按乡镇，最近一次登记表导入）",
+        "checklist_school": "学校“五个百分之百”落实率",
+        "checklist_water": "重点水域防护落实率",
     },
     "en": {
         "title": "Rectification ledger: monthly report, {year}-{month:02d}",
@@ -178,6 +183,12 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "escalate": "supervised",
         "copy": "copied",
         "joint": "joint",
+        "checklists": "Checklists",
+        "checklists_title": (
+            "Campaign checklists by township (share with each item; last register imported)"
+        ),
+        "checklist_school": "Schools: the five 100% items (五个百分之百)",
+        "checklist_water": "Key water areas",
     },
 }
 _TRACKED: Final = ("status", "deadline", "responsible_unit", "responsible_person")
@@ -218,6 +229,11 @@ class MonthlyReport:
         else who reported.
     unit
         The unit whose own cases the report covers (None: every case).
+    checklist_rates
+        Rates by township of the campaign checklists last imported (``school``:
+        五个百分之百, ``water``: 重点水域; see
+        :func:`campus_geo.ledger.checklists.checklist_rates`); empty when none
+        was imported.
     """
 
     month: str
@@ -231,6 +247,7 @@ class MonthlyReport:
     actions: pd.DataFrame = field(default_factory=pd.DataFrame)
     reported: pd.DataFrame = field(default_factory=pd.DataFrame)
     unit: str | None = None
+    checklist_rates: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -352,8 +369,8 @@ def _reported(
 
 def _read(
     ledger_path: str | Path, first: dt.date, day: str, month: str
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Cases, the history of the tracked fields, the month's actions and its reports."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Cases, the history of the tracked fields, the month's actions, its reports, checklist rates."""
     with connect(ledger_path) as conn, read_transaction(conn):
         cases = pd.read_sql_query(
             "SELECT * FROM cases ORDER BY township, school_name, rule_id, finding_id",
@@ -376,7 +393,8 @@ def _read(
         reports = pd.read_sql_query(
             "SELECT * FROM reports WHERE month = ? ORDER BY report_id", conn, params=(month,)
         )
-    return cases, history, events, reports
+        rates = checklist_rates(conn)
+    return cases, history, events, reports, rates
 
 
 def monthly_report(
@@ -420,7 +438,7 @@ def monthly_report(
     as_of = last if complete else today
     day = as_of.isoformat()
     month = f"{first.year:04d}-{first.month:02d}"
-    cases, history, events, reports = _read(ledger_path, first, day, month)
+    cases, history, events, reports, rates = _read(ledger_path, first, day, month)
     if unit is not None:
         cases = cases[unit_mask(cases, unit)]
         history = history[history["finding_id"].isin(cases.index)]
@@ -470,6 +488,7 @@ def monthly_report(
         actions=_actions(events, cases),
         reported=_reported(frame, reports, unit=unit, unassigned=text["unassigned"]),
         unit=unit,
+        checklist_rates=rates,
     )
 
 
@@ -600,7 +619,37 @@ def _save_xlsx(report: MonthlyReport, path: Path, lang: str, stamp: dt.datetime)
         _write_table(ws, text[title], _headers(columns, lang), rows)
         for i, width in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(i)].width = width
+    if report.checklist_rates:
+        _checklist_sheet(wb, report, lang, lines[0])
     return save_workbook_reproducibly(wb, path, timestamp=stamp)
+
+
+def _rate_rows(kind: str, table: pd.DataFrame, lang: str) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of a checklist rates table: township, count, shares (0..1, 4 decimals)."""
+    labels = rate_labels(kind)
+    header = [_TEXT[lang]["township"], *(labels[c] for c in table.columns)]
+    rows = [
+        [str(name), int(row["count"]), *(round(float(row[c]), 4) for c in table.columns[1:])]
+        for name, row in table.iterrows()
+    ]
+    return header, rows
+
+
+def _checklist_sheet(wb: Any, report: MonthlyReport, lang: str, title: str) -> None:
+    """The sheet of the checklist rates by township (shares formatted as percentages)."""
+    text = _TEXT[lang]
+    ws = _sheet(wb, text["checklists"], title)
+    ws.append([text["checklists_title"]])
+    ws.append([])
+    for kind, table in report.checklist_rates.items():
+        header, rows = _rate_rows(kind, table, lang)
+        _write_table(ws, text[f"checklist_{kind}"], header, rows)
+        for row in ws.iter_rows(min_row=ws.max_row - len(rows), max_row=ws.max_row - 1):
+            for cell in row[2:]:
+                cell.number_format = "0.0%"
+    ws.column_dimensions["A"].width = 16
+    for i in range(2, 9):
+        ws.column_dimensions[get_column_letter(i)].width = 13
 
 
 def _html_table(header: list[str], rows: list[list[Any]], last_is_total: bool) -> str:
@@ -663,6 +712,13 @@ def _save_html(report: MonthlyReport, path: Path, lang: str) -> Path:
             _headers(REPORTED_COLUMNS, lang), _reported_rows(report, lang), last_is_total=False
         )
     )
+    if report.checklist_rates:
+        parts.append(f"<h2 id='checklists'>{html.escape(text['checklists_title'])}</h2>")
+        for kind, table in report.checklist_rates.items():
+            header, rows = _rate_rows(kind, table, lang)
+            shown = [[r[0], r[1], *(f"{v:.1%}" for v in r[2:])] for r in rows]
+            parts.append(f"<h3>{html.escape(text[f'checklist_{kind}'])}</h3>")
+            parts.append(_html_table(header, shown, last_is_total=True))
     parts.append("</body></html>\n")
     path.write_text("".join(parts), encoding="utf-8")
     return path

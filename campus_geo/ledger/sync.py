@@ -37,7 +37,7 @@ import hashlib
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -58,9 +58,11 @@ from campus_geo.ledger.runs import last_settings, run_settings, settings_differe
 from campus_geo.ledger.units import join_units, split_units
 
 __all__ = [
+    "CHECKLIST_CATEGORIES",
     "DEFAULT_DEADLINE_DAYS",
     "MAX_CLOSING_SHARE",
     "SyncResult",
+    "insert_cases",
     "read_findings",
     "sync_findings",
 ]
@@ -76,6 +78,9 @@ DEFAULT_DEADLINE_DAYS: Final[Mapping[str, int]] = {"prohibited": 30, "risk": 60,
 MAX_CLOSING_SHARE: Final = 0.2
 #: Statuses of cases being handled: never closed by a screening alone.
 HANDLED_STATUSES: Final = ("confirmed", "in_progress")
+#: Categories of the cases of the campaign checklists (五个百分之百, key water areas):
+#: a screening never closes or updates them (see :mod:`campus_geo.ledger.checklists`).
+CHECKLIST_CATEGORIES: Final = ("checklist_school", "checklist_water")
 
 _TEXT_COLUMNS: Final = (
     "school_id",
@@ -404,6 +409,39 @@ def _plan(
 # --- writing ----------------------------------------------------------------------------
 
 
+def insert_cases(
+    conn: sqlite3.Connection,
+    rows: list[dict[str, Any]],
+    *,
+    at: dt.datetime,
+    who: str,
+    why: Callable[[Mapping[str, Any]], str],
+    source: str,
+    run_id: int | None = None,
+) -> None:
+    """Insert new cases (status 待核查) with the history row of each opening.
+
+    The one path that opens cases: the screening sync and the campaign
+    checklists (:mod:`campus_geo.ledger.checklists`). Inside the caller's
+    write transaction; each row holds the case's columns (``finding_id``,
+    ``status`` and ``responsible_unit`` among them); `why` gives the history
+    text of a row.
+    """
+    if not rows:
+        return
+    columns = list(rows[0])
+    conn.executemany(
+        f"INSERT INTO cases ({', '.join(columns)}) "  # column names are ours
+        f"VALUES ({', '.join('?' * len(columns))})",
+        [tuple(r[c] for c in columns) for r in rows],
+    )
+    conn.executemany(
+        "INSERT INTO history (finding_id, at, who, field, old, new, why, source, run_id) "
+        "VALUES (?, ?, ?, 'status', NULL, ?, ?, ?, ?)",
+        [(r["finding_id"], at.isoformat(), who, r["status"], why(r), source, run_id) for r in rows],
+    )
+
+
 def _open_cases(
     conn: sqlite3.Connection,
     table: pd.DataFrame,
@@ -427,29 +465,17 @@ def _open_cases(
                 "opened_run": run_id,
             }
         )
-    if not rows:
-        return
-    columns = list(rows[0])
-    conn.executemany(
-        f"INSERT INTO cases ({', '.join(columns)}) "  # column names are ours
-        f"VALUES ({', '.join('?' * len(columns))})",
-        [tuple(r[c] for c in columns) for r in rows],
-    )
-    conn.executemany(
-        "INSERT INTO history (finding_id, at, who, field, old, new, why, source, run_id) "
-        "VALUES (?, ?, ?, 'status', NULL, 'pending', ?, ?, ?)",
-        [
-            (
-                r["finding_id"],
-                at.isoformat(),
-                who,
-                f"第{run_id}次筛查立案，责任单位{r['responsible_unit']} "
-                f"(opened by screening run {run_id}; responsible unit: the enforcing unit)",
-                f"sync run {run_id}",
-                run_id,
-            )
-            for r in rows
-        ],
+    insert_cases(
+        conn,
+        rows,
+        at=at,
+        who=who,
+        why=lambda r: (
+            f"第{run_id}次筛查立案，责任单位{r['responsible_unit']} "
+            f"(opened by screening run {run_id}; responsible unit: the enforcing unit)"
+        ),
+        source=f"sync run {run_id}",
+        run_id=run_id,
     )
 
 
@@ -665,7 +691,13 @@ def _sync(
 ) -> SyncResult:
     source, hashes, recorded = run
     with write_transaction(conn):
-        existing = {r["finding_id"]: dict(r) for r in conn.execute("SELECT * FROM cases")}
+        # the campaign checklists' cases are opened and closed by their registers only
+        existing = {
+            r["finding_id"]: dict(r)
+            for r in conn.execute(
+                "SELECT * FROM cases WHERE category NOT IN (?, ?)", CHECKLIST_CATEGORIES
+            )
+        }
         plan = _plan(
             table,
             existing,
