@@ -58,6 +58,14 @@ class Category:
         Words of a business scope (经营范围); the weak ones decide only when nothing else does.
     class_keywords
         Words a registry's 类别 value contains (its key, labels and aliases match a whole value).
+    context
+        Context for the analyses, not a problem by itself: water (drowning
+        risk), traffic points (crossings, bus stops: guard posts) and cameras
+        (coverage). :func:`campus_geo.screen.screen` leaves their rules out
+        (the analyses measure them), ``dist`` does not apply to them, and they
+        never become findings, form rows or ledger cases; a problem about them
+        is named by an analysis (an arterial frontage without a signalised
+        crossing, a gate no camera sees) or a checklist.
     """
 
     key: str
@@ -75,6 +83,7 @@ class Category:
     scope_keywords: tuple[str, ...] = ()
     weak_scope_keywords: tuple[str, ...] = ()
     class_keywords: tuple[str, ...] = ()
+    context: bool = False
 
 
 def _grouped(
@@ -146,6 +155,11 @@ class CategoryRegistry:
     def keys(self) -> tuple[str, ...]:
         """The category keys, in order."""
         return tuple(self._by_key)
+
+    @property
+    def context_keys(self) -> frozenset[str]:
+        """Keys of the context categories (water, traffic, camera by default): not problems."""
+        return frozenset(c.key for c in self.categories if c.context)
 
     @property
     def labels(self) -> dict[str, tuple[str, str]]:
@@ -287,6 +301,13 @@ def _strings(value: Any, name: str, where: str) -> tuple[str, ...]:
     raise RulesError(msg)
 
 
+def _flag(value: Any, name: str, where: str) -> bool:
+    if not isinstance(value, bool):
+        msg = f"{where}: `{name}` must be true or false, got {value!r}"
+        raise RulesError(msg)
+    return value
+
+
 def _tag_pairs(value: Any, name: str, where: str) -> tuple[tuple[str, str], ...]:
     out = []
     for item in _strings(value, name, where):
@@ -349,6 +370,8 @@ def category_from_table(
             values[name] = _tag_pairs(raw, name, where)
         elif name == "licences":
             values[name] = _licences(raw, where)
+        elif name == "context":
+            values[name] = _flag(raw, name, where)
         else:
             values[name] = tuple(w for w in _strings(raw, name, where) if w)
     for name in ("glyph", "glyph_en"):

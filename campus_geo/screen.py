@@ -117,6 +117,7 @@ def screen(
     hazard_entrances: gpd.GeoDataFrame | None = None,
     workers: int | None = None,
     categories: CategoryRegistry | None = None,
+    context: bool = False,
 ) -> gpd.GeoDataFrame:
     """Find the hazards within each rule's distance of each school.
 
@@ -190,10 +191,11 @@ def screen(
     if entrances is not None:
         entrances = validate_entrances(entrances)
     present = sorted(hazards["category"].unique())
+    skip = () if context else registry.context_keys
     if profile == ALL_PROFILES:
-        rule_list, base_of = expand_all_profiles(resolve_rules(table, None, dist, present))
+        rule_list, base_of = expand_all_profiles(resolve_rules(table, None, dist, present, skip))
     else:
-        rule_list = resolve_rules(table, profile, dist, present)
+        rule_list = resolve_rules(table, profile, dist, present, skip)
     walking = any(r.profile == "walk" for r in rule_list)
     net = require_network(network) if walking else None
     if hazard_entrances is not None:

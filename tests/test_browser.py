@@ -180,7 +180,7 @@ def test_demo_overview_draws_everything_with_no_network(browser, district, tmp_p
     assert seen.dialogs == []
     assert counts["version"] == "1.9.4"
     assert counts["zones"] == counts["zonesDrawn"] == len(osm.schools) == 76
-    assert counts["lines"] == counts["linesDrawn"] == len(findings) == 317
+    assert counts["lines"] == counts["linesDrawn"] == len(findings) == 179
     assert counts["markers"] == shown_markers(osm.hazards)
     assert counts["clusters"] == 10  # one per shown category
     # the vector basemap: each class from its minzoom on, everything when zoomed in
@@ -192,7 +192,7 @@ def test_demo_overview_draws_everything_with_no_network(browser, district, tmp_p
     seen.set_zoom(zoom)
     summary = seen.page.inner_text(".cg-summary")
     assert "排查学校\n76" in summary
-    assert "隐患（量算线）\n317" in summary
+    assert "隐患（量算线）\n179" in summary
     assert "© OpenStreetMap contributors" in seen.page.inner_text(".leaflet-control-attribution")
     seen.screenshot(tmp_path / "overview.png")
 
@@ -342,9 +342,9 @@ def test_school_map_draws_its_zones_venues_and_findings(browser, district, tmp_p
     counts = seen.counts()
     assert seen.requests == [path.resolve().as_uri()]
     assert seen.errors == []
-    assert counts["zones"] == counts["zonesDrawn"] == 3  # 200 m, 100 m from the gates, 500 m
+    assert counts["zones"] == counts["zonesDrawn"] == 1  # 200 m (water, traffic: context)
     mine = findings[findings["school_id"] == school_id]
-    assert counts["lines"] == counts["linesDrawn"] == len(mine) == 8
+    assert counts["lines"] == counts["linesDrawn"] == len(mine) == 5
     assert counts["clusters"] == 0
     in_view = seen.page.evaluate(
         "() => Object.values(campusGeo.maps)[0].d.layers"
@@ -364,9 +364,13 @@ def test_layer_control_turns_a_category_off(browser, district, tmp_path):
     before = seen.counts()
     seen.page.get_by_label(re.compile(r"交通风险点 \(144\)")).uncheck()
     after = seen.counts()
+    # traffic points are context: markers on the map, never measured lines (findings)
     traffic = int((findings["category"] == "traffic").sum())
-    assert before["lines"] - after["lines"] == traffic == 114
+    assert before["lines"] - after["lines"] == traffic == 0
     assert before["markers"] - after["markers"] == 144
+    seen.page.get_by_label(re.compile(r"游艺娱乐场所 \(\d+\)")).uncheck()
+    arcades = int((findings["category"] == "arcade").sum())
+    assert after["lines"] - seen.counts()["lines"] == arcades == 28
     seen.screenshot(tmp_path / "toggled.png")
 
 
@@ -523,7 +527,7 @@ def test_legend_and_summary_fit_a_1366_by_768_screen_and_collapse(browser, demo_
         assert holds <= shown, (panel, shown, holds)
     # the measured-line legend is on screen, and nothing covers it
     lines = seen.page.evaluate(LINE_ROWS_JS)
-    assert [text for text, _ in lines] == ["禁止122", "风险57", "提示138"]
+    assert [text for text, _ in lines] == ["禁止122", "风险33", "提示24"]
     assert all(visible for _, visible in lines)
     assert "排查学校\n76" in seen.page.inner_text(".cg-summary")
     seen.screenshot(tmp_path / "1366x768.png")

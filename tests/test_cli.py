@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -45,7 +46,7 @@ def test_screen_files_end_to_end(tmp_path, files):
         "-q", "screen", "--schools", schools, "--hazards", f"internet_cafe={venues}", "--out", out
     )
     assert result.exit_code == 0, result.output
-    assert "Screened 1 schools against 2 hazards: 1 findings at 1 schools." in result.output
+    assert "Screened 1 schools against 2 venues: 1 findings at 1 schools (0 water," in result.output
     assert "Rejected 1 input rows" in result.output
     table = pd.read_csv(out / "findings.csv", encoding="utf-8-sig")
     assert list(table.columns) == CSV_COLUMNS
@@ -166,15 +167,35 @@ def test_real_extracts_write_every_output_under_every_profile(tmp_path, extract,
     result = CliRunner().invoke(cli, [*args, "--out", str(out)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     findings = pd.read_csv(out / "findings.csv", encoding="utf-8-sig", dtype={"finding_id": str})
-    assert len(findings) > 0
+    # venues only: the 206 and 60 traffic points, the water and the cameras are context
+    expected = {
+        "beijing_haidian_wudaokou_2017.osm.bz2": {
+            "boundary": 1,
+            "entrance": 1,
+            "walk": 0,
+            "all": 2,
+        },
+        "nanjing_xinjiekou_2021.osm.bz2": {"boundary": 8, "entrance": 8, "walk": 4, "all": 18},
+    }
+    assert len(findings) == expected[extract][profile]
+    assert not {"water", "traffic", "camera"} & set(findings["category"])
     for name in ("findings.gpkg", "inspection_form.xlsx", "summary.html", "map.html"):
         assert (out / name).stat().st_size > 0, name
+    # the analyses run on a user's own extract: their sections, tables and map layers
+    summary = (out / "summary.html").read_text("utf-8")
+    for key in ("water", "traffic", "cameras"):
+        assert f'<section id="{key}" class="analysis">' in summary, key
+    for name in ("water_near_schools.csv", "gate_traffic.csv", "camera_coverage.csv"):
+        assert (out / name).exists(), name
+    page = (out / "map.html").read_text("utf-8")
+    for layer in ("重点水域", "护学岗候选点", "视频监控覆盖与盲区"):
+        assert json.dumps(layer) in page, layer
     assert len(list((out / "evidence").glob("*.html"))) == len(findings)
     # one map per school with findings (the default --school-maps), and the index
     schools = findings["school_id"].nunique()
     maps = sorted(p.name for p in (out / "maps").glob("*.html"))
-    assert len(maps) == schools + 1
-    assert "index.html" in maps
+    assert len(maps) == (schools + 1 if schools else 0)  # no findings: no school maps
+    assert "index.html" in maps or not schools
     if profile == "all":  # the form: one line per venue, its profiles side by side
         rule = findings["rule_id"].str.split("@").str[0]
         venues = findings.assign(rule=rule).drop_duplicates(["school_id", "hazard_id", "rule"])

@@ -2006,25 +2006,33 @@ def story(tmp_path_factory):
 
 
 def test_demo_story_counts(story):
-    assert len(story.june.opened) == 317
-    # every row of the filled-in 台帐 applied but the one the traffic police had changed
-    assert len(story.imported.applied) == 316
+    # one case per prohibited venue found (water, crossings, cameras are context), and
+    # one per missing item of the two checklist registers
+    assert len(story.june.opened) == 179
+    assert story.checklists is not None
+    assert len(story.checklists.opened) == 38
+    # every row of the filled-in 台帐 applied but the one the police had changed
+    assert len(story.imported.applied) == 216
     (conflict,) = story.imported.conflicts
     assert conflict.finding_id == story.conflict_case
-    assert conflict.ledger_values == {"responsible_person": "交警 孙立平"}
+    assert conflict.ledger_values == {"responsible_person": "民警 孙立平"}
     cases = ledger.read_cases(story.path, today=dt.date(2023, 8, 3))
-    assert cases.loc[story.conflict_case, "responsible_person"] == "交警 孙立平"
+    assert cases.loc[story.conflict_case, "responsible_person"] == "民警 孙立平"
+    assert cases.loc[story.conflict_case, ["rule_id", "enforcing_unit"]].tolist() == [
+        "checklist_school.gate_video",
+        "区公安局",
+    ]
     june = story.reports["2023-06"].totals
-    # 22 traffic-signal cases and 2 lottery duplicates dismissed, 8 internet cafés rectified
+    # 2 lottery duplicates dismissed, 8 internet cafés rectified
     assert june == {
-        "cases": 317,
-        "opened": 317,
+        "cases": 217,
+        "opened": 217,
         "reopened": 0,
-        "closed": 32,
+        "closed": 10,
         "rectified": 8,
-        "dismissed": 24,
+        "dismissed": 2,
         "resolved": 0,
-        "open": 285,
+        "open": 207,
         "overdue": 0,
     }
     # July: 7 internet cafés and 4 arcades closed; the 8th café is still there
@@ -2049,28 +2057,30 @@ def test_demo_story_counts(story):
     assert set(kept["rectification"]) == {"现场核实：场所已关闭"}
     july = story.reports["2023-07"].totals
     assert july == {
-        "cases": 317,
+        "cases": 217,
         "opened": 0,
         "reopened": 1,
         "closed": 11,
         "rectified": 11,
         "dismissed": 0,
         "resolved": 0,
-        "open": 275,
-        "overdue": 125,  # the lottery case under 督办 has a new deadline
+        "open": 197,
+        "overdue": 111,  # the lottery case under 督办 has a new deadline
     }
-    # the overdue cases at the end of July: open prohibited cases (due 07-05) and water (07-10)
+    # the overdue cases at the end of July: open prohibited cases (due 07-05) and the
+    # key water areas' missing signs, fences, patrols and owners (07-10)
     overdue = story.reports["2023-07"].overdue
     assert set(overdue["deadline"]) == {"2023-07-05", "2023-07-10"}
-    assert (overdue["deadline"] == "2023-07-10").sum() == 24
-    # 293 confirmed after the import; 18 in rectification, 8 of them rectified; 8 no longer
+    assert (overdue["deadline"] == "2023-07-10").sum() == 10
+    assert set(overdue.loc[overdue["deadline"] == "2023-07-10", "category"]) == {"checklist_water"}
+    # 214 confirmed after the import; 18 in rectification, 8 of them rectified; 8 no longer
     # found, checked and rectified; one rectified café reopened; 3 entertainment venues
     # rectified in July
     assert cases["status"].value_counts().to_dict() == {
-        "confirmed": 267,
-        "dismissed": 24,
+        "confirmed": 189,
         "rectified": 18,
         "in_progress": 8,
+        "dismissed": 2,
     }
 
 
@@ -2088,10 +2098,12 @@ def test_demo_story_is_consistent_with_its_findings(story):
         "set",
         "copy",
         "escalate",
-        "import ledger_2023-06-12_filled.xlsx (revision 317)",
+        "import ledger_2023-06-12_filled.xlsx (revision 217)",
+        "checklist 五个百分之百.xlsx",
+        "checklist 重点水域检查.xlsx",
     } <= sources
     # the culture bureau's two reports changed notes; the townships' reports changed nothing
-    assert len(sources) == 8
+    assert len(sources) == 10
     assert {r.source.split(" (")[0] for r in story.unit_reports} == {
         "import ledger_区文化广电和旅游局_2023-07-03_filled.xlsx",
         "import ledger_区文化广电和旅游局_2023-08-02_filled.xlsx",
@@ -2102,7 +2114,7 @@ def test_demo_story_is_consistent_with_its_findings(story):
     for key in ("monthly_2023-06_html", "monthly_2023-07_xlsx", "ledger_xlsx", "filled"):
         assert story.files[key].exists()
     ws = openpyxl.load_workbook(story.files["ledger_xlsx"]).worksheets[0]
-    assert ws.max_row == 3 + 317
+    assert ws.max_row == 3 + 217
 
 
 def test_demo_story_map_colours_the_july_findings_by_status(story, tmp_path):
@@ -2113,30 +2125,28 @@ def test_demo_story_map_colours_the_july_findings_by_status(story, tmp_path):
     district = layers_from_osm(demo.DEMO_DIR / "district.osm")
     page = save_story_map(story, district, tmp_path / "ledger_map.html").read_text("utf-8")
     counts = dict(re.findall(r'\["line","([^"]+)","#[0-9a-f]{6}","",(\d+)\]', page))
-    # the July findings at the end of July: the July report's 125 overdue cases, the
-    # confirmed ones not yet due (and the one under 督办), 3 rectified venues still in the
-    # data, 24 dismissed
+    # the July findings at the end of July: the July report's 101 overdue venue cases (its
+    # 10 overdue checklist cases have no measured line), the confirmed ones not yet due
+    # (and the one under 督办), 3 rectified venues still in the data, 2 dismissed
     assert counts == {
-        "逾期": "125",
-        "已确认": "150",
+        "逾期": "101",
+        "已确认": "58",
         "待核查": "0",
         "整改中": "0",
         "已整改": "3",
         "复查已消除": "0",
-        "误报": "24",
+        "误报": "2",
         "台帐无记录": "0",
     }
     assert sum(map(int, counts.values())) == len(story.july_findings)
-    # the open cases under 督办 and 抄告 are ringed at their venue
+    # the open case under 督办 is ringed at its venue; the one under 抄告 is a key water
+    # area's checklist case, which has no place on the map (the register has no coordinates)
     assert f"{json.dumps('督办、抄告、联合整改')} : feature_group_" in page
-    assert len(re.findall(r"var circle_marker_\w+ = L\.circleMarker\(", page)) == 2
+    assert len(re.findall(r"var circle_marker_\w+ = L\.circleMarker\(", page)) == 1
     cases = ledger.read_cases(story.path)
-    for case_id, text in (
-        (story.escalated_case, "督办：区委政法委（2023-07-12）"),
-        (story.copied_case, "抄告："),
-    ):
-        case = cases.loc[case_id]
-        assert f"{case['hazard_name']}（{case['school_name']}）：{text}" in page
+    case = cases.loc[story.escalated_case]
+    assert f"{case['hazard_name']}（{case['school_name']}）：督办：区委政法委（2023-07-12）" in page
+    assert "抄告：" not in page
 
 
 @pytest.fixture(scope="module")
@@ -2162,6 +2172,9 @@ def units_of(findings: pd.DataFrame) -> pd.Series:
 
 def test_demo_cases_belong_to_their_enforcing_units(story, june_findings):
     cases = ledger.read_cases(story.path)
+    checklist = cases["category"].isin(["checklist_school", "checklist_water"])
+    assert checklist.sum() == 38
+    cases = cases[~checklist]  # the venues' cases: one per finding of the June screening
     assert len(cases) == len(june_findings)
     units = units_of(june_findings).reindex(cases.index)
     assert (cases["enforcing_unit"] == units.str[0]).all()
@@ -2185,7 +2198,10 @@ def test_demo_list_by_unit_gives_the_units_own_cases(story, june_findings):
 def test_demo_copy_and_escalation_are_in_the_history_with_who(story):
     cases = ledger.read_cases(story.path, today=dt.date(2023, 8, 3))
     copied = cases.loc[story.copied_case]
-    assert (copied["category"], copied["copied_to"]) == ("water", f"{copied['township']}人民政府")
+    assert (copied["category"], copied["copied_to"]) == (
+        "checklist_water",
+        f"{copied['township']}人民政府",
+    )
     (row,) = (
         ledger.read_history(story.path, story.copied_case)
         .query("source == 'copy'")
@@ -2227,7 +2243,7 @@ def test_demo_monthly_report_by_unit_and_who_reported(story):
     assert july.action_counts == {"escalate": 1, "copy": 0, "joint": 0}
     assert june.action_counts == {"escalate": 0, "copy": 1, "joint": 0}
     by_unit = july.by_responsible_unit
-    assert by_unit.loc["合计", "cases"] == 317
+    assert by_unit.loc["合计", "cases"] == 217
     assert "区委政法委" not in by_unit.index
     wb = openpyxl.load_workbook(story.files["monthly_2023-07_xlsx"])
     ws = wb["按责任单位"]
@@ -2237,7 +2253,7 @@ def test_demo_monthly_report_by_unit_and_who_reported(story):
     }
     for unit, counts in by_unit.iterrows():
         assert rows[unit] == counts.tolist()
-    assert rows["合计"][7:9] == [275, 125]  # open at the end of July, overdue
+    assert rows["合计"][7:9] == [197, 111]  # open at the end of July, overdue
     reported = wb["报送情况"]
     cells = {
         reported.cell(r, 2).value: [reported.cell(r, c).value for c in (1, 3, 5)]
@@ -2304,22 +2320,24 @@ def test_demo_sync_with_a_changed_distance_is_refused_previewed_then_applied(
         dry,
     )
     opened, closed, open_before, reopened, updated, unchanged, kept = map(int, counts.groups())
-    # every finding id changes with the rule id: all open; all 275 open cases are confirmed or
-    # in rectification, so data alone closes none of them
+    # every finding id changes with the rule id: all open; all 159 open venue cases are
+    # confirmed or in rectification, so data alone closes none of them (the 38 checklist
+    # cases are not the screening's: a sync never touches them)
     assert (opened, closed, open_before, reopened, updated, unchanged) == (
         len(near),
         0,
-        275,
+        159,
         0,
         0,
         0,
     )
-    assert kept == 275
+    assert kept == 159
     assert "Screening settings differ from the last sync:" in dry
     assert (
-        "  category water: screened with water_100m_boundary (100 m, boundary) instead of water_500m"
-        in dry
+        "  category lottery: screened with lottery_100m_boundary (100 m, boundary) instead of "
+        "lottery_200m" in dry
     )
+    assert "category water" not in dry  # --dist applies to problem categories only
     done = run(
         "ledger", "sync", "--findings", files["gpkg"], "--ledger", db, "--accept-changed-settings"
     ).output

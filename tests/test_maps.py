@@ -207,12 +207,10 @@ def test_overview_carries_every_school_zone_hazard_and_finding(district, overvie
     assert main["show"]
     assert main["name"] == "200 米范围（自校园边界）：8 类场所"
     assert len(main["geom"]) == 76
-    assert [z["name"] for z in data["zones"][1:]] == [
-        "100 米范围（自校门）：交通风险点",
-        "500 米范围（自校园边界）：水域",
-    ]
+    # water, traffic points and cameras are context for the analyses: no zone of theirs
+    assert len(data["zones"]) == 1
     lines = sum(len(layer["lines"]) for layer in data["layers"])
-    assert lines == len(findings) == 317
+    assert lines == len(findings) == 179
     per_cat = {x["cat"]: len(x["lines"]) for x in data["layers"] if x["lines"]}
     assert per_cat == findings["category"].value_counts().to_dict()
     rows = {layer["cat"]: len(layer["rows"]) for layer in data["layers"]}
@@ -226,7 +224,7 @@ def test_overview_carries_every_school_zone_hazard_and_finding(district, overvie
     assert {layer["cat"]: layer["show"] for layer in data["layers"]}["camera"] is False
     summary = {i[1]: i[2] for i in data["panels"][0]["items"] if i[0] == "stat"}
     assert summary["排查学校"] == 76
-    assert summary["隐患（量算线）"] == 317
+    assert summary["隐患（量算线）"] == 179
     assert summary["有隐患的学校"] == findings["school_id"].nunique()
 
 
@@ -289,11 +287,12 @@ def test_zone_groups_follow_rules_profile_and_dist():
     assert [(g.profile, g.distance_m) for g in zone_groups(["lottery"], dist=150)] == [
         ("boundary", 150.0)
     ]
-    groups = zone_groups(["lottery", "traffic"], profile="entrance")
+    # traffic points are context (the guard-post analysis): no zone of theirs
+    groups = zone_groups(["lottery", "traffic", "arcade"], profile="entrance")
     assert [(g.profile, g.distance_m, g.categories) for g in groups] == [
-        ("entrance", 100.0, ("traffic",)),
-        ("entrance", 200.0, ("lottery",)),
+        ("entrance", 200.0, ("arcade", "lottery")),
     ]
+    assert zone_groups(["camera", "water"], dist=100) == []
     assert zone_groups(["lottery"], profile="walk") == []  # a walking distance is not a buffer
     assert zone_groups(["tuck_shop"]) == []  # an inside rule's zone is the campus itself
 
@@ -627,7 +626,7 @@ def test_save_school_maps_writes_one_page_per_school_and_an_index(tmp_path, dist
     )
     with_findings = findings["school_id"].unique()
     assert set(written) == set(with_findings)
-    assert len(written) == 75
+    assert len(written) == 71
     path = written["way/2000306"]
     assert path.name == "way_2F2000306.html"
     page = path.read_text("utf-8")
@@ -636,8 +635,8 @@ def test_save_school_maps_writes_one_page_per_school_and_an_index(tmp_path, dist
     assert "L.MarkerClusterGroup" not in page
     assert "Leaflet Control Search v" not in page
     mine = findings[findings["school_id"] == "way/2000306"]
-    assert sum(len(layer["lines"]) for layer in data["layers"]) == len(mine) == 8
-    assert [len(z["geom"]) for z in data["zones"]] == [1, 1, 1]
+    assert sum(len(layer["lines"]) for layer in data["layers"]) == len(mine) == 5
+    assert [len(z["geom"]) for z in data["zones"]] == [1]
     assert all(z["show"] for z in data["zones"])
     assert data["panels"][0]["title"] == "石桥镇第二初级中学"
     assert ["link", "返回总图", "../map.html"] in data["panels"][0]["items"]
@@ -647,7 +646,7 @@ def test_save_school_maps_writes_one_page_per_school_and_an_index(tmp_path, dist
         for feature in part["features"]:
             assert box.contains(decode(feature[2], data["base"]["k"]))
     index = (tmp_path / "maps" / "index.html").read_text("utf-8")
-    assert index.count("<tr><td><a href=") == 75
+    assert index.count("<tr><td><a href=") == 71
     assert '<a href="way_2F2000306.html">石桥镇第二初级中学</a>' in index
 
 

@@ -14,7 +14,7 @@ EXPECTED = {
     "02_registry.ipynb": "of them from registry-only venues, screened on the ellipsoid",
     "03_maps.ipynb": "kB, 0 external references",
     "04_reports.ipynb": "evidence sheets for 苇塘镇; rebuilt byte-identical: True",
-    "05_ledger.ipynb": "ledger notebook: 317 cases, 115 overdue at the end of July",
+    "05_ledger.ipynb": "ledger notebook: 179 cases, 115 overdue at the end of July",
     "06_walk_water_traffic.ipynb": "walks measured on the WGS 84 ellipsoid, part-edges included",
 }
 

@@ -575,7 +575,7 @@ coords = "gcj02"
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
-    assert "Screened 77 schools against 653 hazards" in result.output
+    assert "Screened 77 schools against 336 venues: " in result.output
     assert "Registry registry.xlsx, registry_gbk.csv: 238 rows read, 53 used" in result.output
 
 

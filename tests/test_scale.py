@@ -61,12 +61,16 @@ def flat(findings):
 
 
 def test_dask_equals_memory_on_the_demo_district(client, district, caplog):
-    expected = screen(district.schools, district.hazards, entrances=district.entrances)
+    # context=True: the water and traffic rules too, so that two profiles and 500 m are tested
+    expected = screen(
+        district.schools, district.hazards, entrances=district.entrances, context=True
+    )
     caplog.set_level(logging.INFO, logger="campus_geo.scale")
     got = scale.screen_dask(
         district.schools,
         district.hazards,
         entrances=district.entrances,
+        context=True,
         scheduler=client,
         schools_per_partition=10,
         hazards_per_partition=150,
@@ -84,13 +88,14 @@ def test_dask_equals_memory_on_the_demo_district(client, district, caplog):
 def test_dask_parquet_in_and_out_equals_memory(client, district, tmp_path):
     district.schools.to_parquet(tmp_path / "schools.parquet")
     district.hazards.to_parquet(tmp_path / "hazards.parquet")
-    expected = screen(district.schools, district.hazards, dist=150.0)
+    expected = screen(district.schools, district.hazards, dist=150.0, context=True)
     out = tmp_path / "findings.parquet"
     count = scale.screen_dask_to_parquet(
         tmp_path / "schools.parquet",
         tmp_path / "hazards.parquet",
         out,
         dist=150.0,
+        context=True,
         scheduler=client,
         schools_per_partition=16,
     )
@@ -208,7 +213,10 @@ def test_a_venue_exactly_on_a_reach_box_edge_is_routed(client, edge_layers):
     ]
     line = LineString([(box[2], 0.0), (box[2] + 0.01, 0.0)])
     extra = gpd.GeoDataFrame(
-        {"name": [f"边{i}" for i in range(5)], "category": ["internet_cafe"] * 4 + ["traffic"]},
+        {
+            "name": [f"边{i}" for i in range(5)],
+            "category": ["internet_cafe"] * 4 + ["dangerous_site"],
+        },
         geometry=[*on_edges, line],
         index=pd.Index([f"edge{i}" for i in range(5)], name="hazard_id"),
         crs="EPSG:4326",
@@ -288,9 +296,14 @@ def test_dask_equals_memory_on_a_generated_set_with_hazards_on_partition_edges(c
     moved = hazards.copy()
     moved.iloc[120 : 120 + len(edge_points), moved.columns.get_loc("geometry")] = edge_points
     moved = moved.set_geometry("geometry", crs="EPSG:4326")
-    expected = screen(schools, moved)
+    expected = screen(schools, moved, context=True)  # the river too (water: context)
     got = scale.screen_dask(
-        schools, moved, scheduler=client, schools_per_partition=8, hazards_per_partition=97
+        schools,
+        moved,
+        scheduler=client,
+        schools_per_partition=8,
+        hazards_per_partition=97,
+        context=True,
     )
     assert_same(got, expected)
     # each school's 199.99 m venue is found at that distance, its 200.01 m venue is not
@@ -357,7 +370,7 @@ def test_empty_partitions_are_skipped(client, district):
         district.schools.iloc[np.r_[0:26, 51:76]], district.hazards.iloc[np.r_[0:200, 400:600]]
     )
     assert_same(got, expected)
-    assert len(got) > 100
+    assert len(got) == 50  # venues only: water, crossings and cameras are context
 
 
 def test_default_local_cluster_of_worker_processes(equator_layers):

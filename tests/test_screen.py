@@ -118,11 +118,33 @@ def test_line_and_polygon_hazards(equator_layers):
         index=pd.Index(["way/1", "way/2"], name="hazard_id"),
         crs=4326,
     )
-    findings = screen(schools, hazards).set_index("hazard_id")
+    # water is context for the drowning analysis: screened only when asked for
+    findings = screen(schools, hazards, context=True).set_index("hazard_id")
     assert findings.loc["way/1", "distance_m"] == pytest.approx(120.0, abs=0.001)
     assert findings.loc["way/2", "distance_m"] == 0.0
     assert "inside or touching" in findings.loc["way/2", "notes"]
     assert findings.loc["way/1", "rule_id"] == "water_500m"
+
+
+def test_context_categories_are_not_problems_and_dist_leaves_them_out(equator_layers):
+    """Water, traffic points and cameras are context for the analyses, never findings."""
+    schools, venues = equator_layers
+    offset = 0.001 + 50 / EQ_M_PER_DEG  # 50 m east of the campus edge
+    context = gpd.GeoDataFrame(
+        {"name": ["池塘", "人行横道", "摄像头"], "category": ["water", "traffic", "camera"]},
+        geometry=[Point(offset, 0.0), Point(offset, 0.0001), Point(offset, -0.0001)],
+        index=pd.Index(["way/7", "node/8", "node/9"], name="hazard_id"),
+        crs=4326,
+    )
+    hazards = pd.concat([venues, context])
+    for kwargs in ({}, {"dist": 100.0}, {"profile": "entrance"}):
+        found = screen(schools, hazards, **kwargs)
+        assert set(found["hazard_id"]) == set(screen(schools, venues, **kwargs)["hazard_id"])
+        assert not set(found["category"]) & {"water", "traffic", "camera"}
+    # asked for, they are measured as any hazard (the drowning analysis does this)
+    both = screen(schools, hazards, dist=100.0, context=True).set_index("hazard_id")
+    assert both.loc["way/7", "distance_m"] == pytest.approx(50.0, abs=0.01)
+    assert {"node/8", "node/9"} <= set(both.index)
 
 
 def test_rule_kinds_limit_which_schools_are_screened(equator_layers):

@@ -102,13 +102,17 @@ def test_point_index_of_no_points_finds_nothing():
 
 
 def test_demo_district_in_memory_layers_gives_screens_findings(district, tmp_path, small_blocks):
-    expected = screen(district.schools, district.hazards, entrances=district.entrances)
+    # context=True: the water and traffic rules too (two profiles, 500 m)
+    expected = screen(
+        district.schools, district.hazards, entrances=district.entrances, context=True
+    )
     count = stream.screen_to_parquet(
         district.schools,
         district.hazards,
         tmp_path / "findings.parquet",
         entrances=district.entrances,
         workers=2,
+        context=True,
     )
     assert count == len(expected) == 317
     parts = sorted((tmp_path / "findings.parquet").glob("part.*.parquet"))

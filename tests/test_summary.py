@@ -33,7 +33,8 @@ def test_counts_match_the_findings(district):
     expected = pd.crosstab(findings["township"], findings["category"])
     got = summary.by_township.loc[expected.index, expected.columns]
     assert (got.to_numpy() == expected.to_numpy()).all()
-    assert summary.by_township.to_numpy().sum() == len(findings) == summary.findings == 317
+    # venues only: water, traffic points and cameras are context for the analyses
+    assert summary.by_township.to_numpy().sum() == len(findings) == summary.findings == 179
     assert summary.schools_screened == 76
     assert summary.schools_with_findings == findings["school_id"].nunique()
     assert summary.prohibited == int((findings["severity"] == "prohibited").sum())
@@ -41,10 +42,12 @@ def test_counts_match_the_findings(district):
     units = findings["lead_units"].str.split("、").explode()
     assert summary.by_lead_unit["findings"].to_dict() == units.value_counts().to_dict()
     # measures (10), (11) and (12) of the plan have the same two lead units
-    assert summary.by_lead_unit["findings"].to_dict() == {"区委政法委": 317, "区教体局": 317}
-    water = findings[findings["category"] == "water"]
-    assert summary.by_category.loc["water", "nearest_m"] == water["distance_m"].min()
-    assert summary.by_category.loc["water", "schools"] == water["school_id"].nunique()
+    assert summary.by_lead_unit["findings"].to_dict() == {"区委政法委": 179, "区教体局": 179}
+    arcades = findings[findings["category"] == "arcade"]
+    assert summary.by_category.loc["arcade", "nearest_m"] == arcades["distance_m"].min()
+    assert round(summary.by_category.loc["arcade", "nearest_m"], 2) == 10.63
+    assert summary.by_category.loc["arcade", "schools"] == arcades["school_id"].nunique() == 25
+    assert not {"water", "traffic", "camera"} & set(summary.by_category.index)
 
 
 def test_townships_without_findings_get_zero_rows():
@@ -84,7 +87,7 @@ def test_summary_page(district, tmp_path):
     assert "<title>校园及周边安全问题排查结果汇总</title>" in page
     assert "2023-06-15T10:00:00+08:00" in page
     assert '<div class="figure"><b>76</b>排查学校（所）</div>' in page
-    assert '<div class="figure"><b>317</b>问题（处）</div>' in page
+    assert '<div class="figure"><b>179</b>问题（处）</div>' in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "<img src=x" not in page
     assert "<script" not in page
@@ -158,8 +161,10 @@ def test_summary_page_has_a_section_per_analysis(district, analyses, tmp_path):
     ) in traffic
     gaps = table_rows(traffic, 0)
     assert len(gaps) == 1 + len(analyses.gaps) == 16
-    assert ["柳湾镇中心小学", "node/1003871", "文昌路", "secondary", "11.2", "500米内没有"] in gaps
-    assert ["枣林镇九年一贯制学校", "node/1003704", "人民路", "secondary", "11.8", "161.2"] in gaps
+    # gates by their side of the campus, road classes in Chinese beside the OSM code
+    road = "次干路（secondary）"
+    assert ["柳湾镇中心小学", "西门", "文昌路", road, "11.2", "500米内没有"] in gaps
+    assert ["枣林镇九年一贯制学校", "北门", "人民路", road, "11.8", "161.2"] in gaps
     posts = dict(table_rows(traffic, 1)[1:])
     assert posts["枣林镇中心幼儿园"] == (
         "1. 信号灯路口：兴业路，有信号灯，距校门78.1米\n2. 人行横道：文化街，无信号灯，距校门9.2米"
@@ -177,7 +182,7 @@ def test_summary_page_has_a_section_per_analysis(district, analyses, tmp_path):
     assert len(gates) == int((~analyses.gate_coverage["seen"]).sum()) == 43
     assert unseen[0] == [
         "苇塘镇前营小学",
-        "node/1004046（0%）\nnode/1004047（0%）\nnode/1004048（0%）",
+        "东南门（0%）\n东门2（0%）\n东门1（0%）",  # node/1004046, 1004047, 1004048
     ]
 
 

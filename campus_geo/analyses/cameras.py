@@ -69,6 +69,16 @@ STEP_DEG: Final = 2.0
 _DIRECTION_NAMES: Final = ("direction", "camera:direction", "方向", "朝向", "方位角")
 _FOV_NAMES: Final = ("fov_deg", "fov", "视场角", "水平视场角")
 _RANGE_NAMES: Final = ("range_m", "range", "距离", "可视距离", "监控距离")
+#: Who owns a camera (建设/权属单位) and the platform it feeds (接入平台: 雪亮工程, 天网 ...).
+_OWNER_NAMES: Final = ("owner", "operator", "权属单位", "所属单位", "建设单位", "产权单位")
+_PLATFORM_NAMES: Final = ("platform", "接入平台", "联网平台", "平台")
+
+
+def _texts(table: pd.DataFrame, names: tuple[str, ...]) -> pd.Series:
+    for name in names:
+        if name in table.columns:
+            return table[name].fillna("").astype(str).str.strip()
+    return pd.Series("", index=table.index, dtype=object)
 
 
 def _numbers(table: pd.DataFrame, names: tuple[str, ...], default: float) -> pd.Series:
@@ -95,6 +105,8 @@ def _canonical(
             "fov_deg": fov,
             "range_m": _numbers(table, _RANGE_NAMES, range_m),
             "source": source.to_numpy(),
+            "owner": _texts(table, _OWNER_NAMES).to_numpy(dtype=object),
+            "platform": _texts(table, _PLATFORM_NAMES).to_numpy(dtype=object),
         },
         geometry=geometry,
         crs=DEFAULT_CRS,
@@ -124,7 +136,8 @@ def cameras_from_hazards(
     -------
     geopandas.GeoDataFrame
         Indexed by ``camera_id``: ``direction_deg`` (NaN: all round),
-        ``fov_deg``, ``range_m``, ``source``; points in EPSG:4326.
+        ``fov_deg``, ``range_m``, ``source``, ``owner`` and ``platform`` (the
+        OSM ``operator`` when present, else ""); points in EPSG:4326.
 
     Examples
     --------
@@ -152,7 +165,9 @@ def cameras_from_file(
 
     Columns: `id_field`, lon/lat (经度/纬度), ``direction`` (方向/朝向, degrees
     clockwise from north; empty = all round), ``fov_deg`` (视场角), ``range_m``
-    (可视距离). Rows with unusable coordinates go to the rejects.
+    (可视距离), and, kept when present, ``owner`` (权属单位/建设单位) and
+    ``platform`` (接入平台: the video platform it feeds). Rows with unusable
+    coordinates go to the rejects.
 
     Returns
     -------
@@ -375,8 +390,14 @@ def save_coverage(
     gate_table: gpd.GeoDataFrame,
     blind_spots: gpd.GeoDataFrame,
     dirpath: str | Path,
+    *,
+    cameras: gpd.GeoDataFrame | None = None,
 ) -> dict[str, Path]:
-    """Write camera_coverage.csv, gate_coverage.csv (UTF-8 BOM) and cameras.gpkg."""
+    """Write camera_coverage.csv, gate_coverage.csv (UTF-8 BOM) and cameras.gpkg.
+
+    cameras.gpkg has the layers camera_coverage, gate_coverage, blind_spots and,
+    given `cameras`, the cameras (direction, field of view, range, owner, platform).
+    """
     out = Path(dirpath)
     out.mkdir(parents=True, exist_ok=True)
     written = {}
@@ -394,15 +415,40 @@ def save_coverage(
     gpkg = out / "cameras.gpkg"
     if gpkg.exists():
         gpkg.unlink()
-    for name, gdf in (
+    layers = [
         ("camera_coverage", school_table),
         ("gate_coverage", gate_table),
         ("blind_spots", blind_spots),
-    ):
+    ]
+    if cameras is not None:
+        layers.append(("cameras", cameras))
+    for name, gdf in layers:
         if len(gdf):
             gdf.reset_index().to_file(gpkg, layer=name, engine="pyogrio")
     written["cameras_gpkg"] = gpkg
     return written
+
+
+def _camera_text(
+    camera: Any, direction: float, fov: float, range_m: float, owner: str, platform: str, zh: bool
+) -> str:
+    """A camera's tooltip: its id, where it looks, how far, its owner and platform."""
+    if pd.notna(direction):
+        sees = (
+            f"朝向{direction:.0f}°，视场{fov:.0f}°" if zh else f"{direction:.0f}°, FOV {fov:.0f}°"
+        )
+    else:
+        sees = "全向" if zh else "all round"
+    text = (
+        f"摄像头 {camera}：{sees}，{range_m:.0f}米"
+        if zh
+        else f"camera {camera}: {sees}, {range_m:.0f} m"
+    )
+    if owner:
+        text += f"，权属：{owner}" if zh else f", owner: {owner}"
+    if platform:
+        text += f"，接入：{platform}" if zh else f", platform: {platform}"
+    return text
 
 
 def camera_layer(
@@ -425,31 +471,26 @@ def camera_layer(
     group = folium.FeatureGroup(
         name="视频监控覆盖与盲区" if zh else "Camera coverage and blind spots", show=show
     )
-    sheds = gpd.GeoDataFrame(geometry=viewsheds(cameras).values, crs=DEFAULT_CRS)
-    sheds["label"] = [
-        layer_label(
-            (
-                f"摄像头 {c}：朝向{d:.0f}°，视场{f:.0f}°，{r:.0f}米"
-                if zh
-                else f"camera {c}: {d:.0f}°, FOV {f:.0f}°, {r:.0f} m"
+    if len(cameras):
+        sheds = gpd.GeoDataFrame(geometry=viewsheds(cameras).values, crs=DEFAULT_CRS)
+        sheds["label"] = [
+            layer_label(_camera_text(c, d, f, r, o, p, zh))
+            for c, d, f, r, o, p in zip(
+                cameras.index,
+                cameras["direction_deg"],
+                cameras["fov_deg"],
+                cameras["range_m"],
+                _texts(cameras, ("owner",)),
+                _texts(cameras, ("platform",)),
+                strict=True,
             )
-            if pd.notna(d)
-            else (f"摄像头 {c}：全向，{r:.0f}米" if zh else f"camera {c}: all round, {r:.0f} m")
-        )
-        for c, d, f, r in zip(
-            cameras.index,
-            cameras["direction_deg"],
-            cameras["fov_deg"],
-            cameras["range_m"],
-            strict=True,
-        )
-    ]
-    folium.GeoJson(
-        sheds.to_json(),
-        name="camera_sectors",
-        style_function=lambda _f: {"color": "#238b45", "weight": 1, "fillOpacity": 0.25},
-        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-    ).add_to(group)
+        ]
+        folium.GeoJson(
+            sheds.to_json(),
+            name="camera_sectors",
+            style_function=lambda _f: {"color": "#238b45", "weight": 1, "fillOpacity": 0.25},
+            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+        ).add_to(group)
     if len(blind_spots):
         blind = gpd.GeoDataFrame(geometry=blind_spots.geometry.values, crs=DEFAULT_CRS)
         blind["label"] = [

@@ -204,7 +204,7 @@ def water_near_schools(
         empty.index.name = "finding_id"
         return empty
     water = water.to_crs(DEFAULT_CRS)
-    found = screen(schools, water, rules=[rule])
+    found = screen(schools, water, rules=[rule], context=True)  # water is context, not a problem
     kinds = water_types(water)
     pupils = (
         pd.to_numeric(schools["pupils"], errors="coerce")

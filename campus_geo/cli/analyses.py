@@ -12,15 +12,27 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the parts load when a command runs, not for --help
+    import geopandas as gpd
+
     from campus_geo.network.graph import WalkNetwork
     from campus_geo.reports.analyses import Analyses
     from campus_geo.rules import Rule
     from campus_geo.sources.layers import Layers
 
-__all__ = ["needs_network", "network_for", "run_analyses", "save_analyses"]
+__all__ = [
+    "ANALYSES",
+    "Checklists",
+    "checklist_sections",
+    "gate_notices",
+    "needs_network",
+    "network_for",
+    "parse_analyses",
+    "run_analyses",
+    "save_analyses",
+]
 
 log = logging.getLogger(__name__)
 
@@ -62,15 +74,134 @@ def _rules_for(category: str, rules: Path | None) -> list[Rule]:
     return default_rules()
 
 
+#: The analyses a screening runs (``--analyses``), in the order of the summary page.
+ANALYSES = ("water", "traffic", "cameras")
+
+_NO_NETWORK = {
+    "zh": "没有街道网络（交通分析需要 --osm 提供的道路数据）",
+    "en": "no street network (the traffic analysis needs the streets of an --osm file)",
+}
+_NOT_CHOSEN = {"zh": "未选择（--analyses）", "en": "not chosen (--analyses)"}
+
+
+def gate_notices(layers: Layers, profile: str | None, rules: Path | None) -> dict[str, list[str]]:
+    """Warnings of a run measured from gates when schools have none: {"zh": [...], "en": [...]}.
+
+    The entrance profile measures a school without a known gate from its outline,
+    the walk profile from the outline's point nearest the venue on the street
+    network (each finding's note says so): the run says it at the top, and the
+    summary page in its first lines.
+    """
+    from campus_geo.rules import rule_table
+
+    profiles = {profile} if profile not in (None, "all") else set()
+    if profile == "all":
+        profiles = {"entrance", "walk"}
+    elif profile is None:  # the rules' own profiles, but those of the context categories
+        table = rule_table(rules)
+        skip = table.categories.context_keys
+        profiles = {r.profile for r in table if not r.inside and r.category not in skip}
+    gated = profiles & {"entrance", "walk"}
+    schools = layers.schools
+    if not gated or not len(schools):
+        return {"zh": [], "en": []}
+    has_gate = schools.index.isin(layers.entrances["school_id"].astype(str))
+    missing = int((~has_gate).sum())
+    if not missing:
+        return {"zh": [], "en": []}
+    how = "、".join(sorted(gated))
+    zh = (
+        f"{missing} 所学校（共 {len(schools)} 所）的数据中没有校门，按校门量算的规则（{how}）"
+        "对这些学校改为：校门直线距离自校园边界量起，步行距离自校园边界上离场所最近的点"
+        "经街道网络量起（每条问题的备注中注明）。请补充校门数据（OSM entrance=*）。"
+    )
+    en = (
+        f"{missing} of {len(schools)} schools have no gate in the data: the rules measured from "
+        f"gates ({how}) measure them from the campus outline instead (entrance: straight from "
+        "the outline; walk: from the outline point nearest the venue, on the streets); each "
+        "finding's note says so. Add the gates (OSM entrance=*) to measure from them."
+    )
+    return {"zh": [zh], "en": [en]}
+
+
+#: The checklist registers of a run: (五个百分之百 of the schools, 重点水域), either may be None.
+Checklists = tuple[Path | None, Path | None]
+
+
+def checklist_sections(registers: Checklists | None, *, lang: str = "zh") -> list[Any]:
+    """The summary page's section of rates by township from the checklist registers (or none).
+
+    Rows that cannot be read are left out of the rates (the ledger import lists
+    them: ``campus-geo ledger checklist``).
+    """
+    if registers is None or not any(registers):
+        return []
+    from campus_geo.ledger.checklists import rate_labels, rates_table, read_register
+    from campus_geo.reports.analyses import checklist_section
+
+    rates, labels = {}, {}
+    for kind, path in zip(("school", "water"), registers, strict=True):
+        if path is not None:
+            table, _ = read_register(path, kind)
+            rates[kind], labels[kind] = rates_table(kind, table), rate_labels(kind)
+    return [checklist_section(rates, labels, lang=lang)]
+
+
+def _gate_names(layers: Layers) -> Any:
+    """entrance_id -> the gate's name (东门, 正门（南门）), its id where it has none."""
+    ent = layers.entrances
+    if "name" not in ent.columns:
+        return ent.index.to_series(index=ent.index)
+    return ent["name"].where(ent["name"].fillna("") != "", ent.index.to_series(index=ent.index))
+
+
+def parse_analyses(value: str) -> tuple[str, ...]:
+    """``--analyses``: ``all``, ``none`` or a comma-separated list of :data:`ANALYSES`.
+
+    Examples
+    --------
+    >>> parse_analyses("all"), parse_analyses("cameras, water"), parse_analyses("none")
+    (('water', 'traffic', 'cameras'), ('water', 'cameras'), ())
+    """
+    import click
+
+    words = [w.strip().lower() for w in value.split(",") if w.strip()]
+    if words == ["all"]:
+        return ANALYSES
+    if words in ([], ["none"]):
+        return ()
+    unknown = [w for w in words if w not in ANALYSES]
+    if unknown:
+        msg = (
+            f"unknown analysis {', '.join(unknown)}; choose from {', '.join(ANALYSES)} "
+            "(comma-separated), all or none"
+        )
+        raise click.BadParameter(msg, param_hint="--analyses")
+    return tuple(key for key in ANALYSES if key in words)
+
+
 def run_analyses(
-    layers: Layers, network: WalkNetwork, *, rules: Path | None = None, lang: str = "zh"
+    layers: Layers,
+    network: WalkNetwork | None,
+    *,
+    rules: Path | None = None,
+    lang: str = "zh",
+    which: Sequence[str] = ANALYSES,
+    cameras: gpd.GeoDataFrame | None = None,
 ) -> Analyses:
     """Drowning risk, traffic at gates and camera coverage of the layers, computed once.
 
     Distances come from the rule table (`rules`, else the default table): the
     water rule's (500 m), the traffic rule's walk from the gates (100 m), and the
-    cameras' zone out to the widest prohibited distance (200 m).
+    cameras' zone out to the widest prohibited distance (200 m). `which` chooses
+    the analyses; the traffic analysis needs the walking network (skipped, with
+    the reason on the summary page, without one). The cameras are those of the
+    hazards layer (OSM ``man_made=surveillance``) and `cameras` (a camera table,
+    :func:`campus_geo.analyses.cameras.cameras_from_file`).
     """
+    import geopandas as gpd
+    import pandas as pd
+
     from campus_geo.analyses.cameras import camera_coverage, cameras_from_hazards, zone_distance
     from campus_geo.analyses.traffic import (
         arterial_gaps,
@@ -83,39 +214,62 @@ def run_analyses(
     from campus_geo.reports.analyses import Analyses
     from campus_geo.rules import read_rules
 
-    water_rules, traffic_rules = _rules_for("water", rules), _rules_for("traffic", rules)
-    near = water_near_schools(layers.schools, layers.hazards, rules=water_rules)
-    points = traffic_points(layers.hazards, network)
-    at_gates = gate_traffic(
-        network,
-        layers.entrances,
-        layers.hazards,
-        schools=layers.schools,
-        points=points,
-        rules=traffic_rules,
-    )
-    gaps = arterial_gaps(
-        network, layers.entrances, points, schools=layers.schools, rules=traffic_rules
-    )
-    cams = cameras_from_hazards(layers.hazards)
-    table = read_rules(rules) if rules is not None else None
-    school_cov, gate_cov, blind = camera_coverage(
-        layers.schools, cams, entrances=layers.entrances, rules=table
-    )
-    return Analyses(
-        water_near=near,
-        water_bodies=key_water_areas(near, layers.hazards),
-        water_m=water_rule(None, water_rules).distance_m,
-        at_gates=at_gates,
-        gaps=gaps,
-        posts=guard_post_candidates(at_gates, gaps, lang=lang),
-        traffic_m=traffic_distance(traffic_rules),
-        cameras=cams,
-        school_coverage=school_cov,
-        gate_coverage=gate_cov,
-        blind_spots=blind,
-        zone_m=zone_distance(table),
-    )
+    parts: dict[str, Any] = {}
+    skipped: dict[str, str] = {}
+    for key in ANALYSES:
+        if key not in which:
+            skipped[key] = _NOT_CHOSEN.get(lang, _NOT_CHOSEN["zh"])
+    if "water" in which:
+        water_rules = _rules_for("water", rules)
+        near = water_near_schools(layers.schools, layers.hazards, rules=water_rules)
+        parts |= {
+            "water_near": near,
+            "water_bodies": key_water_areas(near, layers.hazards),
+            "water_m": water_rule(None, water_rules).distance_m,
+        }
+    if "traffic" in which and network is None:
+        skipped["traffic"] = _NO_NETWORK.get(lang, _NO_NETWORK["zh"])
+    elif "traffic" in which and network is not None:
+        traffic_rules = _rules_for("traffic", rules)
+        points = traffic_points(layers.hazards, network)
+        at_gates = gate_traffic(
+            network,
+            layers.entrances,
+            layers.hazards,
+            schools=layers.schools,
+            points=points,
+            rules=traffic_rules,
+        )
+        gaps = arterial_gaps(
+            network, layers.entrances, points, schools=layers.schools, rules=traffic_rules
+        )
+        names = _gate_names(layers)
+        at_gates = at_gates.assign(gate_name=at_gates["entrance_id"].map(names))
+        gaps = gaps.assign(gate_name=gaps["entrance_id"].map(names))
+        parts |= {
+            "at_gates": at_gates,
+            "gaps": gaps,
+            "posts": guard_post_candidates(at_gates, gaps, lang=lang),
+            "traffic_m": traffic_distance(traffic_rules),
+        }
+    if "cameras" in which:
+        cams = cameras_from_hazards(layers.hazards)
+        if cameras is not None and len(cameras):
+            cams = gpd.GeoDataFrame(pd.concat([cams, cameras]), crs=cams.crs)
+            cams.index.name = "camera_id"
+        table = read_rules(rules) if rules is not None else None
+        school_cov, gate_cov, blind = camera_coverage(
+            layers.schools, cams, entrances=layers.entrances, rules=table
+        )
+        gate_cov = gate_cov.assign(gate_name=gate_cov.index.map(_gate_names(layers)))
+        parts |= {
+            "cameras": cams,
+            "school_coverage": school_cov,
+            "gate_coverage": gate_cov,
+            "blind_spots": blind,
+            "zone_m": zone_distance(table),
+        }
+    return Analyses(**parts, skipped=skipped)
 
 
 def save_analyses(analyses: Analyses, out: Path) -> tuple[dict[str, Path], list[str]]:
@@ -130,24 +284,39 @@ def save_analyses(analyses: Analyses, out: Path) -> tuple[dict[str, Path], list[
     from campus_geo.analyses.water import save_water
 
     a = analyses
-    written = save_water(a.water_near, a.water_bodies, out)
-    written |= save_traffic(a.at_gates, a.gaps, a.posts, out)
-    written |= save_coverage(a.school_coverage, a.gate_coverage, a.blind_spots, out)
-    top = a.water_bodies.sort_values("rank").iloc[0] if len(a.water_bodies) else None
-    seen = int(a.gate_coverage["seen"].sum()) if len(a.gate_coverage) else 0
-    lines = [
-        f"Water within {a.water_m:g} m: {a.water_near['school_id'].nunique()} schools, "
-        f"{len(a.water_bodies)} water bodies"
-        + (
-            f"; key water area #1 {top['name']} threatens {top['schools']} schools."
-            if top is not None
-            else "."
-        ),
-        f"Traffic at gates: {len(a.at_gates)} gate-point pairs on foot, {len(a.gaps)} arterial "
-        f"frontages without signalised crossing, guard-post candidates at "
-        f"{a.posts['school_id'].nunique()} schools.",
-        f"Cameras: {len(a.cameras)}; {seen} of {len(a.gate_coverage)} gates seen; "
-        f"median zone coverage {a.school_coverage['covered_share'].median():.1%}.",
-        "Sections 溺水防范, 交通安全 and 视频监控 in summary.html; layers in map.html.",
-    ]
+    written: dict[str, Path] = {}
+    lines = []
+    if a.water_near is not None and a.water_bodies is not None:
+        written |= save_water(a.water_near, a.water_bodies, out)
+        top = a.water_bodies.sort_values("rank").iloc[0] if len(a.water_bodies) else None
+        lines.append(
+            f"Water within {a.water_m:g} m: {a.water_near['school_id'].nunique()} schools, "
+            f"{len(a.water_bodies)} water bodies"
+            + (
+                f"; key water area #1 {top['name']} threatens {top['schools']} schools."
+                if top is not None
+                else "."
+            )
+        )
+    if a.at_gates is not None and a.gaps is not None and a.posts is not None:
+        written |= save_traffic(a.at_gates, a.gaps, a.posts, out)
+        lines.append(
+            f"Traffic at gates: {len(a.at_gates)} gate-point pairs on foot, {len(a.gaps)} "
+            f"arterial frontages without signalised crossing, guard-post candidates at "
+            f"{a.posts['school_id'].nunique()} schools."
+        )
+    cov, gates = a.school_coverage, a.gate_coverage
+    if cov is not None and gates is not None and a.blind_spots is not None:
+        written |= save_coverage(cov, gates, a.blind_spots, out, cameras=a.cameras)
+        seen = int(gates["seen"].sum()) if len(gates) else 0
+        median = f"{cov['covered_share'].median():.1%}" if len(cov) else "-"
+        lines.append(
+            f"Cameras: {len(a.cameras) if a.cameras is not None else 0}; {seen} of "
+            f"{len(gates)} gates seen; median zone coverage {median}."
+        )
+    lines += [f"Not analysed: {key}: {why}" for key, why in a.skipped.items()]
+    titles = {"water": "溺水防范", "traffic": "交通安全", "cameras": "视频监控"}
+    shown = [titles[key] for key in (*a.ran, *a.skipped) if key in titles]
+    if shown:
+        lines.append(f"Sections {', '.join(shown)} in summary.html; layers in map.html.")
     return written, lines

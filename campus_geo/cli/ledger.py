@@ -21,7 +21,7 @@ from campus_geo.settings import DEFAULT_LEDGER
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ledger", "run_demo_story", "sync_screening"]
+__all__ = ["import_checklist_cases", "ledger", "run_demo_story", "sync_screening"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -733,11 +733,30 @@ def sync_screening(
     return status_by_finding(ledger_path)
 
 
+def import_checklist_cases(ledger_path: Path, registers: tuple[Path | None, Path | None]) -> None:
+    """``campus-geo screen --ledger FILE --school-checklist ...``: each missing item a case."""
+    from campus_geo.ledger.checklists import import_checklists
+
+    schools, water = registers
+    result = import_checklists(ledger_path, schools=schools, water=water)
+    click.echo(f"{result.summary()} Ledger: {ledger_path}")
+    for row in result.rejected[:20]:
+        click.echo(f"  rejected: {row}")
+
+
 def run_demo_story(out: Path, layers: Any, osm: Path) -> None:
-    """``campus-geo demo``: the two-month ledger story into OUT/ledger.sqlite, with its reports."""
+    """``campus-geo demo``: the two-month ledger story into OUT/ledger.sqlite, with its reports.
+
+    The checklist registers are those beside `osm` (the demo district's folder).
+    """
+    from campus_geo.demo.district import DEMO_FILES
     from campus_geo.demo.story import run_ledger_story, save_story_map
 
-    story = run_ledger_story(out, layers=layers, osm=osm, overwrite=True)
+    registers = (
+        osm.parent / DEMO_FILES["school_checklist"],
+        osm.parent / DEMO_FILES["water_checklist"],
+    )
+    story = run_ledger_story(out, layers=layers, osm=osm, overwrite=True, checklists=registers)
     july_map = save_story_map(story, layers, out / "ledger_map.html")
     click.echo(story.summary())
     click.echo("Wrote:")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -19,10 +19,20 @@ import click
 
 from campus_geo._errors import CampusGeoWarning
 from campus_geo._version import __version__
-from campus_geo.cli.analyses import needs_network, network_for, run_analyses, save_analyses
+from campus_geo.cli.analyses import (
+    ANALYSES,
+    Checklists,
+    checklist_sections,
+    gate_notices,
+    needs_network,
+    network_for,
+    parse_analyses,
+    run_analyses,
+    save_analyses,
+)
 from campus_geo.cli.common import friendly
+from campus_geo.cli.ledger import import_checklist_cases, run_demo_story, sync_screening
 from campus_geo.cli.ledger import ledger as ledger_commands
-from campus_geo.cli.ledger import run_demo_story, sync_screening
 from campus_geo.cli.maps import MapChoices, map_options, save_maps
 from campus_geo.cli.scale import save_parquet_copy, scale_options, screener
 from campus_geo.cli.sources import (
@@ -82,9 +92,12 @@ cli.add_command(ledger_commands, name="ledger")
 def _summary(
     layers: Layers, findings: Any, written: dict[str, Path], categories: CategoryRegistry
 ) -> str:
+    context = layers.hazards["category"].astype(str).isin(categories.context_keys)
     lines = [
-        f"Screened {len(layers.schools)} schools against {len(layers.hazards)} hazards: "
-        f"{len(findings)} findings at {findings['school_id'].nunique() if len(findings) else 0} schools."
+        f"Screened {len(layers.schools)} schools against {int((~context).sum())} venues: "
+        f"{len(findings)} findings at {findings['school_id'].nunique() if len(findings) else 0} "
+        f"schools ({int(context.sum())} water, traffic and camera features are context for "
+        "the analyses, not findings)."
     ]
     if len(findings):
         counts = findings.groupby("category").size().sort_values(ascending=False)
@@ -112,7 +125,9 @@ def _run(
     report: _ReportOptions | None = None,
     network: Any = None,
     maps: MapChoices | None = None,
-    analyse: bool = False,
+    analyses_chosen: tuple[str, ...] = (),
+    cameras: Any = None,
+    checklists: Checklists | None = None,
 ) -> None:
     from campus_geo.reports.fonts import cjk_font
     from campus_geo.screen import save_findings, screen
@@ -121,6 +136,9 @@ def _run(
     report = report or _ReportOptions()
     cjk_font()  # fail before screening, not after, when no font can draw the Chinese labels
     out.mkdir(parents=True, exist_ok=True)
+    notices = gate_notices(layers, profile, rules)
+    for notice in notices["en"]:  # at the top of the run; the summary page says it too
+        click.echo(f"Warning: {notice}", err=True)
     findings = screener(screen)(
         layers.schools,
         layers.hazards,
@@ -128,7 +146,8 @@ def _run(
         profile=profile,
         dist=dist,
         entrances=layers.entrances,
-        network=network,
+        # the street network measures walks; the traffic analysis alone does not need it here
+        network=network if needs_network(profile, rules) else None,
     )
     written = save_findings(findings, out)
     written.update(save_parquet_copy(findings, out))  # --engine dask: findings.parquet too
@@ -140,11 +159,29 @@ def _run(
         if ledger is None
         else sync_screening(ledger, findings, inputs or [], settings=settings)
     )
+    if ledger is not None and checklists is not None and any(checklists):
+        import_checklist_cases(ledger, checklists)  # each missing item a case of its unit
     # drowning risk, traffic at gates, cameras: computed once for the summary, form and map
-    analyses = run_analyses(layers, network, rules=rules, lang=lang) if analyse else None
+    analyses = (
+        run_analyses(
+            layers, network, rules=rules, lang=lang, which=analyses_chosen, cameras=cameras
+        )
+        if analyses_chosen
+        else None
+    )
     written.update(
         _save_reports(
-            findings, layers, out, rules, reporting_unit, lang, inputs or [], report, analyses
+            findings,
+            layers,
+            out,
+            rules,
+            reporting_unit,
+            lang,
+            inputs or [],
+            report,
+            analyses,
+            notices[lang],
+            checklist_sections(checklists, lang=lang),
         )
     )
     written.update(
@@ -197,6 +234,8 @@ def _save_reports(
     inputs: list[Path],
     report: _ReportOptions,
     analyses: Analyses | None = None,
+    notices: Sequence[str] = (),
+    extra_sections: Sequence[Any] = (),
 ) -> dict[str, Path]:
     """Form, summary page, charts and evidence sheets, with a progress bar for the sheets."""
     from campus_geo.reports.form import save_reports
@@ -225,6 +264,8 @@ def _save_reports(
             pdf=report.pdf,
             progress=lambda n: bar.update(n - bar.pos),
             analyses=analyses,
+            notices=notices,
+            extra_sections=extra_sections,
         )
 
 
@@ -344,11 +385,51 @@ def _report_options(func: F) -> F:
     help="Sync the findings into this rectification ledger (created if missing) and colour "
     "the map by case status; see `campus-geo ledger --help`.",
 )
+@click.option(
+    "--cameras",
+    "cameras_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Camera table (CSV/XLSX: id, lon/lat, direction, field of view, range, owner, "
+    "platform) for the camera coverage, beside the OSM man_made=surveillance cameras; "
+    "--coords after it as for the other tables.",
+)
+@click.option(
+    "--school-checklist",
+    "school_checklist",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="The schools' 五个百分之百 register (xlsx/CSV: 学校名称, 所在乡镇, 专职保安员, 防冲撞设施, "
+    "校门视频监控, 封闭化管理, 一键式紧急报警): rates by township in summary.html; with "
+    "--ledger, each missing item becomes a case.",
+)
+@click.option(
+    "--water-checklist",
+    "water_checklist",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="The key water areas register (重点水域: 水域名称, 所在乡镇, 警示标志, 防护栏, 巡查, "
+    "责任主体), as --school-checklist.",
+)
+@click.option(
+    "--analyses",
+    "analyses_option",
+    default="all",
+    show_default=True,
+    metavar="LIST",
+    help="Analyses to run beside the screening: water, traffic, cameras (comma-separated), "
+    "all or none. Water and traffic points and cameras are context for them, never "
+    "findings; traffic needs the streets of an --osm file.",
+)
 @map_options
 @_common
 @friendly
 @scale_options
 def screen(
+    school_checklist: Path | None,
+    water_checklist: Path | None,
+    cameras_file: Path | None,
+    analyses_option: str,
     maps: MapChoices,
     osm_files: tuple[Path, ...],
     schools_file: Path | None,
@@ -447,6 +528,19 @@ def screen(
         admin=read_admin(inputs.admin[0]) if inputs.admin else None,
         categories=categories,
     )
+    chosen = parse_analyses(analyses_option)
+    cameras = None
+    if cameras_file is not None:
+        from campus_geo.analyses.cameras import cameras_from_file
+
+        system = input_systems(click.get_current_context()).of("--cameras") or "wgs84"
+        cameras, camera_rejects = cameras_from_file(cameras_file, id_field=id_field, coords=system)
+        layers = layers + Layers(
+            schools=empty_layers().schools,
+            entrances=empty_layers().entrances,
+            hazards=empty_layers().hazards,
+            rejects=camera_rejects,
+        )
     if not len(layers.schools):
         raise click.UsageError(
             "no schools given: pass --osm FILE, --schools FILE and/or --roster FILE"
@@ -464,10 +558,18 @@ def screen(
         reporting_unit=reporting_unit,
         lang=lang,
         ledger=ledger_path,
-        inputs=[*inputs.files, *([rules] if rules else [])],
+        inputs=[
+            *inputs.files,
+            *[p for p in (cameras_file, school_checklist, water_checklist, rules) if p],
+        ],
         report=_ReportOptions(all_schools, generated_at, evidence, pdf),
-        network=network_for(osm_files) if needs_network(profile, rules) else None,
+        network=network_for(osm_files)
+        if needs_network(profile, rules) or "traffic" in chosen
+        else None,
         maps=maps,
+        analyses_chosen=chosen,
+        cameras=cameras,
+        checklists=(school_checklist, water_checklist),
     )
     if source_lines:
         click.echo("\n".join(source_lines))
@@ -513,6 +615,7 @@ def demo(
     July reports).
     """
     from campus_geo.demo import district as demo_mod
+    from campus_geo.demo.district import DEMO_FILES
     from campus_geo.sources.layers import layers_from_osm
 
     directory = data_dir or demo_mod.DEMO_DIR
@@ -546,7 +649,13 @@ def demo(
         report=_ReportOptions(all_schools, generated_at, evidence, pdf),
         network=network,
         maps=maps,
-        analyse=network is not None,  # water, traffic, cameras: tables, summary, form, map
+        analyses_chosen=ANALYSES,  # water, traffic, cameras: tables, summary, form, map
+        # the campaign's checklist registers: their rates in summary.html (the story's
+        # ledger imports them as cases)
+        checklists=(
+            directory / DEMO_FILES["school_checklist"],
+            directory / DEMO_FILES["water_checklist"],
+        ),
     )
     click.echo("\n".join(source_lines))
     # two months of the rectification ledger (default rules): OUT/ledger.sqlite, monthly reports

@@ -165,8 +165,11 @@ def _analysis_layers(analyses: Analyses, maps: MapChoices, lang: str) -> list[An
         return shifted(gdf, crs)
 
     a = analyses
-    return [
-        water_layer(shown(a.water_near), shown(a.water_bodies), lang=lang),
-        traffic_layer(shown(a.posts), shown(a.gaps), lang=lang),
-        camera_layer(shown(a.cameras), shown(a.blind_spots), lang=lang, show=False),
-    ]
+    layers = []
+    if a.water_near is not None and a.water_bodies is not None:
+        layers.append(water_layer(shown(a.water_near), shown(a.water_bodies), lang=lang))
+    if a.posts is not None and a.gaps is not None:
+        layers.append(traffic_layer(shown(a.posts), shown(a.gaps), lang=lang))
+    if a.cameras is not None and a.blind_spots is not None:
+        layers.append(camera_layer(shown(a.cameras), shown(a.blind_spots), lang=lang, show=False))
+    return layers

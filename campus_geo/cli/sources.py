@@ -52,7 +52,15 @@ log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Options whose value is an input file that may declare a coordinate system.
-INPUT_OPTIONS: Final = ("--osm", "--schools", "--hazards", "--registry", "--roster", "--admin")
+INPUT_OPTIONS: Final = (
+    "--osm",
+    "--schools",
+    "--hazards",
+    "--registry",
+    "--roster",
+    "--admin",
+    "--cameras",
+)
 _ARGS_KEY: Final = "campus_geo.raw_args"
 
 

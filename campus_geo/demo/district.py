@@ -54,7 +54,7 @@ from campus_geo.demo.model import (
 )
 from campus_geo.demo.osm import min_geodesic_distance, to_lonlat
 
-__all__ = ["DEMO_DIR", "DEMO_SEED", "generate_demo"]
+__all__ = ["DEMO_DIR", "DEMO_FILES", "DEMO_SEED", "generate_demo"]
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,8 @@ DEMO_SEED: int = 20230601
 #: Where the committed demo district lives: ``data/demo`` in the source tree.
 DEMO_DIR: Path = Path(__file__).resolve().parents[2] / "data" / "demo"
 
-_FILES: Final = {
+#: The files of a demo district, by key (see :func:`generate_demo`).
+DEMO_FILES: Final = {
     "osm": "district.osm",
     "registry_xlsx": "registry.xlsx",
     "registry_csv": "registry_gbk.csv",
@@ -122,7 +123,7 @@ def generate_demo(dirpath: str | Path = DEMO_DIR, *, seed: int = DEMO_SEED) -> d
     """
     out = Path(dirpath)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {key: out / name for key, name in _FILES.items()}
+    paths = {key: out / name for key, name in DEMO_FILES.items()}
     d = _build(seed)
     bounds = (LON_MIN, LAT_MIN, LON_MAX, LAT_MAX)
     paths["osm"].write_bytes(d.osm.to_xml(bounds, "campus_geo demo"))

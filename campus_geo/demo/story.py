@@ -5,22 +5,24 @@ assert its counts. Every step has a fixed date and actor, so the story gives
 the same ledger (and the same xlsx bytes) on every run:
 
 1. 2023-06-05: the district's campaign office syncs the June screening of
-   青禾区: one case per finding, all 待核查, each assigned to the unit that
-   enforces its category (执法单位), never to a coordinating body.
+   青禾区: one case per prohibited venue found (water, crossings, bus stops
+   and cameras are context for the analyses, not cases), all 待核查, each
+   assigned to the unit that enforces its category (执法单位), never to a
+   coordinating body; and it imports the campaign's checklist registers
+   (五个百分之百, 重点水域): one case per missing item.
 2. 2023-06-12: it exports the 台帐 for the townships.
-3. 2023-06-13: the traffic police confirm a bus-stop case in the ledger and
-   name their own officer.
+3. 2023-06-13: the police confirm a missing gate camera (校门视频监控) in the
+   ledger and name their own officer.
 4. The townships fill in the exported file: a contact person for every
-   case; traffic-signal cases dismissed (a signalled junction is a control,
-   not a hazard); two lottery cases dismissed as duplicate registrations;
-   every other case confirmed; water cases due before the summer holiday.
-5. 2023-06-16: the file is imported. The bus-stop row edited in both places
-   is a conflict, reported and not applied; every other row is.
+   case; two lottery cases dismissed as duplicate registrations; every
+   other case confirmed; key water areas due before the summer holiday.
+5. 2023-06-16: the file is imported. The gate-camera row edited in both
+   places is a conflict, reported and not applied; every other row is.
 6. 2023-06-20 and 06-28: the responsible units report progress: twelve
    internet-café cases in rectification, eight of them rectified; six
    entertainment venues in rectification.
-7. 2023-06-21: 抄告: the unit responsible for the first water case copies it
-   to the township government (谁所有、谁负责: warning signs and patrols).
+7. 2023-06-21: 抄告: the unit responsible for the first key water area case
+   copies it to the township government (谁所有、谁负责: signs and patrols).
 8. 2023-07-03: the culture bureau reports June (it imports its own 台帐,
    exported with ``unit=``), and the June report is written.
 9. 2023-07-10: a new screening after venues closed: seven of the eight
@@ -51,6 +53,7 @@ from openpyxl import load_workbook
 
 from campus_geo.ledger import cases as ledger
 from campus_geo.ledger.cases import ImportResult, MonthlyReport, SyncResult
+from campus_geo.ledger.checklists import ChecklistResult, import_checklists
 from campus_geo.reports.workbook import save_workbook_reproducibly
 from campus_geo.screen import screen
 from campus_geo.sources.layers import Layers, layers_from_osm
@@ -72,8 +75,8 @@ DEMO_PEOPLE: Final[dict[str, str]] = {
     "苇塘镇": "周丽",
 }
 _OFFICE: Final = "青禾区校园安全专项办"
-_POLICE: Final = "区公安局交警大队"
-_OFFICER: Final = "交警 孙立平"
+_POLICE: Final = "区公安局"
+_OFFICER: Final = "民警 孙立平"
 _CULTURE: Final = "区文化广电和旅游局"
 _SUPERVISOR: Final = "区委政法委"
 #: Townships that report July by importing their own 台帐.
@@ -114,6 +117,8 @@ class LedgerStory:
         taken up by 区委政法委 (督办).
     unit_reports
         The imports that were units' and townships' monthly reports.
+    checklists
+        The import of the checklist registers (五个百分之百, 重点水域) on 06-05.
     """
 
     path: Path
@@ -129,6 +134,7 @@ class LedgerStory:
     copied_case: str = ""
     escalated_case: str = ""
     unit_reports: tuple[ImportResult, ...] = ()
+    checklists: ChecklistResult | None = None
 
     def summary(self) -> str:
         """Lines for ``campus-geo demo``."""
@@ -136,6 +142,13 @@ class LedgerStory:
         lines = [
             "Ledger story (June-July 2023):",
             f"  06-05 {self.june.summary()}",
+            *(
+                [
+                    f"  06-05 checklists: {len(self.checklists.opened)} missing items opened as cases."
+                ]
+                if self.checklists is not None
+                else []
+            ),
             f"  06-16 {self.imported.summary().splitlines()[0]}",
             f"  06-21 抄告 case {self.copied_case} to its township government.",
             f"  07-10 {self.july.summary()}",
@@ -156,7 +169,7 @@ class LedgerStory:
         return "\n".join(lines)
 
 
-def _fill_in(exported: Path, filled: Path, cases: pd.DataFrame, subcategory: pd.Series) -> None:
+def _fill_in(exported: Path, filled: Path, cases: pd.DataFrame) -> None:
     """The townships' edits of the exported 台帐 (as a person would make them in Excel)."""
     wb = load_workbook(exported)
     ws = wb.worksheets[0]
@@ -166,16 +179,12 @@ def _fill_in(exported: Path, filled: Path, cases: pd.DataFrame, subcategory: pd.
         fid = ws.cell(row, col["问题编号"]).value
         case = cases.loc[fid]
         ws.cell(row, col["责任人"]).value = DEMO_PEOPLE.get(case["township"], "")
-        if subcategory.get(case["hazard_id"]) == "highway=traffic_signals":
-            ws.cell(row, col["状态"]).value = "误报"
-            reason = "信号灯控制路口，已有交通管控，不构成隐患"
-            ws.cell(row, col["误报/重开原因"]).value = reason
-        elif fid in lottery:
+        if fid in lottery:
             ws.cell(row, col["状态"]).value = "误报"
             ws.cell(row, col["误报/重开原因"]).value = "实地核查：与相邻投注站系同一场所重复登记"
         else:
             ws.cell(row, col["状态"]).value = "已确认"
-        if case["category"] == "water":
+        if case["category"] == "checklist_water":
             ws.cell(row, col["整改时限"]).value = dt.date(2023, 7, 10)  # before the summer holiday
     save_workbook_reproducibly(wb, filled, timestamp=_at("2023-06-15", 17))
 
@@ -226,9 +235,9 @@ def _progress(path: Path) -> dict[str, tuple[str, ...]]:
 
 
 def _copy_water_case(path: Path) -> str:
-    """抄告: the first confirmed water case goes to its township government too."""
+    """抄告: the first confirmed key water area case goes to its township government too."""
     cases = ledger.read_cases(path, statuses=["confirmed"])
-    water = cases[cases["category"] == "water"]
+    water = cases[cases["category"] == "checklist_water"]
     fid, case = str(water.index[0]), water.iloc[0]
     ledger.copy_case(
         path,
@@ -310,6 +319,7 @@ def run_ledger_story(
     layers: Layers | None = None,
     osm: str | Path | None = None,
     overwrite: bool = False,
+    checklists: tuple[str | Path, str | Path] | None = None,
 ) -> LedgerStory:
     """Run the two-month story into ``dirpath/ledger.sqlite`` and write its files.
 
@@ -327,12 +337,15 @@ def run_ledger_story(
     overwrite
         Replace an existing ledger.sqlite there (the demo's own output);
         otherwise an existing ledger is refused.
+    checklists
+        The school (五个百分之百) and water (重点水域) registers imported on
+        06-05 (default: those of ``data/demo``).
 
     Returns
     -------
     LedgerStory
     """
-    from campus_geo.demo.district import DEMO_DIR
+    from campus_geo.demo.district import DEMO_DIR, DEMO_FILES
 
     out = Path(dirpath)
     out.mkdir(parents=True, exist_ok=True)
@@ -350,13 +363,23 @@ def run_ledger_story(
     files: dict[str, Path] = {"ledger": path}
 
     june = ledger.sync_findings(path, findings, inputs=[osm], who=_OFFICE, now=_at("2023-06-05"))
+    school_register, water_register = checklists or (
+        DEMO_DIR / DEMO_FILES["school_checklist"],
+        DEMO_DIR / DEMO_FILES["water_checklist"],
+    )
+    registers = import_checklists(
+        path,
+        schools=school_register,
+        water=water_register,
+        who=_OFFICE,
+        now=_at("2023-06-05", 10),
+    )
     files["export"] = ledger.export_ledger(
         path, out / "ledger_2023-06-12.xlsx", today=dt.date(2023, 6, 12)
     )
     cases = ledger.read_cases(path, today=dt.date(2023, 6, 12))
-    subcategory = layers.hazards["subcategory"]
-    bus_stops = cases.index[cases["hazard_id"].map(subcategory) == "highway=bus_stop"]
-    conflict_case = str(bus_stops[0])
+    gate_video = cases.index[cases["rule_id"] == "checklist_school.gate_video"]
+    conflict_case = str(gate_video[0])
     ledger.set_case(
         path,
         conflict_case,
@@ -366,7 +389,7 @@ def run_ledger_story(
         now=_at("2023-06-13", 15),
     )
     files["filled"] = out / "ledger_2023-06-12_filled.xlsx"
-    _fill_in(files["export"], files["filled"], cases, subcategory)
+    _fill_in(files["export"], files["filled"], cases)
     imported = ledger.import_ledger(
         path, files["filled"], who="各乡镇（街道）综治办", now=_at("2023-06-16", 10)
     )
@@ -447,6 +470,7 @@ def run_ledger_story(
         copied_case=copied_case,
         escalated_case=escalated_case,
         unit_reports=tuple(unit_reports),
+        checklists=registers,
     )
     log.info("%s", story.summary())
     return story

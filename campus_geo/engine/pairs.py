@@ -10,7 +10,7 @@ Mercator and GeographicLib measures them on the WGS 84 ellipsoid (see
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -97,15 +97,23 @@ def resolve_rules(
     profile: str | None,
     dist: float | None,
     categories: list[str],
+    context: Collection[str] = (),
 ) -> list[Rule]:
     """The rules of a screening: the table given (or the default), `profile` and `dist` applied.
 
     An inside rule keeps its profile (it is decided on the campus outline).
+    The rules of the `context` categories (water, traffic points, cameras:
+    context for the analyses, not problems) are left out, and `dist` makes
+    no rule for them.
     """
     if profile is not None and profile not in (*PROFILES, ALL_PROFILES):
         msg = f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)} or all"
         raise ValueError(msg)
     base = rule_table(rules)
+    if context:
+        skip = frozenset(context)
+        categories = [c for c in categories if c not in skip]
+        base = RuleTable((r for r in base if r.category not in skip), categories=base.categories)
     if dist is not None:
         return adhoc_rules(categories, dist, profile=profile or "boundary", base=base)
     if profile is not None:

@@ -186,16 +186,27 @@ def zone_groups(
 
     Examples
     --------
-    >>> [(g.profile, g.distance_m) for g in zone_groups(["internet_cafe", "lottery", "water", "traffic"])]
-    [('boundary', 200.0), ('entrance', 100.0), ('boundary', 500.0)]
+    >>> [(g.profile, g.distance_m) for g in zone_groups(["internet_cafe", "lottery", "arcade"])]
+    [('boundary', 200.0)]
+
+    Water, traffic points and cameras are context for the analyses, not
+    problems (``context = true``): they have no zone.
+
+    >>> zone_groups(["water", "traffic"])
+    []
     """
+    table = rule_table(rules)
+    context_keys = table.categories.context_keys
+    categories = [c for c in categories if c not in context_keys]
+    if not categories:
+        return []
     if dist is not None:
         how = profile or "boundary"
         if how not in _BUFFER_PROFILES:
             return []
         return [ZoneGroup(how, float(dist), tuple(categories), SCHOOL_KINDS)]
     keyed: dict[tuple[str, float], list[Rule]] = {}
-    for rule in rule_table(rules):
+    for rule in table:
         how = profile if profile is not None and profile != "all" else rule.profile
         if rule.category in categories and how in _BUFFER_PROFILES and not rule.inside:
             keyed.setdefault((how, rule.distance_m), []).append(rule)

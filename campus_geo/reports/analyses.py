@@ -24,6 +24,7 @@ file that has them all.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -36,7 +37,16 @@ from campus_geo.analyses.water import WATER_TYPES
 from campus_geo.engine.walk import WALK_SEARCH_FACTOR
 from campus_geo.settings import CATEGORY_LABELS
 
-__all__ = ["MAX_ROWS", "POSTS_PER_SCHOOL", "Analyses", "Section", "analysis_sections"]
+__all__ = [
+    "MAX_ROWS",
+    "ROAD_CLASSES",
+    "POSTS_PER_SCHOOL",
+    "Analyses",
+    "Section",
+    "analysis_sections",
+    "checklist_section",
+    "road_class_label",
+]
 
 #: Rows a section's table shows at most (the CSV files have them all).
 MAX_ROWS: Final = 50
@@ -82,6 +92,7 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "post": "{rank}. {kind}：{road}，{signal}，距校门{d:.1f}米",
         "no_name_road": "无名道路",
         "sep": "、",
+        "skipped": "本次未分析：{why}",
     },
     "en": {
         "water": "Drowning risk",
@@ -127,6 +138,7 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "post": "{rank}. {kind}: {road}, {signal}, {d:.1f} m from the gate",
         "no_name_road": "unnamed road",
         "sep": ", ",
+        "skipped": "Not analysed in this run: {why}",
     },
 }
 
@@ -149,20 +161,34 @@ class Analyses:
         :func:`campus_geo.cameras.cameras_from_hazards` (or ``cameras_from_file``),
         the three tables of :func:`campus_geo.cameras.camera_coverage` and its
         zone width in metres.
+    skipped
+        Analysis (``water``, ``traffic``, ``cameras``) -> why it did not run
+        (its tables are then None): the summary page says so in its section.
     """
 
-    water_near: gpd.GeoDataFrame
-    water_bodies: gpd.GeoDataFrame
-    water_m: float
-    at_gates: gpd.GeoDataFrame
-    gaps: gpd.GeoDataFrame
-    posts: gpd.GeoDataFrame
-    traffic_m: float
-    cameras: gpd.GeoDataFrame
-    school_coverage: gpd.GeoDataFrame
-    gate_coverage: gpd.GeoDataFrame
-    blind_spots: gpd.GeoDataFrame
-    zone_m: float
+    water_near: gpd.GeoDataFrame | None = None
+    water_bodies: gpd.GeoDataFrame | None = None
+    water_m: float = math.nan
+    at_gates: gpd.GeoDataFrame | None = None
+    gaps: gpd.GeoDataFrame | None = None
+    posts: gpd.GeoDataFrame | None = None
+    traffic_m: float = math.nan
+    cameras: gpd.GeoDataFrame | None = None
+    school_coverage: gpd.GeoDataFrame | None = None
+    gate_coverage: gpd.GeoDataFrame | None = None
+    blind_spots: gpd.GeoDataFrame | None = None
+    zone_m: float = math.nan
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ran(self) -> tuple[str, ...]:
+        """The analyses that ran: ``water``, ``traffic``, ``cameras``."""
+        done = {
+            "water": self.water_near is not None,
+            "traffic": self.at_gates is not None,
+            "cameras": self.school_coverage is not None,
+        }
+        return tuple(key for key, ok in done.items() if ok)
 
 
 @dataclass(frozen=True)
@@ -212,6 +238,8 @@ def _s(value: Any) -> str:
 def _water(a: Analyses, lang: str) -> Section:
     t = _TEXT[lang]
     near, bodies = a.water_near, a.water_bodies
+    assert near is not None
+    assert bodies is not None
     if not len(bodies):
         return Section("water", t["water"], t["water_none"].format(d=a.water_m))
     rows = [
@@ -233,12 +261,44 @@ def _water(a: Analyses, lang: str) -> Section:
     return Section("water", t["water"], lead, [table], _more(t, len(rows), "key_water_areas.csv"))
 
 
+#: Chinese names of the OSM road classes (``highway=*``), as the offices call the roads.
+ROAD_CLASSES: Final[dict[str, str]] = {
+    "motorway": "高速公路",
+    "trunk": "快速路",
+    "primary": "主干路",
+    "secondary": "次干路",
+    "tertiary": "支路",
+    "unclassified": "一般道路",
+    "residential": "居住区道路",
+    "living_street": "生活街道",
+    "service": "服务道路",
+    "pedestrian": "步行街",
+    "footway": "人行道",
+}
+
+
+def road_class_label(road_class: Any, lang: str = "zh") -> str:
+    """The road class in Chinese with its OSM code (次干路（secondary）), or the code in English.
+
+    Examples
+    --------
+    >>> road_class_label("secondary"), road_class_label("secondary_link"), road_class_label("x", "en")
+    ('次干路（secondary）', '次干路（secondary_link）', 'x')
+    """
+    code = _s(road_class)
+    name = ROAD_CLASSES.get(code.removesuffix("_link"))
+    if lang != "zh" or not name:
+        return code
+    return f"{name}（{code}）"
+
+
 def _road(name: Any, road_class: Any, lang: str) -> str:
     """A road's name, or "unnamed road (its class)"."""
     if _s(name):
         return _s(name)
     unnamed = _TEXT[lang]["no_name_road"]
-    return f"{unnamed}（{road_class}）" if lang == "zh" else f"{unnamed} ({road_class})"
+    kind = road_class_label(road_class, lang)
+    return f"{unnamed}（{kind}）" if lang == "zh" else f"{unnamed} ({kind})"
 
 
 def _posts(posts: pd.DataFrame, lang: str) -> list[list[Any]]:
@@ -264,6 +324,9 @@ def _posts(posts: pd.DataFrame, lang: str) -> list[list[Any]]:
 
 def _traffic(a: Analyses, lang: str) -> Section:
     t = _TEXT[lang]
+    assert a.at_gates is not None
+    assert a.gaps is not None
+    assert a.posts is not None
     lead = t["traffic_lead"].format(
         d=a.traffic_m,
         points=len(a.at_gates),
@@ -275,9 +338,9 @@ def _traffic(a: Analyses, lang: str) -> Section:
     gap_rows = [
         [
             _s(g["school_name"]),
-            _s(g["entrance_id"]),
+            _s(g.get("gate_name")) or _s(g["entrance_id"]),
             _s(g["road_name"]) or t["no_name_road"],
-            _s(g["road_class"]),
+            road_class_label(g["road_class"], lang),
             _m(g["gate_to_road_m"]),
             t["beyond"].format(d=search)
             if pd.isna(g["nearest_signal_m"])
@@ -304,6 +367,9 @@ def _traffic(a: Analyses, lang: str) -> Section:
 def _cameras(a: Analyses, lang: str) -> Section:
     t = _TEXT[lang]
     cov, gates = a.school_coverage, a.gate_coverage
+    assert cov is not None
+    assert gates is not None
+    assert a.cameras is not None
     median = cov["covered_share"].median() if len(cov) else math.nan
     lead = t["cameras_lead"].format(
         cameras=len(a.cameras),
@@ -336,9 +402,9 @@ def _cameras(a: Analyses, lang: str) -> Section:
             [
                 _s(group["_name"].iloc[0]),
                 [
-                    f"{gid}（{float(g['covered_share']):.0%}）"
+                    f"{_s(g.get('gate_name')) or gid}（{float(g['covered_share']):.0%}）"
                     if lang == "zh"
-                    else f"{gid} ({float(g['covered_share']):.0%})"
+                    else f"{_s(g.get('gate_name')) or gid} ({float(g['covered_share']):.0%})"
                     for gid, g in group.iterrows()
                 ],
             ]
@@ -381,6 +447,68 @@ def _profiles(findings: pd.DataFrame, lang: str) -> Section:
     return Section("profiles", t["profiles"], lead, [table], _more(t, len(rows), "findings.csv"))
 
 
+_RATES_TEXT: Final[dict[str, dict[str, str]]] = {
+    "zh": {
+        "title": "五个百分之百与重点水域",
+        "school": "校园安全“五个百分之百”达标率（按乡镇）",
+        "water": "重点水域防护措施落实率（按乡镇）",
+        "township": "乡（镇、街道）",
+        "lead": "{parts}。每一项缺失均已作为整改问题登记在台帐中（campus-geo ledger checklist）。",
+        "school_lead": "{n} 所学校五项全部达标率 {all}",
+        "water_lead": "{n} 处重点水域",
+        "sep": "；",
+    },
+    "en": {
+        "title": "Five 100 % items and key water areas",
+        "school": "Schools with each of the five items (by township)",
+        "water": "Key water areas with each measure (by township)",
+        "township": "Township",
+        "lead": "{parts}. Each missing item is a case in the ledger (campus-geo ledger checklist).",
+        "school_lead": "{n} schools, {all} with all five items",
+        "water_lead": "{n} key water areas",
+        "sep": "; ",
+    },
+}
+
+
+def checklist_section(
+    rates: Mapping[str, pd.DataFrame], labels: Mapping[str, Mapping[str, str]], *, lang: str = "zh"
+) -> Section:
+    """The summary page's section on the campaign checklists: rates by township.
+
+    Parameters
+    ----------
+    rates
+        Register kind (``school``: 五个百分之百, ``water``: 重点水域) -> the table of
+        :func:`campus_geo.ledger.checklists.rates_table` (a ``count`` column, then the
+        share 0..1 of each item; the last row ``合计``).
+    labels
+        Kind -> column -> header (:func:`campus_geo.ledger.checklists.rate_labels`).
+    lang
+        "zh" or "en" (the item headers are the registers' Chinese names).
+    """
+    t = _RATES_TEXT[lang]
+    tables, parts = [], []
+    for kind in ("school", "water"):
+        if kind not in rates:
+            continue
+        table = rates[kind]
+        names = labels[kind]
+        rows = [
+            [str(town), int(row["count"]), *(f"{float(row[c]):.0%}" for c in table.columns[1:])]
+            for town, row in table.iterrows()
+        ]
+        headers = "|".join([t["township"], *(names.get(c, c) for c in table.columns)])
+        tables.append(_table(t[kind], headers, rows, tuple(range(1, len(table.columns) + 1))))
+        total = table.iloc[-1]
+        if kind == "school":
+            parts.append(t["school_lead"].format(n=int(total["count"]), all=f"{total['all']:.0%}"))
+        else:
+            parts.append(t["water_lead"].format(n=int(total["count"])))
+    lead = t["lead"].format(parts=t["sep"].join(parts))
+    return Section("checklists", t["title"], lead, tables)
+
+
 def analysis_sections(
     findings: pd.DataFrame, analyses: Analyses | None, *, lang: str = "zh"
 ) -> list[Section]:
@@ -394,7 +522,13 @@ def analysis_sections(
         raise ValueError(msg)
     sections = []
     if analyses is not None:
-        sections += [_water(analyses, lang), _traffic(analyses, lang), _cameras(analyses, lang)]
+        builders = {"water": _water, "traffic": _traffic, "cameras": _cameras}
+        for key, build in builders.items():
+            if key in analyses.ran:
+                sections.append(build(analyses, lang))
+            elif key in analyses.skipped:
+                lead = _TEXT[lang]["skipped"].format(why=analyses.skipped[key])
+                sections.append(Section(key, _TEXT[lang][key], lead))
     if "profile_dependent" in findings.columns:
         sections.append(_profiles(findings, lang))
     return sections

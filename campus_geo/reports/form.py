@@ -37,6 +37,7 @@ from openpyxl.utils import get_column_letter
 from campus_geo.analyses.water import form_lines
 from campus_geo.category_registry import CategoryRegistry
 from campus_geo.engine.walk import WALK_SEARCH_FACTOR
+from campus_geo.reports.analyses import Section
 from campus_geo.reports.charts import category_chart, figure_png, save_charts, township_chart
 from campus_geo.reports.evidence import rules_by_id, save_evidence_sheets
 from campus_geo.reports.fonts import CJKFont, cjk_font
@@ -757,6 +758,8 @@ def save_reports(
     progress: Callable[[int], None] | None = None,
     analyses: Analyses | None = None,
     categories: CategoryRegistry | None = None,
+    notices: Sequence[str] = (),
+    extra_sections: Sequence[Section] = (),
 ) -> dict[str, Path]:
     """Write the form, the summary page, the charts and the evidence sheets of a run.
 
@@ -824,7 +827,9 @@ def save_reports(
         evidence_dir=evidence_dir,
         generated_at=stamp,
         font=font,
-        water_lines=None if analyses is None else form_lines(analyses.water_near, lang=lang),
+        water_lines=None
+        if analyses is None or analyses.water_near is None
+        else form_lines(analyses.water_near, lang=lang),
         categories=registry,
     )
     written["summary"] = save_summary_html(
@@ -839,6 +844,8 @@ def save_reports(
         font=font,
         analyses=analyses,
         categories=registry,
+        notices=notices,
+        extra_sections=extra_sections,
     )
     if len(findings):
         charts = save_charts(findings, out / "charts", lang=lang, font=font, categories=registry)

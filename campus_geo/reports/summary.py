@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -23,7 +24,7 @@ import jinja2
 import pandas as pd
 
 from campus_geo.category_registry import CategoryRegistry
-from campus_geo.reports.analyses import Analyses, analysis_sections
+from campus_geo.reports.analyses import Analyses, Section, analysis_sections
 from campus_geo.reports.charts import category_chart, figure_png, township_chart
 from campus_geo.reports.fonts import CJKFont
 from campus_geo.reports.provenance import Provenance, software_versions
@@ -365,6 +366,8 @@ def save_summary_html(
     font: CJKFont | None = None,
     analyses: Analyses | None = None,
     categories: CategoryRegistry | None = None,
+    notices: Sequence[str] = (),
+    extra_sections: Sequence[Section] = (),
 ) -> Path:
     """Write the HTML briefing page: key figures, charts, summary tables, findings by school.
 
@@ -396,6 +399,12 @@ def save_summary_html(
         get the section 量算口径 (the findings whose verdict depends on the profile).
     categories
         Labels, colours and order of the categories (the default rule table's when None).
+    extra_sections
+        Sections after the analyses' (e.g. the checklists' rates by township,
+        :func:`campus_geo.reports.analyses.checklist_section`).
+    notices
+        Warnings of the run shown at the top of the page (e.g. schools without gates
+        measured by a gate profile).
     """
     t = _text(lang)
     registry = default_categories() if categories is None else categories
@@ -418,6 +427,7 @@ def save_summary_html(
         t=t,
         generated_at=generated_at.isoformat(timespec="seconds"),
         reporting_unit=reporting_unit,
+        notices=list(notices),
         figures={
             "schools": summary.schools_screened,
             "with_findings": summary.schools_with_findings,
@@ -436,7 +446,7 @@ def save_summary_html(
             }
             for table in summary_tables(summary, lang=lang, categories=registry)
         ],
-        sections=analysis_sections(findings, analyses, lang=lang),
+        sections=[*analysis_sections(findings, analyses, lang=lang), *extra_sections],
         schools=_schools_block(findings, lang, evidence_dir, registry.labels),
         evidence=bool(evidence_dir),
         inputs=[

@@ -335,12 +335,14 @@ def _plan(
     schools_per_partition: int,
     hazards_per_partition: int,
     categories: CategoryRegistry | None = None,
+    context: bool = False,
 ) -> _Plan:
     """Build the task graph: one screening task per school partition."""
     table, registry = screening_categories(rules, categories)
     school_parts = _school_parts(schools, schools_per_partition)
     hazard_parts, present = _hazard_parts(hazards, hazards_per_partition, registry.keys)
-    rule_list = resolve_rules(table, profile, dist, present)
+    skip = () if context else registry.context_keys  # water, traffic, cameras: context
+    rule_list = resolve_rules(table, profile, dist, present, skip)
     require_straight(rule_list, "the dask engine", "screen those rules in memory (--engine memory)")
     reach = max((rule.distance_m for rule in rule_list), default=0.0)
     gates = None
@@ -469,6 +471,7 @@ def screen_dask(
     schools_per_partition: int = SCHOOLS_PER_PARTITION,
     hazards_per_partition: int = HAZARDS_PER_PARTITION,
     categories: CategoryRegistry | None = None,
+    context: bool = False,
 ) -> gpd.GeoDataFrame:
     """Screen on a dask cluster; the findings equal ``screen()``'s, row for row.
 
@@ -491,8 +494,9 @@ def screen_dask(
         Worker processes of the LocalCluster (one thread each).
     schools_per_partition, hazards_per_partition
         Partition sizes (schools; hazards given in memory).
-    categories
-        The hazard categories, as for :func:`campus_geo.screen.screen`.
+    categories, context
+        The hazard categories, and whether the context categories (water,
+        traffic points, cameras) are screened too, as for :func:`campus_geo.screen.screen`.
 
     Returns
     -------
@@ -519,6 +523,7 @@ def screen_dask(
             schools_per_partition=schools_per_partition,
             hazards_per_partition=hazards_per_partition,
             categories=categories,
+            context=context,
         )
         frames = client.gather(client.compute(plan.tasks))
     findings = _ordered(frames)
@@ -540,6 +545,7 @@ def screen_dask_to_parquet(
     schools_per_partition: int = SCHOOLS_PER_PARTITION,
     hazards_per_partition: int = HAZARDS_PER_PARTITION,
     categories: CategoryRegistry | None = None,
+    context: bool = False,
 ) -> int:
     """Screen on a dask cluster and write the findings as a GeoParquet dataset.
 
@@ -572,6 +578,7 @@ def screen_dask_to_parquet(
             schools_per_partition=schools_per_partition,
             hazards_per_partition=hazards_per_partition,
             categories=categories,
+            context=context,
         )
         # keep the partitions' findings on the workers: the sort reads them twice
         kept = client.persist([dask.delayed(flat)(t) for t in plan.tasks])

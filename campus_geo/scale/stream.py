@@ -771,6 +771,7 @@ def screen_to_parquet(
     entrances: gpd.GeoDataFrame | str | Path | None = None,
     workers: int | None = None,
     categories: CategoryRegistry | None = None,
+    context: bool = False,
 ) -> int:
     """Screen and write the findings as a GeoParquet dataset, block by block.
 
@@ -789,7 +790,7 @@ def screen_to_parquet(
         shapely objects.
     filepath
         Folder to write; its old parts (or an old file of that name) are removed.
-    rules, profile, dist, entrances, categories
+    rules, profile, dist, entrances, categories, context
         As for :func:`~campus_geo.screen.screen`; the profile is ``"boundary"``
         or ``"entrance"`` (:data:`STREAM_PROFILES`).
     workers
@@ -804,6 +805,7 @@ def screen_to_parquet(
     start = time.perf_counter()
     rule_table, registry = screening_categories(rules, categories)
     vocabulary = registry.keys
+    skip = () if context else registry.context_keys  # water, traffic, cameras: context
     if len(vocabulary) > _MAX_CATEGORIES:
         msg = (
             f"screen_to_parquet codes a category in one byte: {len(vocabulary)} categories are "
@@ -817,7 +819,9 @@ def screen_to_parquet(
         if entrances is not None:
             ent = gpd.read_parquet(entrances) if _is_path(entrances) else entrances
             gates = validate_entrances(ent)
-        kinds = {r.profile for r in resolve_rules(rule_table, profile, dist, list(vocabulary))}
+        kinds = {
+            r.profile for r in resolve_rules(rule_table, profile, dist, list(vocabulary), skip)
+        }
         sources = school_sources(layer, gates, kinds & set(STREAM_PROFILES))
         log.debug("schools read and projected at %.2f s", time.perf_counter() - start)
         return _Schools(layer, gates, sources)
@@ -831,7 +835,7 @@ def screen_to_parquet(
         table, prepared = _frame_table(checked, vocabulary), prepare_schools()
     school_layer, gates = prepared.layer, prepared.gates
     present = sorted(vocabulary[c] for c in np.unique(table.haz.category))
-    rule_list = resolve_rules(rule_table, profile, dist, present)
+    rule_list = resolve_rules(rule_table, profile, dist, present, skip)
     require_straight(
         rule_list,
         "screen_to_parquet",

@@ -210,8 +210,15 @@ def screen_partition(
         return empty_partition()
     hazards = gpd.GeoDataFrame(pd.concat(parts), crs=DEFAULT_CRS)
     # one process per partition: the cluster spreads the partitions over its workers
+    # the rules were resolved by the plan (context categories already left out or kept)
     findings = screen(
-        schools, hazards, rules=rules, entrances=entrances, workers=1, categories=categories
+        schools,
+        hazards,
+        rules=rules,
+        entrances=entrances,
+        workers=1,
+        categories=categories,
+        context=True,
     )
     if not len(findings):
         return empty_partition()

@@ -36,6 +36,7 @@ from campus_geo.geodesy import local_crs
 from campus_geo.rules import default_categories
 from campus_geo.settings import DEFAULT_CRS, SCHOOL_KINDS
 from campus_geo.sources.admin import admin_from_features, assign_admin
+from campus_geo.sources.gates import gate_names
 from campus_geo.sources.osm_tags import ADDR_KEYS, FEATURE_TAGS, NOT_K12_AMENITIES, SCHOOL_AMENITIES
 
 __all__ = [
@@ -143,7 +144,7 @@ def empty_layers() -> Layers:
     """Layers with no rows and the canonical columns (a start for combining sources)."""
     return Layers(
         schools=_empty_layer("school_id", ("name", "kind", "township", "village", "source")),
-        entrances=_empty_layer("entrance_id", ("school_id", "source")),
+        entrances=_empty_layer("entrance_id", ("school_id", "source", "name")),
         hazards=_empty_layer("hazard_id", ("name", "category", "subcategory", "address", "source")),
     )
 
@@ -292,7 +293,11 @@ def _entrances(features: gpd.GeoDataFrame, schools: gpd.GeoDataFrame) -> gpd.Geo
     gates = features[is_gate & (features.geometry.geom_type == "Point")]
     outlines = schools[schools.geometry.geom_type != "Point"]
     empty = gpd.GeoDataFrame(
-        {"school_id": pd.Series(dtype=object), "source": pd.Series(dtype=object)},
+        {
+            "school_id": pd.Series(dtype=object),
+            "source": pd.Series(dtype=object),
+            "name": pd.Series(dtype=object),
+        },
         geometry=gpd.GeoSeries([], crs=DEFAULT_CRS),
     )
     empty.index.name = "entrance_id"
@@ -313,6 +318,8 @@ def _entrances(features: gpd.GeoDataFrame, schools: gpd.GeoDataFrame) -> gpd.Geo
         crs=DEFAULT_CRS,
     )
     out.index.name = "entrance_id"
+    own = gates.loc[near.index].filter(["name:zh-Hans", "name:zh", "name"])
+    out["name"] = gate_names(out.join(own), schools)  # 东门, 南门1, 正门（西门）
     return out
 
 
@@ -408,6 +415,23 @@ def layers_from_osm(
     )
 
 
+def _chinese_names(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``name`` becomes ``name:zh-Hans``, else ``name:zh``, else ``name``: Chinese first.
+
+    OSM's ``name`` is the name on the ground, which some mappers give in
+    pinyin or English (长江路小学 as "Changjiang Road Primary School"); the
+    forms and maps are read in Chinese.
+    """
+    chinese = [c for c in ("name:zh-Hans", "name:zh") if c in features.columns]
+    if not chinese:
+        return features
+    name = _col(features, "name")
+    for column in reversed(chinese):  # name:zh-Hans wins over name:zh
+        given = features[column].where(features[column].astype(str).str.strip() != "")
+        name = given.where(given.notna(), name)
+    return features.assign(name=name)
+
+
 def layers_from_features(
     features: gpd.GeoDataFrame,
     *,
@@ -437,6 +461,7 @@ def layers_from_features(
     -------
     Layers
     """
+    features = _chinese_names(features)
     admin = admin_from_features(features)
     schools, excluded = _schools(features, source, admin if admin_areas else None)
     entrances = _entrances(features, schools)

@@ -22,7 +22,7 @@ ADDR_KEYS: Final = (
     "addr:housenumber",
 )
 _BASE_TAGS: Final = (
-    "name", "amenity", "school", "entrance", "barrier", "boundary", "admin_level",
+    "name", "name:zh", "name:zh-Hans", "amenity", "school", "entrance", "barrier", "boundary", "admin_level",
     "highway", "camera:direction", "addr:full", *ADDR_KEYS, "addr:town",
     "addr:subdistrict", "addr:township", "addr:village", "addr:neighbourhood",
     "addr:quarter", "water", "building",
