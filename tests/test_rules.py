@@ -56,8 +56,10 @@ def test_default_table_has_one_rule_per_category_with_units_and_suggestions():
         assert rule.kinds == SCHOOL_KINDS or rule.inside
     traffic = next(r for r in rules if r.category == "traffic")
     assert (traffic.profile, traffic.distance_m) == ("entrance", 100.0)
-    # every category of the 200 m zone and the campus has its rule; the analyses' have none
-    assert {r.category for r in rules} == set(CATEGORIES) - {"camera", "restricted", "other"}
+    # every category of the 200 m zone and the campus has its rule; the analyses' and the
+    # checklists' have none
+    no_rule = {"camera", "restricted", "other", "checklist_school", "checklist_water"}
+    assert {r.category for r in rules} == set(CATEGORIES) - no_rule
 
 
 def test_default_units_follow_the_campaign_plan():
