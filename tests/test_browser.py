@@ -570,3 +570,33 @@ def test_on_a_low_screen_the_legend_starts_collapsed_and_panels_scroll(
     shown, holds = bodies["cg-legend"]
     assert 40 <= shown < holds
     seen.screenshot(tmp_path / "1024x500.png")
+
+
+def test_the_monthly_report_prints_on_a4_landscape_within_the_page(browser, tmp_path):
+    """The monthly report's HTML printed by Chromium: A4 landscape, no table wider than the page."""
+    from campus_geo.demo.story import run_ledger_story
+
+    story = run_ledger_story(tmp_path / "story")
+    path = story.files["monthly_2023-07_html"]
+    page = browser.new_page()
+    page.route(
+        "**/*",
+        lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort(),
+    )
+    page.goto(path.resolve().as_uri())
+    page.emulate_media(media="print")
+    # A4 landscape is 297 mm wide; less the 12 mm margins, 273 mm = 1032 CSS px
+    page.set_viewport_size({"width": 1032, "height": 700})
+    widths = page.evaluate(
+        "() => [...document.querySelectorAll('table')].map((t) => t.getBoundingClientRect().width)"
+    )
+    assert len(widths) >= 6
+    assert max(widths) <= 1032
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 1032
+    pdf = tmp_path / "monthly.pdf"
+    page.pdf(path=str(pdf), prefer_css_page_size=True)
+    head = pdf.read_bytes()
+    # every page of the PDF is A4 landscape: 841.92 x 595.28 points (Chromium rounds to 594.96)
+    boxes = re.findall(rb"/MediaBox\s*\[0 0 ([\d.]+) ([\d.]+)\]", head)
+    assert {(round(float(w)), round(float(h))) for w, h in boxes} == {(842, 595)}
+    assert len(re.findall(rb"/Type\s*/Page\b", head)) >= 2

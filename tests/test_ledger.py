@@ -1516,7 +1516,15 @@ def test_monthly_report_by_responsible_unit_with_actions_and_reports(two_months,
         ["乡镇（街道）", "甲镇", "未报送", None, None],
     ]
     actions = wb["督办抄告联合整改"]
-    assert [c.value for c in actions[4]][:3] == ["2023-07-21", "督办", fid(F2)]
+    # print-ready: dates are dates, A4 with the header row repeated, fitted to the width
+    assert [c.value for c in actions[4]][:3] == [dt.datetime(2023, 7, 21), "督办", fid(F2)]
+    assert actions["A4"].number_format == "yyyy-mm-dd"
+    for ws in wb.worksheets:
+        assert str(ws.page_setup.paperSize) == ws.PAPERSIZE_A4 == "9"
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+    assert actions.print_title_rows == "$3:$3"
+    assert actions.page_setup.orientation == "landscape"
     page = files["html"].read_text("utf-8")
     assert "<h2>按责任单位</h2>" in page
     assert "<p id='reports'>报送情况：单位已报送 1/2，乡镇（街道）已报送 1/2。</p>" in page
@@ -2140,6 +2148,14 @@ def test_demo_story_map_colours_the_july_findings_by_status(story, tmp_path):
         "台帐无记录": "0",
     }
     assert sum(map(int, counts.values())) == len(story.july_findings)
+    # the basemap its legend names: the district's streets, water and buildings
+    blocks = re.findall(
+        r'<script type="application/json" id="[^"]+_data">(.*?)</script>', page, re.S
+    )
+    base = json.loads(blocks[0])["base"]
+    features = [len(part["features"]) for part in base["layers"]]
+    assert len(features) == 3  # water, buildings, streets (as map.html draws them)
+    assert min(features) > 0
     # the open case under 督办 is ringed at its venue; the one under 抄告 is a key water
     # area's checklist case, which has no place on the map (the register has no coordinates)
     assert f"{json.dumps('督办、抄告、联合整改')} : feature_group_" in page

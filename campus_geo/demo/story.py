@@ -492,6 +492,9 @@ def save_story_map(story: LedgerStory, layers: Layers, filepath: str | Path) -> 
         layers.schools,
         layers.hazards.drop(index=list(story.closed_venues)),
         entrances=layers.entrances,
+        streets=layers.streets,  # the basemap its legend names: streets, water, buildings
+        water=layers.water,
+        buildings=layers.buildings,
         status=status,
         title="青禾区整改台帐（2023年7月）",
         extra_layers=[actions],

@@ -541,17 +541,45 @@ def _reported_rows(report: MonthlyReport, lang: str) -> list[list[Any]]:
     ]
 
 
+_ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _cell_value(value: Any) -> Any:
+    """A date written as ISO text becomes a date (sorted and filtered as one in Excel)."""
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return dt.date.fromisoformat(value)
+    return value
+
+
 def _write_table(ws: Any, title: str, header: list[str], rows: list[list[Any]]) -> None:
     ws.append([title])
     ws.cell(ws.max_row, 1).font = Font(bold=True, size=12)
     ws.append(header)
+    if not ws.print_title_rows:  # the first table's header repeats on every printed page
+        ws.print_title_rows = f"{ws.max_row}:{ws.max_row}"
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="D9D9D9")
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for row in rows:
-        ws.append(row)
+        ws.append([_cell_value(v) for v in row])
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, dt.date):
+                cell.number_format = "yyyy-mm-dd"
     ws.append([])
+
+
+def _print_setup(ws: Any) -> None:
+    """A4, the columns fitted to the page width (landscape when wide), page numbers."""
+    wide = ws.max_column > 8
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if wide else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.oddFooter.center.text = "&P / &N"
 
 
 def _count_tables(report: MonthlyReport) -> list[tuple[str, str, pd.DataFrame]]:
@@ -621,6 +649,8 @@ def _save_xlsx(report: MonthlyReport, path: Path, lang: str, stamp: dt.datetime)
             ws.column_dimensions[get_column_letter(i)].width = width
     if report.checklist_rates:
         _checklist_sheet(wb, report, lang, lines[0])
+    for ws in wb.worksheets:
+        _print_setup(ws)
     return save_workbook_reproducibly(wb, path, timestamp=stamp)
 
 
@@ -665,13 +695,19 @@ def _html_table(header: list[str], rows: list[list[Any]], last_is_total: bool) -
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+# print-ready: A4 landscape with page numbers, tables within the page width (cells wrap),
+# headers repeated on every page (thead), a table row never split across pages
 _CSS: Final = (
+    "@page{size:A4 landscape;margin:12mm;"
+    "@bottom-center{content:counter(page) ' / ' counter(pages);font-size:8pt}}"
     "body{font-family:'Microsoft YaHei','PingFang SC','Noto Sans CJK SC',sans-serif;"
-    "margin:2em;color:#222}table{border-collapse:collapse;margin:0.5em 0 1.5em}"
-    "th,td{border:1px solid #999;padding:4px 8px;white-space:nowrap}th{background:#e6e6e6}"
-    "td.n{text-align:right}tr.total td{font-weight:bold;background:#f5f5f5}"
-    "h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.5em}"
-    "@media print{body{margin:0}}"
+    "margin:2em;color:#222;max-width:273mm}"
+    "table{border-collapse:collapse;margin:0.5em 0 1.5em;width:100%;table-layout:auto}"
+    "th,td{border:1px solid #999;padding:3px 6px;overflow-wrap:anywhere}th{background:#e6e6e6}"
+    "td.n{text-align:right;white-space:nowrap}tr.total td{font-weight:bold;background:#f5f5f5}"
+    "thead{display:table-header-group}tr{break-inside:avoid;page-break-inside:avoid}"
+    "h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.5em;break-after:avoid}"
+    "@media print{body{margin:0;max-width:none;font-size:9pt}}"
 )
 
 
