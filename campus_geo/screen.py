@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import geopandas as gpd
 import numpy as np
@@ -67,12 +67,14 @@ from campus_geo.geodesy import (
     project,
 )
 from campus_geo.network.graph import WalkNetwork
-from campus_geo.rules import Rule
+from campus_geo.rules import Rule, default_categories
+from campus_geo.settings import SEVERITY_LABELS
 
 __all__ = [
     "ALL_PROFILES",
     "CSV_COLUMNS",
     "FINDING_COLUMNS",
+    "LABEL_COLUMNS",
     "NOTE_INSIDE",
     "NOTE_NO_ENTRANCE",
     "NOTE_POINT_SCHOOL",
@@ -330,10 +332,22 @@ CSV_COLUMNS = [
 ]
 
 
-def save_findings(findings: gpd.GeoDataFrame, dirpath: str | Path) -> dict[str, Path]:
+#: Columns findings.csv adds at its end for its readers: the Chinese labels beside the codes.
+LABEL_COLUMNS: Final = ["类别", "严重程度"]
+
+
+def save_findings(
+    findings: gpd.GeoDataFrame,
+    dirpath: str | Path,
+    *,
+    categories: CategoryRegistry | None = None,
+) -> dict[str, Path]:
     """Write findings.csv (UTF-8 with BOM, for Excel) and findings.gpkg into `dirpath`.
 
     Distances are written to the millimetre, end points to 7 decimals (~1 cm).
+    findings.csv keeps the codes (``category``, ``severity``) and ends with their
+    Chinese labels (:data:`LABEL_COLUMNS`: 类别, 严重程度; `categories`: the
+    labels of a user's categories, the default table's when None).
 
     Returns
     -------
@@ -346,6 +360,9 @@ def save_findings(findings: gpd.GeoDataFrame, dirpath: str | Path) -> dict[str, 
     # profile="all" adds its comparison columns after the fixed ones
     extra = [c for c in ALL_PROFILE_COLUMNS if c in table.columns]
     table = table.reindex(columns=[*CSV_COLUMNS, *extra])
+    registry = categories if categories is not None else default_categories()
+    table["类别"] = [registry.label(str(c)) for c in table["category"]]
+    table["严重程度"] = [SEVERITY_LABELS.get(str(s), (s, s))[0] for s in table["severity"]]
     for c in extra[1:]:
         table[c] = table[c].round(3)
     table["distance_m"] = table["distance_m"].round(3)

@@ -6,7 +6,10 @@ distances belong to the rule table (``campus_geo/rules/default.toml``).
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import tomllib
+import zoneinfo
 from pathlib import Path
 from typing import Final
 
@@ -17,12 +20,15 @@ __all__ = [
     "COORDINATE_SYSTEMS",
     "DEFAULT_CRS",
     "DEFAULT_LEDGER",
+    "DEFAULT_TIMEZONE",
     "ELLIPSOID",
     "KIND_LABELS",
     "PROFILES",
     "SCHOOL_KINDS",
     "SEVERITIES",
     "SEVERITY_LABELS",
+    "TIMEZONE_ENV",
+    "local_zone",
 ]
 
 #: CRS of every canonical layer (lon/lat on WGS 84).
@@ -76,6 +82,35 @@ SEVERITY_LABELS: Final[dict[str, tuple[str, str]]] = {
     "notice": ("提示", "notice"),
 }
 SEVERITIES: Final = tuple(SEVERITY_LABELS)
+
+#: The time zone of the times campus_geo writes (forms, sheets, ledger history): China's.
+DEFAULT_TIMEZONE: Final = "Asia/Shanghai"
+#: Environment variable naming another IANA time zone (e.g. ``Asia/Urumqi``, ``UTC``).
+TIMEZONE_ENV: Final = "CAMPUS_GEO_TIMEZONE"
+
+
+def local_zone() -> dt.tzinfo:
+    """The time zone of written times: ``$CAMPUS_GEO_TIMEZONE``, else Asia/Shanghai.
+
+    Servers often run in UTC; the offices read Beijing time whatever the machine's clock.
+
+    Examples
+    --------
+    >>> str(local_zone()) if not os.environ.get(TIMEZONE_ENV) else "Asia/Shanghai"
+    'Asia/Shanghai'
+    """
+    name = os.environ.get(TIMEZONE_ENV, "").strip() or DEFAULT_TIMEZONE
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        from campus_geo._errors import InputDataError
+
+        msg = (
+            f"{TIMEZONE_ENV}={name!r} is not a known time zone; give an IANA name such as "
+            f"{DEFAULT_TIMEZONE} or UTC, or unset it"
+        )
+        raise InputDataError(msg) from exc
+
 
 #: The ledger file of ``campus-geo ledger`` when neither --ledger nor $CAMPUS_GEO_LEDGER is given.
 DEFAULT_LEDGER: Final = Path("ledger.sqlite")

@@ -49,8 +49,11 @@ def test_screen_files_end_to_end(tmp_path, files):
     assert "Screened 1 schools against 2 venues: 1 findings at 1 schools (0 water," in result.output
     assert "Rejected 1 input rows" in result.output
     table = pd.read_csv(out / "findings.csv", encoding="utf-8-sig")
-    assert list(table.columns) == CSV_COLUMNS
+    assert list(table.columns) == [*CSV_COLUMNS, "类别", "严重程度"]
     assert table[["hazard_id", "distance_m"]].values.tolist() == [["w1", 199.99]]
+    assert table[["category", "类别", "severity", "严重程度"]].values.tolist() == [
+        ["internet_cafe", "上网服务场所", "prohibited", "禁止"]
+    ]
     rejects = pd.read_csv(out / "rejects.csv", encoding="utf-8-sig")
     assert rejects[["row", "column", "reason"]].values.tolist() == [
         [4, "经度", "missing coordinate"]

@@ -166,7 +166,7 @@ def test_generated_at_from_source_date_epoch_and_stale_sheets(district, tmp_path
     keep.write_text("mine", encoding="utf-8")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1686794400")
     [path] = save_evidence_sheets(findings.iloc[:1], tmp_path, schools=osm.schools)
-    assert "生成时间 2023-06-15T02:00:00+00:00" in path.read_text(encoding="utf-8")
+    assert "生成时间 2023-06-15T10:00:00+08:00" in path.read_text(encoding="utf-8")
     assert not stale.exists()
     assert keep.exists()
 

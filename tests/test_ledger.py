@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pandas as pd
@@ -1801,7 +1802,8 @@ def test_cli_ledger_commands(tmp_path, equator_layers):
     out = run("ledger", "import", xlsx, "--ledger", db, "--who", "甲镇").output
     assert "1 cases changed, 1 rows unchanged, 0 conflicts" in out
     assert ledger.read_cases(db).loc[first, "notes"] == "已约谈经营者"
-    today = dt.date.today()
+    # today in Beijing (the ledger's zone, Asia/Shanghai), whatever the machine's clock says
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
     month = f"{today.year:04d}-{today.month:02d}"
     out = run("ledger", "monthly", "--month", month, "--ledger", db, "--out", tmp_path / "r").output
     assert f"{month} (as of {today}): 2 opened" in out

@@ -104,9 +104,17 @@ def test_osm_element_ids_from_sources():
 def test_generation_time(monkeypatch):
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     assert generation_time("2023-06-15T10:00:00+08:00").isoformat() == "2023-06-15T10:00:00+08:00"
-    assert generation_time(dt.datetime(2023, 6, 15, 2)).isoformat() == "2023-06-15T02:00:00+00:00"
+    # times are written in Beijing time (Asia/Shanghai), whatever the machine's zone
+    monkeypatch.delenv("CAMPUS_GEO_TIMEZONE", raising=False)
+    assert generation_time(dt.datetime(2023, 6, 15, 10)).isoformat() == "2023-06-15T10:00:00+08:00"
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1686794400")
+    assert generation_time().isoformat() == "2023-06-15T10:00:00+08:00"
+    monkeypatch.setenv("CAMPUS_GEO_TIMEZONE", "UTC")
     assert generation_time().isoformat() == "2023-06-15T02:00:00+00:00"
+    monkeypatch.setenv("CAMPUS_GEO_TIMEZONE", "Asia/Beijing")
+    with pytest.raises(InputDataError, match="'Asia/Beijing' is not a known time zone"):
+        generation_time()
+    monkeypatch.delenv("CAMPUS_GEO_TIMEZONE")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
     with pytest.raises(InputDataError, match="SOURCE_DATE_EPOCH='yesterday'"):
         generation_time()
@@ -114,7 +122,7 @@ def test_generation_time(monkeypatch):
         generation_time("15/06/2023")
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
     now = generation_time()
-    assert now.tzinfo is not None
+    assert now.utcoffset() == dt.timedelta(hours=8)
     assert abs((dt.datetime.now(dt.UTC) - now).total_seconds()) < 60
 
 

@@ -185,7 +185,7 @@ def test_save_findings_writes_csv_and_gpkg(tmp_path, equator_layers):
     raw = paths["csv"].read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel opens the Chinese correctly
     table = pd.read_csv(paths["csv"], encoding="utf-8-sig")
-    assert list(table.columns) == CSV_COLUMNS
+    assert list(table.columns) == [*CSV_COLUMNS, "类别", "严重程度"]  # codes, then labels
     row = table.set_index("hazard_id").loc["in_19999"]
     assert row["distance_m"] == 199.99
     assert row["hazard_lat"] == 0.0

@@ -149,7 +149,7 @@ def _run(
         # the street network measures walks; the traffic analysis alone does not need it here
         network=network if needs_network(profile, rules) else None,
     )
-    written = save_findings(findings, out)
+    written = save_findings(findings, out, categories=_categories(rules))
     written.update(save_parquet_copy(findings, out))  # --engine dask: findings.parquet too
     # with a ledger, the map colours each finding by its case's status
     # the ledger records how this screening was made and refuses a sync made otherwise

@@ -284,7 +284,7 @@ def read_cases(
             conn,
             index_col="finding_id",
         )
-    cases = with_overdue(cases, today or dt.date.today())
+    cases = with_overdue(cases, today or as_of(None).date())
     if statuses is not None:
         cases = cases[cases["status"].isin([status_code(s) for s in statuses])]
     if overdue_only:

@@ -42,6 +42,7 @@ from typing import Any, Final
 import pandas as pd
 
 from campus_geo._errors import LedgerError
+from campus_geo.settings import local_zone
 
 __all__ = [
     "APPLICATION_ID",
@@ -289,8 +290,12 @@ def default_who() -> str:
 
 
 def as_of(now: dt.datetime | None) -> dt.datetime:
-    """The time of a change: `now` (naive = local time) or the current local time, to the second."""
-    stamp = dt.datetime.now().astimezone() if now is None else now
+    """The time of a change: `now` (naive: as given) or now in :func:`~campus_geo.settings.local_zone`.
+
+    The offices read Beijing time (Asia/Shanghai unless ``$CAMPUS_GEO_TIMEZONE``
+    says otherwise), whatever the clock of the machine.
+    """
+    stamp = dt.datetime.now(local_zone()) if now is None else now
     return stamp.replace(microsecond=0)
 
 

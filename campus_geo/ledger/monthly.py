@@ -42,6 +42,9 @@ from campus_geo.ledger.db import (
     connect,
     read_transaction,
 )
+from campus_geo.ledger.db import (
+    as_of as now_local,
+)
 from campus_geo.ledger.units import REPORT_KINDS, join_units, split_units, unit_mask
 from campus_geo.reports.workbook import save_workbook_reproducibly
 from campus_geo.settings import CATEGORY_LABELS
@@ -430,7 +433,7 @@ def monthly_report(
     text = _TEXT[lang]
     label = 0 if lang == "zh" else 1
     first, last = _month_bounds(month)
-    today = today or dt.date.today()
+    today = today or now_local(None).date()
     if today < first:
         msg = f"the month {month} has not begun (today is {today}); nothing to report"
         raise LedgerError(msg)

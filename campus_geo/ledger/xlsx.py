@@ -37,6 +37,7 @@ from campus_geo.ledger.db import (
     FLAG_LABELS,
     OPEN_STATUSES,
     STATUS_LABELS,
+    as_of,
     connect,
     parse_date,
     read_transaction,
@@ -379,7 +380,7 @@ def export_ledger(
     pathlib.Path
     """
     text = _text(lang)
-    today = today or dt.date.today()
+    today = today or as_of(None).date()
     with connect(ledger_path) as conn, read_transaction(conn):
         cases = pd.read_sql_query(CASES_QUERY, conn, index_col="finding_id")
         history = pd.read_sql_query(

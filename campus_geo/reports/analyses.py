@@ -39,8 +39,8 @@ from campus_geo.settings import CATEGORY_LABELS
 
 __all__ = [
     "MAX_ROWS",
-    "ROAD_CLASSES",
     "POSTS_PER_SCHOOL",
+    "ROAD_CLASSES",
     "Analyses",
     "Section",
     "analysis_sections",

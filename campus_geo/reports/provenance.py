@@ -35,6 +35,7 @@ import pandas as pd
 import shapely
 
 from campus_geo._errors import InputDataError
+from campus_geo.settings import local_zone
 
 __all__ = [
     "InputFile",
@@ -260,9 +261,10 @@ def describe_inputs(
 def generation_time(value: dt.datetime | str | None = None) -> dt.datetime:
     """The "generated at" time of a run: `value`, else ``SOURCE_DATE_EPOCH``, else now.
 
-    A naive `value` is taken as UTC. ``SOURCE_DATE_EPOCH`` (seconds since
-    1970, the reproducible-builds convention) lets a whole run be repeated
-    byte for byte.
+    Times are in :func:`campus_geo.settings.local_zone` (Asia/Shanghai unless
+    ``$CAMPUS_GEO_TIMEZONE`` says otherwise): a naive `value` is a time there, and
+    ``SOURCE_DATE_EPOCH`` (seconds since 1970, the reproducible-builds convention,
+    which lets a whole run be repeated byte for byte) and now are written there.
 
     Examples
     --------
@@ -278,13 +280,14 @@ def generation_time(value: dt.datetime | str | None = None) -> dt.datetime:
     if value is None:
         epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
         if epoch:
+            zone = local_zone()
             try:
-                return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
+                return dt.datetime.fromtimestamp(int(epoch), tz=zone)
             except ValueError as exc:
                 msg = f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds; unset it or fix it"
                 raise InputDataError(msg) from exc
-        return dt.datetime.now().astimezone().replace(microsecond=0)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return dt.datetime.now(local_zone()).replace(microsecond=0)
+    return value if value.tzinfo else value.replace(tzinfo=local_zone())
 
 
 def software_versions() -> dict[str, str]:
