@@ -345,9 +345,10 @@ def save_findings(
     """Write findings.csv (UTF-8 with BOM, for Excel) and findings.gpkg into `dirpath`.
 
     Distances are written to the millimetre, end points to 7 decimals (~1 cm).
-    findings.csv keeps the codes (``category``, ``severity``) and ends with their
-    Chinese labels (:data:`LABEL_COLUMNS`: 类别, 严重程度; `categories`: the
-    labels of a user's categories, the default table's when None).
+    findings.csv keeps the codes (``category``, ``severity``) and adds their
+    Chinese labels after the fixed columns (:data:`LABEL_COLUMNS`: 类别, 严重程度;
+    `categories`: the labels of a user's categories, the default table's when
+    None); ``profile="all"`` adds its comparison columns at the end.
 
     Returns
     -------
@@ -359,10 +360,10 @@ def save_findings(
     table = pd.DataFrame(findings.drop(columns="geometry")).reset_index()
     # profile="all" adds its comparison columns after the fixed ones
     extra = [c for c in ALL_PROFILE_COLUMNS if c in table.columns]
-    table = table.reindex(columns=[*CSV_COLUMNS, *extra])
     registry = categories if categories is not None else default_categories()
     table["类别"] = [registry.label(str(c)) for c in table["category"]]
     table["严重程度"] = [SEVERITY_LABELS.get(str(s), (s, s))[0] for s in table["severity"]]
+    table = table.reindex(columns=[*CSV_COLUMNS, *LABEL_COLUMNS, *extra])
     for c in extra[1:]:
         table[c] = table[c].round(3)
     table["distance_m"] = table["distance_m"].round(3)

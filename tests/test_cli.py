@@ -203,6 +203,9 @@ def test_real_extracts_write_every_output_under_every_profile(tmp_path, extract,
         rule = findings["rule_id"].str.split("@").str[0]
         venues = findings.assign(rule=rule).drop_duplicates(["school_id", "hazard_id", "rule"])
         assert len(venues) < len(findings)
+        # the summary counts a venue once, not once per profile
+        page = (out / "summary.html").read_text("utf-8")
+        assert f'<div class="figure"><b>{len(venues)}</b>问题（处）</div>' in page
         form = openpyxl.load_workbook(out / "inspection_form.xlsx")["排查表"]
         lines = [x for r in form.iter_rows(min_row=4, values_only=True) for x in r[2].split("\n")]
         lines = [x for x in lines if not x.startswith("周边水域：")]  # water nearby: no venue

@@ -196,3 +196,57 @@ def test_a_run_measured_from_gates_without_gates_warns_at_the_top_and_on_the_pag
     assert "no entrance" in findings["notes"].iloc[0]
     quiet, _ = _screen(tmp_path, district)  # the boundary profile needs no gate
     assert "no gate" not in quiet.stderr
+
+
+def test_the_problems_the_analyses_name_become_cases_once(tmp_path):
+    """Gates on an arterial without a signalised crossing, gates no camera sees: cases."""
+    from campus_geo.ledger.analysis_cases import sync_analysis_cases
+
+    ledger = tmp_path / "ledger.sqlite"
+    out = tmp_path / "out"
+    args = ["-q", "screen", "--osm", demo.DEMO_DIR / "district.osm", "--ledger", ledger]
+    result = run(*args, "--out", out, "--no-evidence", "--school-maps", "none")
+    assert result.exit_code == 0, result.output
+    gaps = pd.read_csv(out / "arterial_gaps.csv", encoding="utf-8-sig")
+    gates = pd.read_csv(out / "gate_coverage.csv", encoding="utf-8-sig")
+    unseen = gates[~gates["seen"]]
+    assert (len(gaps), len(unseen)) == (15, 43)
+    with sqlite3.connect(ledger) as conn:
+        rows = conn.execute(
+            "SELECT category, enforcing_unit, participating_units, count(*) FROM cases "
+            "WHERE category IN ('traffic_gap', 'camera_gap') GROUP BY category ORDER BY category"
+        ).fetchall()
+        venue_cases = conn.execute(
+            "SELECT count(*) FROM cases WHERE category NOT IN ('traffic_gap', 'camera_gap')"
+        ).fetchone()[0]
+        named = conn.execute(
+            "SELECT hazard_name FROM cases WHERE category = 'camera_gap' AND hazard_id = ?",
+            (unseen["entrance_id"].iloc[0],),
+        ).fetchone()[0]
+    conn.close()
+    assert rows == [
+        ("camera_gap", "区公安局", "区教体局", 43),
+        ("traffic_gap", "区公安局", "区交通运输局、区城市管理局", 15),
+    ]
+    assert venue_cases == len(pd.read_csv(out / "findings.csv", encoding="utf-8-sig"))
+    assert re.fullmatch(r"(东|西|南|北|东北|东南|西南|西北)门\d?无视频监控覆盖", named)
+    assert "Analyses: 58 problem cases opened" in result.output
+    # the same run again changes nothing; a gate now seen closes its pending case
+    again = run(*args, "--out", out, "--no-evidence", "--school-maps", "none")
+    assert "Analyses: 0 problem cases opened" in again.output
+    assert "0 closed as no longer found, 58 unchanged" in again.output
+    osm = layers_from_osm(demo.DEMO_DIR / "district.osm")
+    seen = gates.set_index("entrance_id").assign(seen=lambda g: g["seen"])
+    seen.loc[unseen["entrance_id"].iloc[0], "seen"] = True
+    fixed = sync_analysis_cases(
+        ledger, gaps=None, gate_coverage=seen, schools=osm.schools, who="区公安局"
+    )
+    assert (len(fixed.opened), len(fixed.closed), fixed.unchanged) == (0, 1, 42)
+    with sqlite3.connect(ledger) as conn:
+        status, why = conn.execute(
+            "SELECT c.status, h.why FROM cases c JOIN history h USING (finding_id) "
+            "WHERE c.finding_id = ? AND h.field = 'status' ORDER BY h.rowid DESC LIMIT 1",
+            (fixed.closed[0],),
+        ).fetchone()
+    conn.close()
+    assert (status, why) == ("resolved", "分析未再发现该问题 (no longer found by the analysis)")

@@ -59,6 +59,7 @@ def test_default_table_has_one_rule_per_category_with_units_and_suggestions():
     # every category of the 200 m zone and the campus has its rule; the analyses' and the
     # checklists' have none
     no_rule = {"camera", "restricted", "other", "checklist_school", "checklist_water"}
+    no_rule |= {"traffic_gap", "camera_gap"}
     assert {r.category for r in rules} == set(CATEGORIES) - no_rule
 
 

@@ -21,7 +21,13 @@ from campus_geo.settings import DEFAULT_LEDGER
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["import_checklist_cases", "ledger", "run_demo_story", "sync_screening"]
+__all__ = [
+    "import_checklist_cases",
+    "ledger",
+    "run_demo_story",
+    "sync_analysis_problems",
+    "sync_screening",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -742,6 +748,16 @@ def import_checklist_cases(ledger_path: Path, registers: tuple[Path | None, Path
     click.echo(f"{result.summary()} Ledger: {ledger_path}")
     for row in result.rejected[:20]:
         click.echo(f"  rejected: {row}")
+
+
+def sync_analysis_problems(ledger_path: Path, analyses: Any, schools: Any) -> str:
+    """``campus-geo screen --ledger FILE``: the analyses' problems as cases; the line to print."""
+    from campus_geo.ledger.analysis_cases import sync_analysis_cases
+
+    result = sync_analysis_cases(
+        ledger_path, gaps=analyses.gaps, gate_coverage=analyses.gate_coverage, schools=schools
+    )
+    return f"{result.summary()} Ledger: {ledger_path}"
 
 
 def run_demo_story(out: Path, layers: Any, osm: Path) -> None:

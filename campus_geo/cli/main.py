@@ -31,7 +31,12 @@ from campus_geo.cli.analyses import (
     save_analyses,
 )
 from campus_geo.cli.common import friendly
-from campus_geo.cli.ledger import import_checklist_cases, run_demo_story, sync_screening
+from campus_geo.cli.ledger import (
+    import_checklist_cases,
+    run_demo_story,
+    sync_analysis_problems,
+    sync_screening,
+)
 from campus_geo.cli.ledger import ledger as ledger_commands
 from campus_geo.cli.maps import MapChoices, map_options, save_maps
 from campus_geo.cli.scale import save_parquet_copy, scale_options, screener
@@ -202,6 +207,8 @@ def _run(
     if analyses is not None:
         tables, lines = save_analyses(analyses, out)
         written.update(tables)
+        if ledger is not None:  # the problems they name: gates without crossings or cameras
+            lines.append(sync_analysis_problems(ledger, analyses, layers.schools))
     rejects_path = out / "rejects.csv"
     if len(layers.rejects):
         layers.rejects.reindex(columns=REJECT_COLUMNS).to_csv(

@@ -58,6 +58,7 @@ from campus_geo.ledger.runs import last_settings, run_settings, settings_differe
 from campus_geo.ledger.units import join_units, split_units
 
 __all__ = [
+    "ANALYSIS_CATEGORIES",
     "CHECKLIST_CATEGORIES",
     "DEFAULT_DEADLINE_DAYS",
     "MAX_CLOSING_SHARE",
@@ -81,6 +82,10 @@ HANDLED_STATUSES: Final = ("confirmed", "in_progress")
 #: Categories of the cases of the campaign checklists (五个百分之百, key water areas):
 #: a screening never closes or updates them (see :mod:`campus_geo.ledger.checklists`).
 CHECKLIST_CATEGORIES: Final = ("checklist_school", "checklist_water")
+#: Categories of the problems the analyses name (:mod:`campus_geo.ledger.analysis_cases`):
+#: opened and closed by the analyses only, never by a screening sync.
+ANALYSIS_CATEGORIES: Final = ("traffic_gap", "camera_gap")
+_NOT_SCREENED: Final = (*CHECKLIST_CATEGORIES, *ANALYSIS_CATEGORIES)
 
 _TEXT_COLUMNS: Final = (
     "school_id",
@@ -691,11 +696,14 @@ def _sync(
 ) -> SyncResult:
     source, hashes, recorded = run
     with write_transaction(conn):
-        # the campaign checklists' cases are opened and closed by their registers only
+        # the campaign checklists' cases are opened and closed by their registers only,
+        # the analyses' problems by the analyses
+        marks = ", ".join("?" * len(_NOT_SCREENED))
         existing = {
             r["finding_id"]: dict(r)
             for r in conn.execute(
-                "SELECT * FROM cases WHERE category NOT IN (?, ?)", CHECKLIST_CATEGORIES
+                f"SELECT * FROM cases WHERE category NOT IN ({marks})",  # our constants
+                _NOT_SCREENED,
             )
         }
         plan = _plan(

@@ -187,6 +187,9 @@ def summarise(
     categories
         The order of the categories (the default rule table's when None; others after it).
 
+    Findings screened under every profile (``profile="all"``: rule ids
+    ``<rule>@<profile>``) count once per school, venue and rule, as the form lists them.
+
     Examples
     --------
     >>> f = pd.DataFrame({"school_id": ["a", "a", "b"], "township": ["甲镇", "甲镇", "乙乡"],
@@ -200,6 +203,10 @@ def summarise(
     {'区教体局': 3, '区委政法委': 2}
     """
     order = (default_categories() if categories is None else categories).keys
+    if {"rule_id", "hazard_id"} <= set(findings.columns):  # profile="all": once, not per profile
+        rule = findings["rule_id"].astype(str).str.split("@", n=1).str[0]
+        key = pd.DataFrame({"s": findings["school_id"], "h": findings["hazard_id"], "r": rule})
+        findings = findings[~key.duplicated().to_numpy()]
     township = findings["township"].fillna("").astype(str)
     category = findings["category"].astype(str)
     present = [c for c in order if c in set(category)] + sorted(set(category) - set(order))
