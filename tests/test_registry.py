@@ -263,7 +263,7 @@ def test_each_dirty_row_kind_has_its_exact_reason(tmp_path):
         "4": ("纬度", "missing latitude"),
         "5": ("经度", "longitude is not a number: 'abc'"),
         "6": ("经度/纬度", "coordinates are 0, 0 (a failed geocode)"),
-        "7": ("经度/纬度", "coordinates out of range (lon 200.5, lat 34.05)"),
+        "7": ("经度", "coordinates out of range (lon 200.5, lat 34.05)"),  # the cell at fault
         "10": ("登记状态", "not active: 登记状态 注销"),
         "11": ("登记状态", "not active: 登记状态 吊销，未注销"),
         "12": (

@@ -20,7 +20,7 @@ import click
 from campus_geo._errors import CampusGeoWarning
 from campus_geo._version import __version__
 from campus_geo.cli.analyses import needs_network, network_for, run_analyses, save_analyses
-from campus_geo.cli.common import friendly
+from campus_geo.cli.common import check_out, friendly
 from campus_geo.cli.ledger import ledger as ledger_commands
 from campus_geo.cli.ledger import run_demo_story, sync_screening
 from campus_geo.cli.maps import MapChoices, map_options, save_maps
@@ -32,7 +32,9 @@ from campus_geo.cli.sources import (
     gather_inputs,
     input_systems,
     read_admin,
+    refuse_if_empty,
     source_options,
+    write_rejects,
 )
 from campus_geo.settings import PROFILES
 
@@ -402,6 +404,7 @@ def screen(
         schools_from_file,
     )
 
+    check_out(out)  # before hours of work, not after
     categories = _categories(rules)
     specs = [_parse_hazard_option(spec, categories) for spec in hazard_specs]  # before the files
     del coords  # read per input, in command-line order, by gather_inputs
@@ -421,6 +424,7 @@ def screen(
         layers = layers + layers_from_osm(path, admin_areas=False, categories=categories)
     for path, system in inputs.schools:
         schools, rejects = schools_from_file(path, id_field=id_field, coords=system)
+        refuse_if_empty("schools", path, schools, [layers.rejects, rejects], out)
         layers = layers + Layers(
             schools=schools,
             entrances=empty_layers().entrances,
@@ -431,6 +435,7 @@ def screen(
         hazards, rejects = hazards_from_file(
             path, category=category, id_field=id_field, coords=system, categories=categories
         )
+        refuse_if_empty("hazards", path, hazards, [layers.rejects, rejects], out)
         layers = layers + Layers(
             schools=empty_layers().schools,
             entrances=empty_layers().entrances,
@@ -447,14 +452,7 @@ def screen(
         admin=read_admin(inputs.admin[0]) if inputs.admin else None,
         categories=categories,
     )
-    if not len(layers.schools):
-        raise click.UsageError(
-            "no schools given: pass --osm FILE, --schools FILE and/or --roster FILE"
-        )
-    if not len(layers.hazards):
-        raise click.UsageError(
-            "no hazards given: pass --osm FILE, --hazards CATEGORY=FILE and/or --registry FILE"
-        )
+    _require_layers(layers, inputs, out)
     _run(
         layers,
         out,
@@ -471,6 +469,40 @@ def screen(
     )
     if source_lines:
         click.echo("\n".join(source_lines))
+
+
+def _require_layers(layers: Layers, inputs: Any, out: Path) -> None:
+    """Stop when no school or no hazard is left, naming the files given (rejects written)."""
+    from campus_geo._errors import InputDataError
+
+    for what, layer, files, options in (
+        (
+            "schools",
+            layers.schools,
+            [*inputs.osm, *(p for p, _ in inputs.schools), *(p for p, _ in inputs.roster)],
+            "--osm FILE, --schools FILE and/or --roster FILE",
+        ),
+        (
+            "hazards",
+            layers.hazards,
+            [*inputs.osm, *(p for _, p, _ in inputs.hazards), *(p for p, _ in inputs.registry)],
+            "--osm FILE, --hazards CATEGORY=FILE and/or --registry FILE",
+        ),
+    ):
+        if len(layer):
+            continue
+        if not files:
+            raise click.UsageError(f"no {what} given: pass {options}")
+        where = (
+            f"; every rejected row is in {write_rejects(layers.rejects, out)}"
+            if len(layers.rejects)
+            else ""
+        )
+        msg = (
+            f"no usable {what} in {', '.join(map(str, files))}: none of their rows and features "
+            f"is a {what[:-1]} that can be screened{where}; add {options} with {what}"
+        )
+        raise InputDataError(msg)
 
 
 @cli.command()

@@ -26,12 +26,14 @@ from campus_geo.settings import COORDINATE_SYSTEMS
 
 if TYPE_CHECKING:  # the parts load when a command runs, not for --help
     import geopandas as gpd
+    import pandas as pd
 
     from campus_geo.category_registry import CategoryRegistry
     from campus_geo.sources.layers import Layers
 
 __all__ = [
     "INPUT_OPTIONS",
+    "REJECTS_FILE",
     "SOURCE_HELP",
     "AdminChoice",
     "InputSystems",
@@ -44,8 +46,10 @@ __all__ = [
     "project_option",
     "read_admin",
     "read_project",
+    "refuse_if_empty",
     "registry_options",
     "source_options",
+    "write_rejects",
 ]
 
 log = logging.getLogger(__name__)
@@ -54,6 +58,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: Options whose value is an input file that may declare a coordinate system.
 INPUT_OPTIONS: Final = ("--osm", "--schools", "--hazards", "--registry", "--roster", "--admin")
 _ARGS_KEY: Final = "campus_geo.raw_args"
+#: Name of the rejects table in the output folder.
+REJECTS_FILE: Final = "rejects.csv"
 
 
 class OrderedArgsCommand(click.Command):
@@ -335,6 +341,49 @@ def add_registry_and_roster(
     return layers, lines + _admin_lines(layers, admin)
 
 
+def write_rejects(rejects: pd.DataFrame, out: Path) -> Path:
+    """Write the rejected rows (file, row, column, reason, record) to OUT/rejects.csv."""
+    from campus_geo.sources.checks import REJECT_COLUMNS
+
+    path = out / REJECTS_FILE
+    out.mkdir(parents=True, exist_ok=True)
+    rejects.reindex(columns=REJECT_COLUMNS).to_csv(path, index=False, encoding="utf-8-sig")
+    return path
+
+
+def refuse_if_empty(
+    what: str, path: Path, kept: gpd.GeoDataFrame, every: list[pd.DataFrame], out: Path
+) -> None:
+    """Stop (exit 2) when a file given for `what` has no usable row left, rejects written first.
+
+    Raises
+    ------
+    InputDataError
+        Naming the file, the number of rejected rows and the first of them
+        (row, column, reason); OUT/rejects.csv holds them all.
+    """
+    import pandas as pd
+
+    from campus_geo._errors import InputDataError
+
+    if len(kept):
+        return
+    rejects = pd.concat([r for r in every if len(r)]) if any(len(r) for r in every) else every[0]
+    own = rejects[rejects["file"].astype(str) == str(path)] if len(rejects) else rejects
+    where = write_rejects(rejects, out)
+    first = own.iloc[0] if len(own) else None
+    example = (
+        f"; e.g. row {first['row']}, column {first['column']}: {first['reason']}"
+        if first is not None
+        else ""
+    )
+    msg = (
+        f"{path}: no usable {what} left: all {len(own)} row(s) rejected{example}. Every rejected "
+        f"row is in {where} (file, row, column, reason); fix them and run again"
+    )
+    raise InputDataError(msg)
+
+
 # ---------------------------------------------------------------------------
 # project files
 
@@ -348,8 +397,8 @@ class Inputs:
     """Every input of one screening with its declared coordinate system."""
 
     osm: list[Path] = field(default_factory=list)
-    schools: list[tuple[Path, str]] = field(default_factory=list)
-    hazards: list[tuple[str | None, Path, str]] = field(default_factory=list)
+    schools: list[tuple[Path, str | None]] = field(default_factory=list)
+    hazards: list[tuple[str | None, Path, str | None]] = field(default_factory=list)
     registry: list[tuple[Path, str | None]] = field(default_factory=list)
     roster: list[tuple[Path, str | None]] = field(default_factory=list)
     admin: list[AdminChoice] = field(default_factory=list)
@@ -482,8 +531,9 @@ def gather_inputs(
         admin = replace(admin, system=systems.declared.get("--admin", [None])[0])
     inputs = Inputs(
         osm=list(osm_files),
-        schools=[(schools_file, systems.of("--schools") or "wgs84")] if schools_file else [],
-        hazards=[(c, p, systems.of("--hazards", k) or "wgs84") for k, (c, p) in enumerate(specs)],
+        # undeclared (None): a GIS file's CRS declares it; a table in China is refused
+        schools=[(schools_file, systems.of("--schools"))] if schools_file else [],
+        hazards=[(c, p, systems.of("--hazards", k)) for k, (c, p) in enumerate(specs)],
         registry=[(p, systems.of("--registry", k)) for k, p in enumerate(registry_files)],
         roster=[(roster_file, systems.of("--roster"))] if roster_file else [],
         admin=[admin] if admin is not None and admin.path is not None else [],
@@ -524,9 +574,10 @@ SOURCE_HELP = {
     ),
     "coords": (
         "Coordinate system (wgs84, gcj02, bd09) of the input file given right before it: "
-        "--registry wangba.csv --coords gcj02 (Amap/Tencent give gcj02, Baidu bd09). Before "
-        "every input: the default of the tables that declare none (else WGS 84, with a warning "
-        "for registries and rosters).",
+        "--registry wangba.csv --coords gcj02 (Amap/Tencent give gcj02, Baidu bd09, GPS wgs84). "
+        "Before every input: the default of the tables that declare none. A CSV/XLSX table of "
+        "points in China must declare its system (here, in its header such as 经度(GCJ-02), or "
+        "in the project file): an undeclared one is refused.",
         "Coordinate system of the input file given right before it, as for `screen`.",
     ),
 }
