@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -13,7 +14,7 @@ import click
 
 from campus_geo._errors import CampusGeoError, InputDataError
 
-__all__ = ["check_out", "friendly"]
+__all__ = ["WarningSummary", "check_out", "friendly"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -84,3 +85,29 @@ def check_out(out: Path, option: str = "--out") -> None:
     if not os.access(parent, os.W_OK | os.X_OK):
         msg = f"{option} {out}: no permission to write in {parent}; give a folder you may write to"
         raise InputDataError(msg)
+
+
+class WarningSummary(logging.Handler):
+    """Collect the warnings of a run and repeat them at its end under a heading.
+
+    Every data warning (:func:`campus_geo._errors.warn_data`: a coordinate
+    system assumed or fixed, rows rejected) is a WARNING record of the
+    ``campus_geo`` logger. A warning in the middle of progress output is easy
+    to miss: :meth:`echo` repeats each (once) after the command's summary.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Keep the message of `record` (each text once, in order)."""
+        message = record.getMessage()
+        if message not in self.messages:
+            self.messages.append(message)
+
+    def echo(self) -> None:
+        """Print the warnings under a heading (nothing when there were none)."""
+        if self.messages:
+            lines = [f"Warnings ({len(self.messages)}):", *(f"  - {m}" for m in self.messages)]
+            click.echo("\n".join(lines))

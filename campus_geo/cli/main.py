@@ -20,7 +20,7 @@ import click
 from campus_geo._errors import CampusGeoWarning
 from campus_geo._version import __version__
 from campus_geo.cli.analyses import needs_network, network_for, run_analyses, save_analyses
-from campus_geo.cli.common import check_out, friendly
+from campus_geo.cli.common import WarningSummary, check_out, friendly
 from campus_geo.cli.ledger import ledger as ledger_commands
 from campus_geo.cli.ledger import run_demo_story, sync_screening
 from campus_geo.cli.maps import MapChoices, map_options, save_maps
@@ -29,12 +29,13 @@ from campus_geo.cli.sources import (
     AdminChoice,
     OrderedArgsCommand,
     add_registry_and_roster,
+    check_sources_match,
     gather_inputs,
     input_systems,
     read_admin,
     refuse_if_empty,
+    require_layers,
     source_options,
-    write_rejects,
 )
 from campus_geo.settings import PROFILES
 
@@ -73,9 +74,17 @@ def cli(verbose: int, quiet: bool, debug: bool) -> None:
         logging.getLogger().setLevel(logging.DEBUG)
     # the data warnings (coordinate system assumed, rows rejected ...) are logged as well:
     # a Python warning would print each of them a second time
-    click.get_current_context().with_resource(
-        warnings.catch_warnings(action="ignore", category=CampusGeoWarning)
-    )
+    ctx = click.get_current_context()
+    ctx.with_resource(warnings.catch_warnings(action="ignore", category=CampusGeoWarning))
+    # the end of the output repeats every warning of the run, under a heading
+    summary = WarningSummary()
+    logging.getLogger("campus_geo").addHandler(summary)
+
+    def repeat_warnings() -> None:
+        logging.getLogger("campus_geo").removeHandler(summary)
+        summary.echo()
+
+    ctx.call_on_close(repeat_warnings)
 
 
 cli.add_command(ledger_commands, name="ledger")
@@ -452,7 +461,7 @@ def screen(
         admin=read_admin(inputs.admin[0]) if inputs.admin else None,
         categories=categories,
     )
-    _require_layers(layers, inputs, out)
+    require_layers(layers, inputs, out)
     _run(
         layers,
         out,
@@ -469,40 +478,6 @@ def screen(
     )
     if source_lines:
         click.echo("\n".join(source_lines))
-
-
-def _require_layers(layers: Layers, inputs: Any, out: Path) -> None:
-    """Stop when no school or no hazard is left, naming the files given (rejects written)."""
-    from campus_geo._errors import InputDataError
-
-    for what, layer, files, options in (
-        (
-            "schools",
-            layers.schools,
-            [*inputs.osm, *(p for p, _ in inputs.schools), *(p for p, _ in inputs.roster)],
-            "--osm FILE, --schools FILE and/or --roster FILE",
-        ),
-        (
-            "hazards",
-            layers.hazards,
-            [*inputs.osm, *(p for _, p, _ in inputs.hazards), *(p for p, _ in inputs.registry)],
-            "--osm FILE, --hazards CATEGORY=FILE and/or --registry FILE",
-        ),
-    ):
-        if len(layer):
-            continue
-        if not files:
-            raise click.UsageError(f"no {what} given: pass {options}")
-        where = (
-            f"; every rejected row is in {write_rejects(layers.rejects, out)}"
-            if len(layers.rejects)
-            else ""
-        )
-        msg = (
-            f"no usable {what} in {', '.join(map(str, files))}: none of their rows and features "
-            f"is a {what[:-1]} that can be screened{where}; add {options} with {what}"
-        )
-        raise InputDataError(msg)
 
 
 @cli.command()
@@ -738,6 +713,8 @@ def form(
     categories = _categories(rules)
     specs = [_parse_hazard_option(spec, categories) for spec in hazard_specs]
     del coords  # read per input, in command-line order, by input_systems
+    if out is not None:
+        check_out(out)
     cjk_font()
     findings = findings_from_file(findings_file)
     target = out if out is not None else findings_file.parent
@@ -763,6 +740,7 @@ def form(
         admin,
         categories=categories,
     )
+    check_sources_match(findings, findings_file, layers)
     findings = findings_with_admin(findings, schools=layers.schools, admin=(admin, layers.admin))
     if all_schools and not len(layers.schools):
         raise click.UsageError(

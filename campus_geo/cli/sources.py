@@ -41,6 +41,7 @@ __all__ = [
     "OrderedArgsCommand",
     "add_registry_and_roster",
     "admin_options",
+    "check_sources_match",
     "gather_inputs",
     "input_systems",
     "project_option",
@@ -48,6 +49,7 @@ __all__ = [
     "read_project",
     "refuse_if_empty",
     "registry_options",
+    "require_layers",
     "source_options",
     "write_rejects",
 ]
@@ -382,6 +384,92 @@ def refuse_if_empty(
         f"row is in {where} (file, row, column, reason); fix them and run again"
     )
     raise InputDataError(msg)
+
+
+def require_layers(layers: Layers, inputs: Inputs, out: Path) -> None:
+    """Stop when no school or no hazard is left, naming the files given (rejects written).
+
+    Raises
+    ------
+    click.UsageError
+        No source of schools (or hazards) was given at all.
+    InputDataError
+        Sources were given but left nothing usable.
+    """
+    from campus_geo._errors import InputDataError
+
+    for what, layer, files, options in (
+        (
+            "schools",
+            layers.schools,
+            [*inputs.osm, *(p for p, _ in inputs.schools), *(p for p, _ in inputs.roster)],
+            "--osm FILE, --schools FILE and/or --roster FILE",
+        ),
+        (
+            "hazards",
+            layers.hazards,
+            [*inputs.osm, *(p for _, p, _ in inputs.hazards), *(p for p, _ in inputs.registry)],
+            "--osm FILE, --hazards CATEGORY=FILE and/or --registry FILE",
+        ),
+    ):
+        if len(layer):
+            continue
+        if not files:
+            raise click.UsageError(f"no {what} given: pass {options}")
+        where = (
+            f"; every rejected row is in {write_rejects(layers.rejects, out)}"
+            if len(layers.rejects)
+            else ""
+        )
+        msg = (
+            f"no usable {what} in {', '.join(map(str, files))}: none of their rows and features "
+            f"is a {what[:-1]} that can be screened{where}; add {options} with {what}"
+        )
+        raise InputDataError(msg)
+
+
+def check_sources_match(findings: pd.DataFrame, findings_file: Path, layers: Layers) -> None:
+    """Refuse sources that share no school or hazard with the findings; warn of a partial match.
+
+    The evidence sheets hash every source given as an input of the findings:
+    a file from another screening must not be certified as one.
+
+    Raises
+    ------
+    InputDataError
+        None of the findings' schools (or hazards) is in the sources given.
+    """
+    import pandas as pd
+
+    from campus_geo._errors import CampusGeoWarning, InputDataError, warn_data
+
+    if not len(findings):
+        return
+    for what, column, layer, options in (
+        ("schools", "school_id", layers.schools, "--osm, --schools, --roster"),
+        ("hazards", "hazard_id", layers.hazards, "--osm, --hazards, --registry"),
+    ):
+        if not len(layer) or column not in findings.columns:
+            continue
+        ids = pd.Index(findings[column].astype(str).unique())
+        missing = ids.difference(layer.index.astype(str))
+        if len(missing) == len(ids):
+            msg = (
+                f"{findings_file}: none of the {len(ids)} {what} of these findings (e.g. "
+                f"{', '.join(missing[:3])}) is in the sources given ({options}): the findings come "
+                "from another screening or other files. Give the files that were screened, or "
+                f"leave out the {what} sources"
+            )
+            raise InputDataError(msg)
+        if len(missing):
+            warn_data(
+                log,
+                f"{findings_file}: {len(missing)} of the {len(ids)} {what} of these findings are "
+                f"not in the sources given: {', '.join(missing[:10])}; their sheets lack the "
+                "source's details (were the sources changed since the screening?)",
+                CampusGeoWarning,
+                stacklevel=None,
+            )
 
 
 # ---------------------------------------------------------------------------

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
+
+from campus_geo._errors import InputDataError
 
 __all__ = [
     "AREA_TYPES",
@@ -32,6 +35,7 @@ __all__ = [
     "geometry_problems",
     "rejects_frame",
     "to_json",
+    "undeclared_coords_error",
 ]
 
 REJECT_COLUMNS: Final = ["file", "row", "column", "reason", "record"]
@@ -123,7 +127,8 @@ def geometry_problems(
     out = np.full(n, "", dtype=object)
     if n == 0:
         return out
-    values = np.where(pd.isna(values), None, values)
+    values = values.copy()
+    values[pd.isna(values)] = None
     missing = shapely.is_missing(values) | shapely.is_empty(values)
     out[missing] = "no geometry (null or empty)"
     xy, index = shapely.get_coordinates(values, return_index=True)
@@ -163,3 +168,23 @@ def geometry_problems(
     flat = areal & (shapely.area(values) == 0)
     out[flat] = "polygon of zero area (its points lie on a line); draw the outline again"
     return out
+
+
+def undeclared_coords_error(path: Path, columns: str) -> InputDataError:
+    """The error of a table of points in China whose coordinate system is not declared.
+
+    The message speaks of ``coords=`` to a Python user and of ``--coords`` to
+    a command-line user (:attr:`InputDataError.cli_message`).
+    """
+    head = (
+        f"{path}: the coordinate system of the {columns} columns is not declared and the points "
+        "lie in China, where Amap/Tencent (GCJ-02) and Baidu (BD-09) coordinates are hundreds "
+        "of metres off WGS 84; "
+    )
+    return InputDataError(
+        head + "declare it: coords='gcj02' (Amap, Tencent), coords='bd09' (Baidu) or "
+        "coords='wgs84' (GPS, OpenStreetMap)",
+        cli_message=head + "declare it with --coords right after the file on the command line: "
+        "--coords gcj02 (Amap, Tencent), --coords bd09 (Baidu) or --coords wgs84 (GPS, "
+        'OpenStreetMap); in a project file, coords = "gcj02"',
+    )

@@ -39,13 +39,13 @@ from campus_geo.sources.checks import (
     geometry_problems,
     rejects_frame,
     to_json,
+    undeclared_coords_error,
 )
 
 __all__ = [
     "hazards_from_file",
     "read_table_points",
     "schools_from_file",
-    "undeclared_coords_error",
 ]
 
 log = logging.getLogger(__name__)
@@ -67,26 +67,6 @@ def _find_column(columns: pd.Index, names: tuple[str, ...]) -> str | None:
         if name.lower() in lowered:
             return lowered[name.lower()]
     return None
-
-
-def undeclared_coords_error(path: Path, columns: str) -> InputDataError:
-    """The error of a table of points in China whose coordinate system is not declared.
-
-    The message speaks of ``coords=`` to a Python user and of ``--coords`` to
-    a command-line user (:attr:`InputDataError.cli_message`).
-    """
-    head = (
-        f"{path}: the coordinate system of the {columns} columns is not declared and the points "
-        "lie in China, where Amap/Tencent (GCJ-02) and Baidu (BD-09) coordinates are hundreds "
-        "of metres off WGS 84; "
-    )
-    return InputDataError(
-        head + "declare it: coords='gcj02' (Amap, Tencent), coords='bd09' (Baidu) or "
-        "coords='wgs84' (GPS, OpenStreetMap)",
-        cli_message=head + "declare it with --coords right after the file on the command line: "
-        "--coords gcj02 (Amap, Tencent), --coords bd09 (Baidu) or --coords wgs84 (GPS, "
-        'OpenStreetMap); in a project file, coords = "gcj02"',
-    )
 
 
 def _table_system(
