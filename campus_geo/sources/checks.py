@@ -43,6 +43,9 @@ REJECT_COLUMNS: Final = ["file", "row", "column", "reason", "record"]
 SCHOOL_TYPES: Final = ("Point", "Polygon", "MultiPolygon")
 #: Polygonal geometry types.
 AREA_TYPES: Final = ("Polygon", "MultiPolygon")
+#: Square degrees (or metres) below which a polygon has no area: about 1 cm² on the ground;
+#: points on a line leave a rounding residue of ~1e-21.
+_ZERO_AREA: Final = 1e-14
 #: Geometry type names by shapely's type id.
 _TYPE_NAMES: Final = (
     "Point",
@@ -165,7 +168,9 @@ def geometry_problems(
             out[i] = f"a {kind[i]} cannot be a {what} (expected {expected}); give {hint}"
         usable = out == ""
     areal = usable & np.isin(types, [3, 6])
-    flat = areal & (shapely.area(values) == 0)
+    # the area of the valid shape: a bow tie's signed halves cancel, a line's is truly zero
+    flat = areal.copy()
+    flat[areal] = shapely.area(shapely.make_valid(values[areal])) <= _ZERO_AREA
     out[flat] = "polygon of zero area (its points lie on a line); draw the outline again"
     return out
 

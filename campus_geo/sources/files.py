@@ -253,7 +253,7 @@ def _gis_rows(
             if coords not in (None, "wgs84")
             else good.to_crs(DEFAULT_CRS)
         )
-        converted = good.geometry.to_numpy()
+        converted = _repaired(good.geometry.to_numpy(), good["_row"].to_numpy(), path)
         problems[ok] = geometry_problems(converted, allowed=allowed, what=what)
         geoms[ok] = converted
     bad = problems != ""
@@ -263,6 +263,29 @@ def _gis_rows(
         geometry=gpd.GeoSeries(geoms, index=gdf.index, crs=DEFAULT_CRS),
     )
     return out[~bad], rejects
+
+
+def _repaired(geoms: np.ndarray, rows: np.ndarray, path: Path) -> np.ndarray:
+    """Invalid polygons made valid (their polygonal part kept), each with a warning."""
+    areal = np.isin(shapely.get_type_id(geoms), [3, 6])
+    invalid = np.flatnonzero(areal & ~shapely.is_valid(geoms))
+    out = geoms.copy()
+    for i in invalid:
+        reason = shapely.is_valid_reason(geoms[i])
+        parts = [
+            p
+            for p in shapely.get_parts(shapely.make_valid(geoms[i]))
+            if p.geom_type in ("Polygon", "MultiPolygon")
+        ]
+        out[i] = shapely.union_all(parts) if parts else None
+        warn_data(
+            log,
+            f"{path.name} {rows[i]}: invalid polygon ({reason}) repaired with make_valid; "
+            "check the outline in the source",
+            CoordinateWarning,
+            stacklevel=None,
+        )
+    return out
 
 
 def _read_any(
@@ -388,7 +411,7 @@ def schools_from_file(
             "kind": kind,
             "township": _col(gdf, "township").fillna("").astype(str),
             "village": _col(gdf, "village").fillna("").astype(str),
-            "source": f"file:{path.name}#" + gdf["_row"],
+            "source": f"file:{path.name}#" + gdf["_row"].astype(str),
         },
         geometry=gdf.geometry,
         crs=DEFAULT_CRS,
@@ -475,7 +498,7 @@ def hazards_from_file(
             "category": cats,
             "subcategory": "file:" + written,
             "address": _col(gdf, "address").fillna("").astype(str),
-            "source": f"file:{path.name}#" + gdf["_row"],
+            "source": f"file:{path.name}#" + gdf["_row"].astype(str),
             "direction": pd.to_numeric(_col(gdf, "direction"), errors="coerce").astype(float),
         },
         geometry=gdf.geometry,
