@@ -511,6 +511,14 @@ def _entries(project: Path, key: str, value: Any) -> list[dict[str, Any]]:
         if not isinstance(table, dict) or "path" not in table:
             msg = f'{where} needs a path, e.g. path = "data/{key}.csv"'
             raise click.UsageError(msg)
+        bad = [
+            k
+            for k in ("path", "coords", "category")
+            if k in table and not isinstance(table[k], str)
+        ]
+        if bad:
+            msg = f'{where}: {bad[0]} must be text in quotes, e.g. {bad[0]} = "..."'
+            raise click.UsageError(msg)
         allowed = {"path", "coords", *_EXTRA_KEYS.get(key, ())}
         unknown = set(table) - allowed
         if unknown:
