@@ -254,6 +254,35 @@ def test_osm_ways_with_missing_nodes_and_antimeridian_crossings_are_rejects(tmp_
     assert findings(out)[["school_id", "hazard_id"]].values.tolist() == [["way/10", "node/5"]]
 
 
+def test_pbf_ways_with_missing_nodes_are_rejects_too(tmp_path):
+    from conftest import to_pbf
+
+    osm = tmp_path / "district.osm"
+    osm.write_text(OSM.format(near=repr(NEAR_LON)), encoding="utf-8")
+    pbf = to_pbf(osm, tmp_path)
+    out = tmp_path / "out"
+    result = screen(out, "--osm", pbf)
+    assert_clean_exit(result, 0)
+    assert cells(out) == [
+        [
+            str(pbf),
+            "way/11",
+            "nd",
+            "a node of the way is missing from the file (a clipped extract?), or it has one "
+            "node only: the way is left out; extract with complete ways (osmium extract "
+            "--strategy complete_ways)",
+        ],
+        [
+            str(pbf),
+            "way/12",
+            "geometry",
+            "crosses the antimeridian (longitude -179.999 to 179.999), which campus_geo does "
+            "not support; split it at 180 degrees or leave it out",
+        ],
+    ]
+    assert findings(out)[["school_id", "hazard_id"]].values.tolist() == [["way/10", "node/5"]]
+
+
 def test_a_gis_shape_across_the_antimeridian_is_a_reject(tmp_path):
     schools = school_file(tmp_path / "schools.geojson", [("s1", "赤道小学", equator_school())])
     hazards = tmp_path / "hazards.geojson"

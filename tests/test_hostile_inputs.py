@@ -100,7 +100,9 @@ def tables(draw: st.DrawFn) -> tuple[str, list[list[str]]]:
 
 def write_table(path: Path, header: str, rows: list[list[str]], encoding: str) -> Path:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    # Excel's line ends: a cell holding a CR or LF is then quoted (with "\n" alone a bare CR
+    # is written unquoted, and the file really has one row more)
+    writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(header.split(","))
     writer.writerows(rows)
     try:

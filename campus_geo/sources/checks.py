@@ -150,7 +150,8 @@ def geometry_problems(
         )
     usable = out == ""
     bounds = shapely.bounds(values)
-    wide = usable & ((bounds[:, 2] - bounds[:, 0]) > 180)
+    with np.errstate(invalid="ignore"):  # inf - inf in the rows already refused
+        wide = usable & ((bounds[:, 2] - bounds[:, 0]) > 180)
     for i in np.flatnonzero(wide):
         out[i] = (
             f"crosses the antimeridian (longitude {bounds[i, 0]} to {bounds[i, 2]}), which "

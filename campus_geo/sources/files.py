@@ -18,6 +18,7 @@ more than a safety zone.
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Final
 
@@ -212,10 +213,15 @@ def _read_gis(path: Path, layer: str | None) -> gpd.GeoDataFrame:
         msg = f"file {path} does not exist; check the path"
         raise InputDataError(msg)
     try:
-        if path.suffix.lower() == ".parquet":
-            gdf = gpd.read_parquet(path)
-        else:
-            gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
+        # GDAL's warnings (an unclosed ring, ...) become data warnings naming the file
+        with warnings.catch_warnings(record=True) as gdal:
+            warnings.simplefilter("always")
+            if path.suffix.lower() == ".parquet":
+                gdf = gpd.read_parquet(path)
+            else:
+                gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
+        for warning in gdal:
+            warn_data(log, f"{path}: {warning.message}", CoordinateWarning, stacklevel=None)
     except Exception as exc:  # pyogrio/GDAL and pyarrow raise their own types
         msg = f"cannot read {path}: {exc}; give a GeoJSON, GeoPackage, Shapefile or GeoParquet file"
         raise InputDataError(msg) from exc

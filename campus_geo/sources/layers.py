@@ -287,7 +287,7 @@ def _schools(
     names = _col(raw, "name").fillna("").astype(str)
     reason = non_k12_reason(names)
     reason = reason.where(
-        ~_col(raw, "amenity").isin(NOT_K12_AMENITIES), "amenity=" + raw["amenity"].astype(str)
+        ~_col(raw, "amenity").isin(NOT_K12_AMENITIES), "amenity=" + _col(raw, "amenity").astype(str)
     )
     points = raw.geometry.geom_type == "Point"
     polys = raw[raw.geometry.geom_type.isin(["Polygon", "MultiPolygon"]) & (reason == "")]
@@ -468,7 +468,19 @@ def layers_from_osm(
         from campus_geo.sources.osm_pbf import read_features
 
         features = read_features(path, categories=categories)
-        missing = empty_rejects()
+        ways = features.attrs.get("missing_ways", [])
+        missing = rejects_frame(
+            str(path),
+            [f"way/{w}" for w, _ in ways],
+            ["nd"] * len(ways),
+            [
+                "a node of the way is missing from the file (a clipped extract?), or it has "
+                "one node only: the way is left out; extract with complete ways (osmium "
+                "extract --strategy complete_ways)"
+            ]
+            * len(ways),
+            [to_json({"name": n} if n else {}) for _, n in ways],
+        )
     else:
         features, missing = _read_osm(path)
     features, unusable = _usable_features(features, str(path))
@@ -476,10 +488,12 @@ def layers_from_osm(
         features, source=path.name, admin_areas=admin_areas, categories=categories
     )
     rejects = pd.concat([r for r in (missing, unusable) if len(r)] or [empty_rejects()])
-    if len(rejects):
+    # the PBF reader warned of its missing nodes already
+    unwarned = len(unusable) if path.name.lower().endswith(".pbf") else len(rejects)
+    if unwarned:
         warn_data(
             log,
-            f"{path}: {len(rejects)} OSM element(s) left out (a node missing from the file, or "
+            f"{path}: {unwarned} OSM element(s) left out (a node missing from the file, or "
             "coordinates that cannot be measured): see the rejects",
             RejectedRowsWarning,
             stacklevel=None,
