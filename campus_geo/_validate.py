@@ -62,7 +62,22 @@ def _check_frame(gdf: object, name: str, id_name: str, *, allow_empty: bool = Fa
     return problems
 
 
-def check_geometry(gdf: gpd.GeoDataFrame, name: str, id_name: str) -> list[str]:
+def check_geometry(
+    gdf: gpd.GeoDataFrame,
+    name: str,
+    id_name: str,
+    *,
+    allowed: Sequence[str] | None = None,
+    what: str = "",
+) -> list[str]:
+    """Problems of the geometries of `gdf`: missing, unusable coordinates, wrong type, invalid.
+
+    `allowed`: the geometry types the layer takes (None: any); `what` names
+    one row ("school") in the message on a wrong type. Out-of-range
+    coordinates and antimeridian crossings are judged in a geographic CRS only.
+    """
+    from campus_geo.sources.checks import geometry_problems  # sources import this module
+
     problems = []
     geoms = gdf.geometry.values
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
@@ -71,8 +86,23 @@ def check_geometry(gdf: gpd.GeoDataFrame, name: str, id_name: str) -> list[str]:
             f"`{name}` rows without geometry ({id_name}: {id_list(gdf.index[missing])}); "
             "give them coordinates or drop them into a rejects file"
         )
+    reasons = geometry_problems(np.asarray(geoms), allowed=allowed, what=what)
+    geographic = gdf.crs is None or gdf.crs.is_geographic
+    degrees = ("coordinates out", "crosses")  # judged in degrees only
+    unusable = ~missing & (reasons != "")
+    if not geographic:
+        unusable &= ~np.array([str(r).startswith(degrees) for r in reasons])
+    if unusable.any():
+        listed = [f"{i}: {r}" for i, r in zip(gdf.index[unusable], reasons[unusable], strict=True)]
+        more = f"; and {len(listed) - _MAX_LISTED} more" if len(listed) > _MAX_LISTED else ""
+        problems.append(
+            f"`{name}` has unusable geometries ({id_name}: reason): "
+            + "; ".join(listed[:_MAX_LISTED])
+            + more
+            + "; fix or drop those rows"
+        )
     areal = np.isin(shapely.get_type_id(geoms), [3, 6])  # Polygon, MultiPolygon
-    invalid = ~missing & areal & ~shapely.is_valid(geoms)
+    invalid = ~missing & ~unusable & areal & ~shapely.is_valid(geoms)
     if invalid.any():
         reasons = shapely.is_valid_reason(geoms[invalid])
         listed = [f"{i} ({r})" for i, r in zip(gdf.index[invalid], reasons, strict=True)]
@@ -134,7 +164,9 @@ def validate_schools(gdf: object, *, name: str = "schools") -> gpd.GeoDataFrame:
     if not isinstance(gdf, gpd.GeoDataFrame) or len(gdf) == 0:
         _raise(problems, name)
     assert isinstance(gdf, gpd.GeoDataFrame)
-    problems += check_geometry(gdf, name, "school_id")
+    problems += check_geometry(
+        gdf, name, "school_id", allowed=("Point", "Polygon", "MultiPolygon"), what="school"
+    )
     problems += _check_values(gdf, name, "kind", SCHOOL_KINDS)
     _raise(problems, name)
     return gdf.to_crs(DEFAULT_CRS)

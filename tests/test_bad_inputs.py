@@ -8,6 +8,8 @@ Issue 16.4: a table in China with no declared coordinate system is refused.
 
 from __future__ import annotations
 
+import math
+
 import geopandas as gpd
 import openpyxl
 import pandas as pd
@@ -519,3 +521,34 @@ def test_the_end_of_the_output_repeats_every_warning(tmp_path, venues):
         f"  - {schools}: 1 row(s) rejected for bad coordinates",
     ]
     assert findings(out)["school_id"].tolist() == ["s1"]
+
+
+# ---------------------------------------------------------------------------
+# the Python interface: the same checks, in the terms of its arguments
+
+
+def test_validate_schools_names_every_unusable_geometry_by_id():
+    from campus_geo._errors import InputDataError
+    from campus_geo._validate import validate_schools
+
+    schools = gpd.GeoDataFrame(
+        {"name": ["甲", "乙", "丙", "丁"], "kind": ["primary"] * 4},
+        geometry=[
+            Point(113.0, 134.0),
+            LineString([(0, 0), (0.001, 0.001)]),
+            Polygon([(0, 0), (0.001, 0.001), (0.002, 0.002)]),
+            Point(math.inf, 0.0),
+        ],
+        index=pd.Index(["s1", "s2", "s3", "s4"], name="school_id"),
+        crs=4326,
+    )
+    with pytest.raises(InputDataError) as info:
+        validate_schools(schools)
+    assert str(info.value) == (
+        "`schools` has unusable geometries (school_id: reason): s1: coordinates out of range "
+        "(lon 113.0, lat 134.0): longitude must be within -180..180 and latitude within "
+        "-90..90; s2: a LineString cannot be a school (expected Point, Polygon, MultiPolygon); "
+        "give the campus outline (a polygon) or a point; s3: polygon of zero area (its points "
+        "lie on a line); draw the outline again; s4: a coordinate is not a finite number (inf "
+        "or NaN); fix or drop those rows"
+    )
