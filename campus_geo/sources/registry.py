@@ -155,7 +155,7 @@ def _file_system(
         declared = normalise_system(coords)
         if hint is not None and hint != declared:
             msg = (
-                f"{path}: coordinates declared {declared} (--coords) but the header "
+                f"{path}: coordinates declared {declared} but the header "
                 f"{cols.get('lon') or cols.get('coord')!r} says {hint}; check which system "
                 "the geocoder used and declare that one"
             )

@@ -192,7 +192,7 @@ def _system(
     if coords is not None:
         declared = normalise_system(coords)
         if hint is not None and hint != declared:
-            msg = f"{path}: coordinates declared {declared} (--coords) but the header says {hint}"
+            msg = f"{path}: coordinates declared {declared} but the header says {hint}"
             raise InputDataError(msg)
         return declared
     if hint is not None:
