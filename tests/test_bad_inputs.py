@@ -509,6 +509,29 @@ def test_form_refuses_findings_of_another_run_with_an_unrelated_osm_file(tmp_pat
     assert not (out / "inspection_form.xlsx").exists()  # nothing hashed as its input
 
 
+def test_form_warns_of_findings_whose_schools_are_not_in_the_sources(tmp_path, venues):
+    both = school_file(
+        tmp_path / "both.geojson",
+        [("s1", "赤道小学", equator_school()), ("s2", "东小学", Point(NEAR_LON + 0.0005, 0.0))],
+    )
+    run1 = tmp_path / "run1"
+    args = ["--schools", both, "--hazards", f"internet_cafe={venues}"]
+    assert_clean_exit(screen(run1, *args), 0)
+    assert sorted(findings(run1)["school_id"]) == ["s1", "s2"]
+    one = school_file(tmp_path / "one.geojson", [("s1", "赤道小学", equator_school())])
+    out = tmp_path / "forms"
+    result = run(
+        "-q", "form", "--findings", run1 / "findings.csv", "--schools", one,
+        "--hazards", f"internet_cafe={venues}", "--no-evidence", "--out", out,
+    )  # fmt: skip
+    assert_clean_exit(result, 0)
+    assert (
+        f"  - {run1 / 'findings.csv'}: 1 of the 2 schools of these findings are not in the "
+        "sources given: s2; their sheets lack the source's details" in result.output
+    )
+    assert (out / "inspection_form.xlsx").exists()
+
+
 def test_the_end_of_the_output_repeats_every_warning(tmp_path, venues):
     schools = tmp_path / "schools.csv"
     schools.write_text("id,name,lon,lat\ns1,赤道小学,0.001,0.0\ns2,无坐标小学,,\n")

@@ -142,8 +142,12 @@ def geometry_problems(
     in_range = (np.abs(xy[:, 0]) <= 180) & (np.abs(xy[:, 1]) <= 90)
     beyond = np.zeros(n, dtype=bool)
     np.logical_or.at(beyond, index, finite & ~in_range)
+    # the first out-of-range vertex of each geometry (one pass, not one per geometry)
+    outside = np.flatnonzero(finite & ~in_range)
+    owners, first_at = np.unique(index[outside], return_index=True)
+    first_of = dict(zip(owners.tolist(), outside[first_at].tolist(), strict=True))
     for i in np.flatnonzero(beyond & ~not_finite & ~missing):
-        first = xy[index == i][~in_range[index == i]][0]
+        first = xy[first_of[i]]
         out[i] = (
             f"coordinates out of range (lon {first[0]}, lat {first[1]}): longitude must be "
             "within -180..180 and latitude within -90..90"
