@@ -55,7 +55,7 @@ def _check_frame(gdf: object, name: str, id_name: str, *, allow_empty: bool = Fa
         dup = gdf.index[gdf.index.duplicated()].unique()
         problems.append(
             f"`{name}` has duplicate {id_name} values: {id_list(dup)}; ids must be unique "
-            "(deduplicate the rows or choose another id column with --id-field)"
+            "(deduplicate the rows, or index the frame by another unique column: gdf.set_index(...))"
         )
     if gdf.index.hasnans:
         problems.append(f"`{name}` has rows without {id_name}; give every row an id")
