@@ -575,3 +575,25 @@ def test_validate_schools_names_every_unusable_geometry_by_id():
         "lie on a line); draw the outline again; s4: a coordinate is not a finite number (inf "
         "or NaN); fix or drop those rows"
     )
+
+
+def test_the_repeated_warnings_are_capped_for_files_of_thousands_of_fixed_rows(capsys):
+    import logging
+
+    from campus_geo.cli.common import WarningSummary
+
+    summary = WarningSummary()
+    log = logging.getLogger("campus_geo.test_bad_inputs")
+    log.addHandler(summary)
+    try:
+        for row in range(2, 62):
+            log.warning("t.csv row %d: longitude and latitude swapped; swapped back", row)
+        log.warning("t.csv row 2: longitude and latitude swapped; swapped back")  # once only
+    finally:
+        log.removeHandler(summary)
+    summary.echo()
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Warnings (60):"
+    assert lines[1] == "  - t.csv row 2: longitude and latitude swapped; swapped back"
+    assert lines[50] == "  - t.csv row 51: longitude and latitude swapped; swapped back"
+    assert lines[51:] == ["  ... and 10 more in the log above"]

@@ -17,6 +17,8 @@ from campus_geo._errors import CampusGeoError, InputDataError
 __all__ = ["WarningSummary", "check_out", "friendly"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+#: Warnings repeated at the end of a run; a file of thousands of fixed rows lists the first.
+_MAX_REPEATED = 50
 
 
 def friendly(func: F) -> F:
@@ -109,5 +111,8 @@ class WarningSummary(logging.Handler):
     def echo(self) -> None:
         """Print the warnings under a heading (nothing when there were none)."""
         if self.messages:
-            lines = [f"Warnings ({len(self.messages)}):", *(f"  - {m}" for m in self.messages)]
+            shown = self.messages[:_MAX_REPEATED]
+            lines = [f"Warnings ({len(self.messages)}):", *(f"  - {m}" for m in shown)]
+            if len(self.messages) > len(shown):
+                lines.append(f"  ... and {len(self.messages) - len(shown)} more in the log above")
             click.echo("\n".join(lines))
