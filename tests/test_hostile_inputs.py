@@ -393,6 +393,47 @@ def test_screen_exits_0_with_rows_accounted_for_or_2_naming_the_file(
     assert screened + rejected == data_rows(header, rows)
 
 
+#: A campus (way 1000) around (113.85, 34.05): the part of the generated OSM files that is sound.
+CAMPUS = """<node id="101" lon="113.849" lat="34.049"/><node id="102" lon="113.851" lat="34.049"/>
+<node id="103" lon="113.851" lat="34.051"/><node id="104" lon="113.849" lat="34.051"/>
+<way id="1000"><nd ref="101"/><nd ref="102"/><nd ref="103"/><nd ref="104"/><nd ref="101"/>
+<tag k="amenity" v="school"/><tag k="name" v="第一小学"/></way>"""
+
+
+@SLOW
+@given(
+    nodes=st.lists(st.tuples(number_text, number_text), min_size=1, max_size=5),
+    ways=st.lists(
+        st.tuples(
+            st.lists(st.integers(min_value=1, max_value=8), max_size=5),
+            st.sampled_from(["amenity=fuel", "amenity=school", "leisure=park", "highway=path"]),
+        ),
+        max_size=3,
+    ),
+)
+def test_screen_of_hostile_osm_exits_0_or_2_never_1(tmp_path_factory, nodes, ways):
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6">', CAMPUS]
+    for k, cell in enumerate(nodes, start=1):
+        x, y = (v.replace('"', "").replace("<", "").replace("&", "") for v in cell)
+        lines.append(
+            f'<node id="{k}" lon="{x}" lat="{y}"><tag k="amenity" v="internet_cafe"/></node>'
+        )
+    for w, (refs, tag) in enumerate(ways, start=2000):
+        key, value = tag.split("=")
+        nds = "".join(f'<nd ref="{r}"/>' for r in refs)
+        lines.append(f'<way id="{w}">{nds}<tag k="{key}" v="{value}"/></way>')
+    folder = tmp_path_factory.mktemp("co")
+    osm = folder / "district.osm"
+    osm.write_text("\n".join([*lines, "</osm>"]), encoding="utf-8")
+    args = ["-q", "screen", "--osm", str(osm), "--dist", "200", "--no-evidence"]
+    result = CliRunner().invoke(cli, [*args, "--out", str(folder / "out")])
+    assert result.exit_code in (0, 2), result.output
+    assert "Traceback" not in result.output
+    event(f"exit {result.exit_code}")
+    if result.exit_code == 2:
+        assert str(osm) in result.output, result.output
+
+
 def test_click_usage_errors_are_not_campus_geo_errors():
     """The project-file reader answers with click's usage errors (exit 2): both count."""
     assert issubclass(click.UsageError, click.ClickException)
