@@ -40,11 +40,18 @@ class InputDataError(CampusGeoError, ValueError):
         One paragraph: what is wrong, where (file, row, column) and the fix.
     problems
         Every individual problem found, when several were collected.
+    cli_message
+        The same message for a command-line user, when the fix differs
+        (``--coords gcj02`` rather than ``coords="gcj02"``); the ``campus-geo``
+        command shows it instead of `message`.
     """
 
-    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+    def __init__(
+        self, message: str, problems: list[str] | None = None, *, cli_message: str | None = None
+    ) -> None:
         super().__init__(message)
         self.problems: list[str] = list(problems or [])
+        self.cli_message: str = cli_message or message
 
 
 class RulesError(CampusGeoError, ValueError):

@@ -136,7 +136,7 @@ def test_cameras_from_file_with_defaults_and_rejects(tmp_path):
     assert np.isnan(found.loc["b", "direction_deg"])
     assert found.loc["b", ["fov_deg", "range_m"]].tolist() == [360.0, 80.0]
     assert rejects[["row", "column", "reason"]].values.tolist() == [
-        ["4", "经度", "missing coordinate"]
+        ["4", "经度", "missing longitude"]  # the shared table parser names what is missing
     ]
     with (
         pytest.raises(InputDataError, match="no `code` column"),

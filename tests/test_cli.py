@@ -56,7 +56,7 @@ def test_screen_files_end_to_end(tmp_path, files):
     ]
     rejects = pd.read_csv(out / "rejects.csv", encoding="utf-8-sig")
     assert rejects[["row", "column", "reason"]].values.tolist() == [
-        [4, "经度", "missing coordinate"]
+        [4, "经度/纬度", "missing coordinates"]  # both cells empty: one parser for every table
     ]
     ws = openpyxl.load_workbook(out / "inspection_form.xlsx").active
     assert ws["A4"].value == "赤道小学"
@@ -77,7 +77,7 @@ def test_a_data_warning_is_shown_once_as_a_log_line(tmp_path, files):
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    line = f"WARNING campus_geo.sources.layers: {venues}: 1 row(s) rejected for bad coordinates"
+    line = f"WARNING campus_geo.sources.files: {venues}: 1 row(s) rejected for bad coordinates"
     assert result.stderr.count("row(s) rejected") == 1, result.stderr
     assert line in result.stderr.splitlines()
     assert "Warning" not in result.stderr
@@ -146,14 +146,22 @@ def test_bad_rules_file_exits_2(tmp_path, files):
 def test_duplicate_ids_in_a_file_name_the_rows(tmp_path, files):
     schools, _ = files
     venues = tmp_path / "dup.csv"
-    pd.DataFrame({"id": ["a", "a"], "lon": [0.0, 0.0], "lat": [0.0, 0.0]}).to_csv(
+    pd.DataFrame({"id": ["a", "a"], "lon": [0.001, 0.001], "lat": [0.0, 0.0]}).to_csv(
         venues, index=False
     )
+    out = tmp_path / "out"
     result = CliRunner().invoke(
-        cli, ["screen", "--schools", str(schools), "--hazards", f"lottery={venues}"]
+        cli,
+        ["screen", "--schools", str(schools), "--hazards", f"lottery={venues}", "--out", str(out)],
     )
+    # both rows go to rejects.csv (which of them is right is not known): nothing usable left
     assert result.exit_code == 2
-    assert "duplicate `id` values in rows 2 (a), 3 (a); ids must be unique" in result.output
+    assert (
+        f"{venues}: no usable hazards left: all 2 row(s) rejected; e.g. row 2, column id: "
+        "duplicate id 'a' (also in 3); ids must be unique" in result.output
+    )
+    rejects = pd.read_csv(out / "rejects.csv", encoding="utf-8-sig", dtype=str)
+    assert rejects[["row", "column"]].values.tolist() == [["2", "id"], ["3", "id"]]
 
 
 @pytest.mark.realdata

@@ -126,8 +126,10 @@ def test_gis_file_without_id_field(tmp_path):
     gpd.GeoDataFrame(
         {"name": ["甲小学"]}, geometry=[Point(113.85, 34.05).buffer(0.001)], crs=4326
     ).to_file(path, engine="pyogrio")
-    with pytest.raises(InputDataError, match=r"s.gpkg has no `id` column .*--id-field"):
+    # a Python user is told of the argument, a command-line user of the option
+    with pytest.raises(InputDataError, match=r"s.gpkg has no `id` column .*id_field=") as info:
         schools_from_file(path)
+    assert info.value.cli_message.endswith("name the one to use with --id-field")
     schools, _ = schools_from_file(path, id_field="name")
     assert schools.loc["甲小学", "kind"] == "primary"
 
@@ -139,7 +141,7 @@ def test_csv_rows_without_coordinates_go_to_rejects(tmp_path, caplog):
         encoding="gb18030",
     )
     with pytest.warns(RejectedRowsWarning) as record:
-        hazards, rejects = hazards_from_file(path, category="internet_cafe")
+        hazards, rejects = hazards_from_file(path, category="internet_cafe", coords="wgs84")
     assert [str(w.message) for w in record] == [f"{path}: 3 row(s) rejected for bad coordinates"]
     assert record[0].filename == __file__  # the call of hazards_from_file, not a campus_geo line
     logged = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
@@ -147,11 +149,12 @@ def test_csv_rows_without_coordinates_go_to_rejects(tmp_path, caplog):
     assert hazards.index.tolist() == ["v1"]
     assert hazards.loc["v1", "name"] == "星空网咖"
     assert rejects["row"].tolist() == ["3", "4", "5"]
-    assert rejects["column"].tolist() == ["经度", "经度", "经度"]
+    # the reasons of the registry reader (one parser for every table): the cell at fault
+    assert rejects["column"].tolist() == ["经度/纬度", "经度", "经度"]
     assert rejects["reason"].tolist() == [
-        "missing coordinate",
-        "coordinate not a number or out of range",
-        "coordinate not a number or out of range",
+        "missing coordinates",
+        "longitude is not a number: 'abc'",
+        "coordinates out of range (lon 200.0, lat 34.0)",
     ]
     assert "无坐标网吧" in rejects["record"].iloc[0]
 
@@ -160,7 +163,7 @@ def test_read_table_points_warns_at_the_callers_line(tmp_path, caplog):
     path = tmp_path / "points.csv"
     path.write_text("id,lon,lat\na,113.85,34.05\nb,,34.05\n", encoding="utf-8")
     with pytest.warns(RejectedRowsWarning) as record:
-        points, rejects = read_table_points(path)
+        points, rejects = read_table_points(path, coords="wgs84")
     assert points.index.tolist() == [0]
     assert rejects[["row", "column"]].values.tolist() == [["3", "lon"]]
     assert [str(w.message) for w in record] == [f"{path}: 1 row(s) rejected for bad coordinates"]
@@ -206,6 +209,7 @@ def test_table_without_coordinate_columns(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("id,name\n1,a\n", encoding="utf-8")
     with pytest.raises(
-        InputDataError, match=r"no longitude/latitude columns found \(columns: id, name\)"
-    ):
+        InputDataError, match=r"t.csv: no longitude/latitude columns found .*pass lon= and lat="
+    ) as info:
         read_table_points(path)
+    assert info.value.cli_message.endswith("rename the columns lon and lat (or 经度 and 纬度)")

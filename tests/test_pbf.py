@@ -211,7 +211,12 @@ def test_ways_with_a_node_missing_from_the_file_are_left_out_with_a_warning(tmp_
         layers = layers_from_osm(pbf_path)
     assert layers.streets.index.tolist() == ["way/11"]
     assert [str(w.message) for w in record] == [
-        "cut.osm.pbf: 1 way(s) left out: a node missing from the file, or only one node"
+        "cut.osm.pbf: 1 way(s) left out: a node missing from the file, or only one node "
+        "(see the rejects)"
+    ]
+    # ... and each is a reject (it was only counted)
+    assert layers.rejects[["file", "row", "column"]].values.tolist() == [
+        [str(pbf_path), "way/12", "nd"]
     ]
     assert record[0].filename == __file__
     with pytest.warns(RejectedRowsWarning) as record:
@@ -222,7 +227,8 @@ def test_ways_with_a_node_missing_from_the_file_are_left_out_with_a_warning(tmp_
     ]
     logged = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert logged == [
-        "cut.osm.pbf: 1 way(s) left out: a node missing from the file, or only one node",
+        "cut.osm.pbf: 1 way(s) left out: a node missing from the file, or only one node "
+        "(see the rejects)",
         f"{pbf_path}: 1 highway way(s) left out: a node missing from the file",
     ]
 

@@ -193,18 +193,21 @@ def test_coordinate_system_from_the_header_and_a_contradiction(tmp_path):
         hazards_from_registry(path, coords="bd09")
 
 
-def test_undeclared_coordinates_are_taken_as_wgs84_with_a_warning(tmp_path, caplog):
+def test_undeclared_coordinates_in_china_are_refused_with_the_fix(tmp_path):
+    """Issue 16.4 (was: taken as WGS 84 with a warning): never silently 500 m off."""
     path = write_csv(tmp_path / "u.csv", ROWS)
-    with pytest.warns(
-        CoordinateWarning, match=r"^u\.csv: coordinate system not declared; taken as WGS 84"
-    ) as record:
-        reg = hazards_from_registry(path)
+    with pytest.raises(InputDataError, match=r"u\.csv: the coordinate system .* not declared") as e:
+        hazards_from_registry(path)
+    assert "coords='gcj02' (Amap, Tencent)" in str(e.value)
+    assert "--coords gcj02 (Amap, Tencent)" in e.value.cli_message
+    reg = hazards_from_registry(path, coords="wgs84")  # declared explicitly: taken as given
     assert reg.hazards.geometry.x.tolist() == [113.85, 113.86]
-    (warning,) = record
-    assert "--coords gcj02" in str(warning.message)
-    assert warning.filename == __file__  # points at the call of hazards_from_registry
-    logged = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert logged == [str(warning.message)]
+
+
+def test_undeclared_coordinates_outside_china_need_no_declaration(tmp_path):
+    rows = [[*r[:-3], r[-3] - 100, r[-2], r[-1]] for r in ROWS]  # 13.85 E: no GCJ-02 offset
+    reg = hazards_from_registry(write_csv(tmp_path / "eu.csv", rows))
+    assert reg.hazards.geometry.x.round(6).tolist() == [13.85, 13.86]
 
 
 def test_lonlat_swapped_back_warns_naming_the_file_row_and_columns(tmp_path, caplog):
@@ -263,7 +266,7 @@ def test_each_dirty_row_kind_has_its_exact_reason(tmp_path):
         "4": ("纬度", "missing latitude"),
         "5": ("经度", "longitude is not a number: 'abc'"),
         "6": ("经度/纬度", "coordinates are 0, 0 (a failed geocode)"),
-        "7": ("经度/纬度", "coordinates out of range (lon 200.5, lat 34.05)"),
+        "7": ("经度", "coordinates out of range (lon 200.5, lat 34.05)"),  # the cell at fault
         "10": ("登记状态", "not active: 登记状态 注销"),
         "11": ("登记状态", "not active: 登记状态 吊销，未注销"),
         "12": (

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from shapely.geometry import Point, box
 
 from campus_geo import CoordinateWarning, demo
+from campus_geo._errors import InputDataError
 from campus_geo.cli import cli
 from campus_geo.coords import wgs84_to_gcj02
 from campus_geo.demo import district as demo_district
@@ -100,8 +101,9 @@ def test_point_inside_an_outline_of_the_same_kind_matches_despite_the_name(tmp_p
         ["青禾区城关镇第三完全小学", "小学", "", "", "", 113.851, 34.051],  # inside, other spelling
         ["阳光幼儿园", "幼儿园", "", "", "", 113.8512, 34.0512],  # inside, another kind: own school
     ]
-    with pytest.warns(CoordinateWarning, match=r"^r\.xlsx: coordinate system not declared"):
-        roster = schools_from_roster(write_roster(tmp_path / "r.xlsx", rows), schools=osm)
+    roster = schools_from_roster(
+        write_roster(tmp_path / "r.xlsx", rows), coords="wgs84", schools=osm
+    )
     assert roster.matches[["row", "school_id", "how"]].values.tolist() == [
         ["2", "way/1", "inside outline (names differ)"]
     ]
@@ -127,18 +129,16 @@ def test_far_point_with_the_name_matches_by_name_and_warns(tmp_path, caplog):
     assert str(record[0].message) in caplog.text
 
 
-def test_undeclared_roster_coordinates_warn_naming_the_file(tmp_path, caplog):
+def test_undeclared_roster_coordinates_in_china_are_refused(tmp_path):
+    """Issue 16.4 (was: taken as WGS 84 with a warning): the fix in each interface's terms."""
     rows = [["柳湾镇中心小学", "小学", "柳湾镇", "", "", 113.85, 34.05]]
-    with pytest.warns(CoordinateWarning) as record:
-        roster = schools_from_roster(write_roster(tmp_path / "plain.xlsx", rows))
-    assert roster.schools.geometry.iloc[0].equals(Point(113.85, 34.05))  # taken as WGS 84
-    assert [str(w.message) for w in record] == [
-        "plain.xlsx: coordinate system not declared; taken as WGS 84 (use --coords gcj02 for "
-        "Amap, bd09 for Baidu)"
-    ]
-    assert record[0].filename == __file__
-    logged = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert logged == [str(record[0].message)]
+    path = write_roster(tmp_path / "plain.xlsx", rows)
+    with pytest.raises(InputDataError, match=r"plain\.xlsx: the coordinate system") as e:
+        schools_from_roster(path)
+    assert "coords='wgs84' (GPS, OpenStreetMap)" in str(e.value)
+    assert "--coords wgs84 (GPS, OpenStreetMap)" in e.value.cli_message
+    roster = schools_from_roster(path, coords="wgs84")
+    assert roster.schools.geometry.iloc[0].equals(Point(113.85, 34.05))
 
 
 def test_swapped_roster_coordinates_are_swapped_back_with_a_warning(tmp_path, caplog):

@@ -157,7 +157,7 @@ def cameras_from_file(
     filepath: str | Path,
     *,
     id_field: str = "id",
-    coords: str = "wgs84",
+    coords: str | None = None,
     fov_deg: float = DEFAULT_FOV_DEG,
     range_m: float = DEFAULT_RANGE_M,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
@@ -167,7 +167,9 @@ def cameras_from_file(
     clockwise from north; empty = all round), ``fov_deg`` (视场角), ``range_m``
     (可视距离), and, kept when present, ``owner`` (权属单位/建设单位) and
     ``platform`` (接入平台: the video platform it feeds). Rows with unusable
-    coordinates go to the rejects.
+    coordinates go to the rejects. `coords`: the table's coordinate system
+    (wgs84, gcj02, bd09); None (undeclared) is refused for points in China,
+    as for every table (:func:`campus_geo.sources.files.read_table_points`).
 
     Returns
     -------

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # the parts load when a command runs, not for --help
 __all__ = [
     "ANALYSES",
     "Checklists",
+    "analysis_network",
     "checklist_sections",
     "gate_notices",
     "needs_network",
@@ -46,6 +47,28 @@ def needs_network(profile: str | None, rules: Path | None) -> bool:
     if profile is None and rules is not None:
         return any(r.profile == "walk" for r in read_rules(rules))
     return False
+
+
+def analysis_network(
+    osm_files: Sequence[Path], *, walking: bool, which: Sequence[str]
+) -> WalkNetwork | None:
+    """The street network a screening needs: for the walk profile, or the traffic analysis.
+
+    A network that cannot be built (ways missing their nodes in a clipped extract)
+    stops a walk screening; the traffic analysis alone is skipped with a warning,
+    and the rest of the run goes on.
+    """
+    from campus_geo._errors import CampusGeoWarning, InputDataError, warn_data
+
+    if not osm_files or not (walking or "traffic" in which):
+        return None
+    try:
+        return network_for(osm_files)
+    except InputDataError as exc:
+        if walking:
+            raise
+        warn_data(log, f"traffic analysis skipped: {exc}", CampusGeoWarning, stacklevel=None)
+        return None
 
 
 def network_for(osm_files: Sequence[Path]) -> WalkNetwork | None:

@@ -22,6 +22,7 @@ from campus_geo._version import __version__
 from campus_geo.cli.analyses import (
     ANALYSES,
     Checklists,
+    analysis_network,
     checklist_sections,
     gate_notices,
     needs_network,
@@ -30,7 +31,7 @@ from campus_geo.cli.analyses import (
     run_analyses,
     save_analyses,
 )
-from campus_geo.cli.common import friendly
+from campus_geo.cli.common import WarningSummary, check_out, friendly
 from campus_geo.cli.ledger import (
     import_checklist_cases,
     run_demo_story,
@@ -44,9 +45,12 @@ from campus_geo.cli.sources import (
     AdminChoice,
     OrderedArgsCommand,
     add_registry_and_roster,
+    check_sources_match,
     gather_inputs,
     input_systems,
     read_admin,
+    refuse_if_empty,
+    require_layers,
     source_options,
 )
 from campus_geo.settings import PROFILES
@@ -86,9 +90,17 @@ def cli(verbose: int, quiet: bool, debug: bool) -> None:
         logging.getLogger().setLevel(logging.DEBUG)
     # the data warnings (coordinate system assumed, rows rejected ...) are logged as well:
     # a Python warning would print each of them a second time
-    click.get_current_context().with_resource(
-        warnings.catch_warnings(action="ignore", category=CampusGeoWarning)
-    )
+    ctx = click.get_current_context()
+    ctx.with_resource(warnings.catch_warnings(action="ignore", category=CampusGeoWarning))
+    # the end of the output repeats every warning of the run, under a heading
+    summary = WarningSummary()
+    logging.getLogger("campus_geo").addHandler(summary)
+
+    def repeat_warnings() -> None:
+        logging.getLogger("campus_geo").removeHandler(summary)
+        summary.echo()
+
+    ctx.call_on_close(repeat_warnings)
 
 
 cli.add_command(ledger_commands, name="ledger")
@@ -490,6 +502,7 @@ def screen(
         schools_from_file,
     )
 
+    check_out(out)  # before hours of work, not after
     categories = _categories(rules)
     specs = [_parse_hazard_option(spec, categories) for spec in hazard_specs]  # before the files
     del coords  # read per input, in command-line order, by gather_inputs
@@ -509,6 +522,7 @@ def screen(
         layers = layers + layers_from_osm(path, admin_areas=False, categories=categories)
     for path, system in inputs.schools:
         schools, rejects = schools_from_file(path, id_field=id_field, coords=system)
+        refuse_if_empty("schools", path, schools, [layers.rejects, rejects], out)
         layers = layers + Layers(
             schools=schools,
             entrances=empty_layers().entrances,
@@ -519,6 +533,7 @@ def screen(
         hazards, rejects = hazards_from_file(
             path, category=category, id_field=id_field, coords=system, categories=categories
         )
+        refuse_if_empty("hazards", path, hazards, [layers.rejects, rejects], out)
         layers = layers + Layers(
             schools=empty_layers().schools,
             entrances=empty_layers().entrances,
@@ -540,7 +555,7 @@ def screen(
     if cameras_file is not None:
         from campus_geo.analyses.cameras import cameras_from_file
 
-        system = input_systems(click.get_current_context()).of("--cameras") or "wgs84"
+        system = input_systems(click.get_current_context()).of("--cameras")
         cameras, camera_rejects = cameras_from_file(cameras_file, id_field=id_field, coords=system)
         layers = layers + Layers(
             schools=empty_layers().schools,
@@ -548,14 +563,7 @@ def screen(
             hazards=empty_layers().hazards,
             rejects=camera_rejects,
         )
-    if not len(layers.schools):
-        raise click.UsageError(
-            "no schools given: pass --osm FILE, --schools FILE and/or --roster FILE"
-        )
-    if not len(layers.hazards):
-        raise click.UsageError(
-            "no hazards given: pass --osm FILE, --hazards CATEGORY=FILE and/or --registry FILE"
-        )
+    require_layers(layers, inputs, out)
     _run(
         layers,
         out,
@@ -570,9 +578,7 @@ def screen(
             *[p for p in (cameras_file, school_checklist, water_checklist, rules) if p],
         ],
         report=_ReportOptions(all_schools, generated_at, evidence, pdf),
-        network=network_for(osm_files)
-        if needs_network(profile, rules) or "traffic" in chosen
-        else None,
+        network=analysis_network(osm_files, walking=needs_network(profile, rules), which=chosen),
         maps=maps,
         analyses_chosen=chosen,
         cameras=cameras,
@@ -822,6 +828,8 @@ def form(
     categories = _categories(rules)
     specs = [_parse_hazard_option(spec, categories) for spec in hazard_specs]
     del coords  # read per input, in command-line order, by input_systems
+    if out is not None:
+        check_out(out)
     cjk_font()
     findings = findings_from_file(findings_file)
     target = out if out is not None else findings_file.parent
@@ -847,6 +855,7 @@ def form(
         admin,
         categories=categories,
     )
+    check_sources_match(findings, findings_file, layers)
     findings = findings_with_admin(findings, schools=layers.schools, admin=(admin, layers.admin))
     if all_schools and not len(layers.schools):
         raise click.UsageError(

@@ -26,12 +26,14 @@ from campus_geo.settings import COORDINATE_SYSTEMS
 
 if TYPE_CHECKING:  # the parts load when a command runs, not for --help
     import geopandas as gpd
+    import pandas as pd
 
     from campus_geo.category_registry import CategoryRegistry
     from campus_geo.sources.layers import Layers
 
 __all__ = [
     "INPUT_OPTIONS",
+    "REJECTS_FILE",
     "SOURCE_HELP",
     "AdminChoice",
     "InputSystems",
@@ -39,13 +41,17 @@ __all__ = [
     "OrderedArgsCommand",
     "add_registry_and_roster",
     "admin_options",
+    "check_sources_match",
     "gather_inputs",
     "input_systems",
     "project_option",
     "read_admin",
     "read_project",
+    "refuse_if_empty",
     "registry_options",
+    "require_layers",
     "source_options",
+    "write_rejects",
 ]
 
 log = logging.getLogger(__name__)
@@ -62,6 +68,8 @@ INPUT_OPTIONS: Final = (
     "--cameras",
 )
 _ARGS_KEY: Final = "campus_geo.raw_args"
+#: Name of the rejects table in the output folder.
+REJECTS_FILE: Final = "rejects.csv"
 
 
 class OrderedArgsCommand(click.Command):
@@ -343,6 +351,135 @@ def add_registry_and_roster(
     return layers, lines + _admin_lines(layers, admin)
 
 
+def write_rejects(rejects: pd.DataFrame, out: Path) -> Path:
+    """Write the rejected rows (file, row, column, reason, record) to OUT/rejects.csv."""
+    from campus_geo.sources.checks import REJECT_COLUMNS
+
+    path = out / REJECTS_FILE
+    out.mkdir(parents=True, exist_ok=True)
+    rejects.reindex(columns=REJECT_COLUMNS).to_csv(path, index=False, encoding="utf-8-sig")
+    return path
+
+
+def refuse_if_empty(
+    what: str, path: Path, kept: gpd.GeoDataFrame, every: list[pd.DataFrame], out: Path
+) -> None:
+    """Stop (exit 2) when a file given for `what` has no usable row left, rejects written first.
+
+    Raises
+    ------
+    InputDataError
+        Naming the file, the number of rejected rows and the first of them
+        (row, column, reason); OUT/rejects.csv holds them all.
+    """
+    import pandas as pd
+
+    from campus_geo._errors import InputDataError
+
+    if len(kept):
+        return
+    rejects = pd.concat([r for r in every if len(r)]) if any(len(r) for r in every) else every[0]
+    own = rejects[rejects["file"].astype(str) == str(path)] if len(rejects) else rejects
+    where = write_rejects(rejects, out)
+    first = own.iloc[0] if len(own) else None
+    example = (
+        f"; e.g. row {first['row']}, column {first['column']}: {first['reason']}"
+        if first is not None
+        else ""
+    )
+    msg = (
+        f"{path}: no usable {what} left: all {len(own)} row(s) rejected{example}. Every rejected "
+        f"row is in {where} (file, row, column, reason); fix them and run again"
+    )
+    raise InputDataError(msg)
+
+
+def require_layers(layers: Layers, inputs: Inputs, out: Path) -> None:
+    """Stop when no school or no hazard is left, naming the files given (rejects written).
+
+    Raises
+    ------
+    click.UsageError
+        No source of schools (or hazards) was given at all.
+    InputDataError
+        Sources were given but left nothing usable.
+    """
+    from campus_geo._errors import InputDataError
+
+    for what, layer, files, options in (
+        (
+            "schools",
+            layers.schools,
+            [*inputs.osm, *(p for p, _ in inputs.schools), *(p for p, _ in inputs.roster)],
+            "--osm FILE, --schools FILE and/or --roster FILE",
+        ),
+        (
+            "hazards",
+            layers.hazards,
+            [*inputs.osm, *(p for _, p, _ in inputs.hazards), *(p for p, _ in inputs.registry)],
+            "--osm FILE, --hazards CATEGORY=FILE and/or --registry FILE",
+        ),
+    ):
+        if len(layer):
+            continue
+        if not files:
+            raise click.UsageError(f"no {what} given: pass {options}")
+        where = (
+            f"; every rejected row is in {write_rejects(layers.rejects, out)}"
+            if len(layers.rejects)
+            else ""
+        )
+        msg = (
+            f"no usable {what} in {', '.join(map(str, files))}: none of their rows and features "
+            f"is a {what[:-1]} that can be screened{where}; add {options} with {what}"
+        )
+        raise InputDataError(msg)
+
+
+def check_sources_match(findings: pd.DataFrame, findings_file: Path, layers: Layers) -> None:
+    """Refuse sources that share no school or hazard with the findings; warn of a partial match.
+
+    The evidence sheets hash every source given as an input of the findings:
+    a file from another screening must not be certified as one.
+
+    Raises
+    ------
+    InputDataError
+        None of the findings' schools (or hazards) is in the sources given.
+    """
+    import pandas as pd
+
+    from campus_geo._errors import CampusGeoWarning, InputDataError, warn_data
+
+    if not len(findings):
+        return
+    for what, column, layer, options in (
+        ("schools", "school_id", layers.schools, "--osm, --schools, --roster"),
+        ("hazards", "hazard_id", layers.hazards, "--osm, --hazards, --registry"),
+    ):
+        if not len(layer) or column not in findings.columns:
+            continue
+        ids = pd.Index(findings[column].astype(str).unique())
+        missing = ids.difference(layer.index.astype(str))
+        if len(missing) == len(ids):
+            msg = (
+                f"{findings_file}: none of the {len(ids)} {what} of these findings (e.g. "
+                f"{', '.join(missing[:3])}) is in the sources given ({options}): the findings come "
+                "from another screening or other files. Give the files that were screened, or "
+                f"leave out the {what} sources"
+            )
+            raise InputDataError(msg)
+        if len(missing):
+            warn_data(
+                log,
+                f"{findings_file}: {len(missing)} of the {len(ids)} {what} of these findings are "
+                f"not in the sources given: {', '.join(missing[:10])}; their sheets lack the "
+                "source's details (were the sources changed since the screening?)",
+                CampusGeoWarning,
+                stacklevel=None,
+            )
+
+
 # ---------------------------------------------------------------------------
 # project files
 
@@ -356,8 +493,8 @@ class Inputs:
     """Every input of one screening with its declared coordinate system."""
 
     osm: list[Path] = field(default_factory=list)
-    schools: list[tuple[Path, str]] = field(default_factory=list)
-    hazards: list[tuple[str | None, Path, str]] = field(default_factory=list)
+    schools: list[tuple[Path, str | None]] = field(default_factory=list)
+    hazards: list[tuple[str | None, Path, str | None]] = field(default_factory=list)
     registry: list[tuple[Path, str | None]] = field(default_factory=list)
     roster: list[tuple[Path, str | None]] = field(default_factory=list)
     admin: list[AdminChoice] = field(default_factory=list)
@@ -381,6 +518,14 @@ def _entries(project: Path, key: str, value: Any) -> list[dict[str, Any]]:
         where = f"{project}: [{key}] entry {i + 1}"
         if not isinstance(table, dict) or "path" not in table:
             msg = f'{where} needs a path, e.g. path = "data/{key}.csv"'
+            raise click.UsageError(msg)
+        bad = [
+            k
+            for k in ("path", "coords", "category")
+            if k in table and not isinstance(table[k], str)
+        ]
+        if bad:
+            msg = f'{where}: {bad[0]} must be text in quotes, e.g. {bad[0]} = "..."'
             raise click.UsageError(msg)
         allowed = {"path", "coords", *_EXTRA_KEYS.get(key, ())}
         unknown = set(table) - allowed
@@ -490,8 +635,9 @@ def gather_inputs(
         admin = replace(admin, system=systems.declared.get("--admin", [None])[0])
     inputs = Inputs(
         osm=list(osm_files),
-        schools=[(schools_file, systems.of("--schools") or "wgs84")] if schools_file else [],
-        hazards=[(c, p, systems.of("--hazards", k) or "wgs84") for k, (c, p) in enumerate(specs)],
+        # undeclared (None): a GIS file's CRS declares it; a table in China is refused
+        schools=[(schools_file, systems.of("--schools"))] if schools_file else [],
+        hazards=[(c, p, systems.of("--hazards", k)) for k, (c, p) in enumerate(specs)],
         registry=[(p, systems.of("--registry", k)) for k, p in enumerate(registry_files)],
         roster=[(roster_file, systems.of("--roster"))] if roster_file else [],
         admin=[admin] if admin is not None and admin.path is not None else [],
@@ -532,9 +678,10 @@ SOURCE_HELP = {
     ),
     "coords": (
         "Coordinate system (wgs84, gcj02, bd09) of the input file given right before it: "
-        "--registry wangba.csv --coords gcj02 (Amap/Tencent give gcj02, Baidu bd09). Before "
-        "every input: the default of the tables that declare none (else WGS 84, with a warning "
-        "for registries and rosters).",
+        "--registry wangba.csv --coords gcj02 (Amap/Tencent give gcj02, Baidu bd09, GPS wgs84). "
+        "Before every input: the default of the tables that declare none. A CSV/XLSX table of "
+        "points in China must declare its system (here, in its header such as 经度(GCJ-02), or "
+        "in the project file): an undeclared one is refused.",
         "Coordinate system of the input file given right before it, as for `screen`.",
     ),
 }

@@ -270,15 +270,29 @@ def read_findings(filepath: str | Path) -> pd.DataFrame:
         msg = f"findings file {path} does not exist; run `campus-geo screen` first"
         raise InputDataError(msg)
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        table = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    elif suffix in (".gpkg", ".geojson", ".parquet", ".fgb"):
-        import pyogrio
-
-        table = pyogrio.read_dataframe(path, read_geometry=False)
-    else:
+    if suffix not in (".csv", ".gpkg", ".geojson", ".parquet", ".fgb"):
         msg = f"findings file {path}: expected findings.gpkg or findings.csv, got {suffix!r}"
         raise InputDataError(msg)
+    import pyogrio.errors
+
+    try:
+        if suffix == ".csv":
+            table = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+        else:
+            table = pyogrio.read_dataframe(path, read_geometry=False)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        reason = "empty" if isinstance(exc, pd.errors.EmptyDataError) else "not UTF-8 CSV"
+        msg = (
+            f"findings file {path} is not a findings table ({reason}); give the findings.gpkg "
+            "or findings.csv that `campus-geo screen` wrote"
+        )
+        raise InputDataError(msg) from exc
+    except pyogrio.errors.DataSourceError as exc:
+        msg = (
+            f"findings file {path} cannot be read as a GIS file ({exc}); give the "
+            "findings.gpkg or findings.csv that `campus-geo screen` wrote"
+        )
+        raise InputDataError(msg) from exc
     return _findings_table(table, source=str(path))
 
 

@@ -1,7 +1,9 @@
 """Reading what offices and OpenStreetMap hand over into the canonical layers.
 
-- :mod:`~campus_geo.sources.layers`: schools, entrances and hazards from OSM XML/PBF and
-  GIS files or lon/lat tables;
+- :mod:`~campus_geo.sources.layers`: schools, entrances and hazards from OSM XML/PBF;
+- :mod:`~campus_geo.sources.files`: schools and hazards from GIS files or lon/lat tables;
+- :mod:`~campus_geo.sources.checks`: the input contract (rejects with file, row, column,
+  reason) and the geometry checks every reader applies;
 - :mod:`~campus_geo.sources.osm_pbf`: the streaming PBF reader (pyosmium);
 - :mod:`~campus_geo.sources.tables`: CSV in any Chinese encoding, xlsx with title rows;
 - :mod:`~campus_geo.sources.registry`: business registries and licence lists as hazards;

@@ -150,11 +150,13 @@ def _fields(
     columns = [str(c) for c in gdf.columns if c != gdf.geometry.name]
     for given, option in ((township_field, "township"), (village_field, "village")):
         if given is not None and given not in columns:
-            msg = (
+            head = (
                 f"{path} has no column `{given}` (given as the {option} field; columns: "
-                f"{', '.join(columns)}); give one of these with --admin-{option}-field"
+                f"{', '.join(columns)}); give one of these with "
             )
-            raise InputDataError(msg)
+            raise InputDataError(
+                head + f"{option}_field=", cli_message=head + f"--admin-{option}-field"
+            )
     found = match_columns(columns, {"township": TOWNSHIP_FIELDS, "village": VILLAGE_FIELDS})
     town = township_field or found.get("township")
     village = village_field or found.get("village")
@@ -165,12 +167,14 @@ def _fields(
     if village is None and village_field is None:
         village = _guess_field(columns, _VILLAGE_WORDS, taken)
     if town is None and village is None:
-        msg = (
+        head = (
             f"{path}: no township or village name column found (columns: {', '.join(columns)}); "
             "name them 乡镇 and 村 (or township and village), or give "
-            "--admin-township-field COLUMN and/or --admin-village-field COLUMN"
         )
-        raise InputDataError(msg)
+        raise InputDataError(
+            head + "township_field= and/or village_field=",
+            cli_message=head + "--admin-township-field COLUMN and/or --admin-village-field COLUMN",
+        )
     return town, village
 
 
@@ -259,16 +263,22 @@ def admin_from_file(
         )
         raise InputDataError(msg) from exc
     if gdf.crs is None:
-        msg = (
+        head = (
             f"{path} has no CRS; add one (e.g. ogr2ogr -a_srs EPSG:4326 for lon/lat, EPSG:4490 "
-            "for CGCS2000) or, in Python, gdf.set_crs(...) before writing it"
+            "for CGCS2000)"
         )
-        raise InputDataError(msg)
+        raise InputDataError(
+            head + " or, in Python, gdf.set_crs(...) before writing it",
+            cli_message=head + ", or write the file again with its CRS",
+        )
     town_col, village_col = _fields(gdf, path, township_field, village_field)
     system = normalise_system(coords) if coords else "wgs84"
     if system != "wgs84" and not gdf.crs.is_geographic:
-        msg = f"{path}: --coords {system} is for lon/lat files, but its CRS is projected ({gdf.crs.name})"
-        raise InputDataError(msg)
+        head = f"{path}: a coordinate system ({system}) is declared for lon/lat files"
+        tail = f", but its CRS is projected ({gdf.crs.name}); leave it out"
+        raise InputDataError(
+            f"{head} (coords={system!r}){tail}", cli_message=f"{head} (--coords {system}){tail}"
+        )
     gdf = gdf.to_crs(DEFAULT_CRS)
     town = _names(gdf[town_col]) if town_col else pd.Series("", index=gdf.index)
     village = _names(gdf[village_col]) if village_col else pd.Series("", index=gdf.index)

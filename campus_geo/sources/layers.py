@@ -12,10 +12,8 @@ Rows that cannot be used are never dropped silently: they are returned in a
 
 from __future__ import annotations
 
-import io
-import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -31,11 +29,17 @@ from campus_geo.categories import (
     school_kinds,
 )
 from campus_geo.category_registry import CategoryRegistry
-from campus_geo.coords import to_wgs84
 from campus_geo.geodesy import local_crs
-from campus_geo.rules import default_categories
-from campus_geo.settings import DEFAULT_CRS, SCHOOL_KINDS
+from campus_geo.settings import DEFAULT_CRS
 from campus_geo.sources.admin import admin_from_features, assign_admin
+from campus_geo.sources.checks import (
+    REJECT_COLUMNS,
+    empty_rejects,
+    geometry_problems,
+    rejects_frame,
+    to_json,
+)
+from campus_geo.sources.files import hazards_from_file, read_table_points, schools_from_file
 from campus_geo.sources.gates import gate_names
 from campus_geo.sources.osm_tags import ADDR_KEYS, FEATURE_TAGS, NOT_K12_AMENITIES, SCHOOL_AMENITIES
 
@@ -53,15 +57,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-REJECT_COLUMNS: Final = ["file", "row", "column", "reason", "record"]
 #: Entrances farther than this (metres) from every campus outline belong to no school.
 _ENTRANCE_SNAP_M: Final = 3.0
-_LON_NAMES: Final = ("lon", "lng", "longitude", "x", "经度", "gcj_lon", "wgs84_lon")
-_LAT_NAMES: Final = ("lat", "latitude", "y", "纬度", "gcj_lat", "wgs84_lat")
-
-
-def _empty_rejects() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECT_COLUMNS})
 
 
 @dataclass(frozen=True)
@@ -100,7 +97,7 @@ class Layers:
     entrances: gpd.GeoDataFrame
     hazards: gpd.GeoDataFrame
     excluded: pd.DataFrame = field(default_factory=pd.DataFrame)
-    rejects: pd.DataFrame = field(default_factory=_empty_rejects)
+    rejects: pd.DataFrame = field(default_factory=empty_rejects)
     streets: gpd.GeoDataFrame | None = None
     water: gpd.GeoDataFrame | None = None
     buildings: gpd.GeoDataFrame | None = None
@@ -156,7 +153,52 @@ def _osm_ids(gdf: gpd.GeoDataFrame) -> pd.Index:
     return ids
 
 
-def _read_osm(filepath: Path) -> gpd.GeoDataFrame:
+def _missing_nodes(filepath: Path) -> pd.DataFrame:
+    """Rejects for the ways of an OSM XML file that reference nodes the file lacks.
+
+    osmnx leaves such ways out without a word (a clipped extract, a hand-edited
+    file): each becomes a reject naming the way and its missing nodes.
+    """
+    import bz2
+    import xml.etree.ElementTree as ET
+
+    opener = bz2.open if filepath.suffix.lower() == ".bz2" else open
+    nodes: set[str] = set()
+    ways: list[tuple[str, list[str], dict[str, str]]] = []
+    refs: list[str] = []
+    tags: dict[str, str] = {}
+    with opener(filepath, "rb") as stream:
+        for _, elem in ET.iterparse(stream, events=("end",)):
+            if elem.tag == "node":
+                nodes.add(elem.get("id", ""))
+                elem.clear()
+            elif elem.tag == "nd":
+                refs.append(elem.get("ref", ""))
+            elif elem.tag == "tag":
+                tags[elem.get("k", "")] = elem.get("v", "")
+            elif elem.tag == "way":
+                if any(r not in nodes for r in refs):
+                    ways.append((elem.get("id", ""), [r for r in refs if r not in nodes], tags))
+                refs, tags = [], {}
+                elem.clear()
+            elif elem.tag == "relation":
+                refs, tags = [], {}
+                elem.clear()
+    return rejects_frame(
+        str(filepath),
+        [f"way/{w}" for w, _, _ in ways],
+        ["nd"] * len(ways),
+        [
+            f"references node(s) {', '.join(m[:5])}{' ...' if len(m) > 5 else ''} missing from "
+            "the file (a clipped extract?): the way is left out; extract with complete ways "
+            "(osmium extract --strategy complete_ways, or Overpass with (._;>;))"
+            for _, m, _ in ways
+        ],
+        [to_json(t) for _, _, t in ways],
+    )
+
+
+def _read_osm(filepath: Path) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     import osmnx as ox  # imported here: osmnx is slow to import and only OSM input needs it
 
     if not filepath.exists():
@@ -174,7 +216,31 @@ def _read_osm(filepath: Path) -> gpd.GeoDataFrame:
         features = features.set_crs(DEFAULT_CRS)
     features.index = _osm_ids(features)
     features.index.name = "osm_id"
-    return features
+    try:
+        missing = _missing_nodes(filepath)
+    except Exception as exc:  # osmnx read it: a second reading cannot fail but for a race
+        msg = f"cannot read OSM file {filepath} again: {type(exc).__name__}: {exc}"
+        raise InputDataError(msg) from exc
+    return features, missing
+
+
+def _usable_features(
+    features: gpd.GeoDataFrame, source: str
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Features whose geometry can be measured; the others as rejects (out of range, antimeridian)."""
+    problems = geometry_problems(features.geometry.to_numpy())
+    bad = problems != ""
+    if not bad.any():
+        return features, empty_rejects()
+    names = _col(features, "name")[bad]
+    rejects = rejects_frame(
+        source,
+        features.index[bad],
+        ["geometry"] * int(bad.sum()),
+        problems[bad],
+        [to_json({"name": n}) for n in names],
+    )
+    return features[~bad], rejects
 
 
 def _col(gdf: pd.DataFrame, name: str) -> pd.Series:
@@ -222,7 +288,7 @@ def _schools(
     names = _col(raw, "name").fillna("").astype(str)
     reason = non_k12_reason(names)
     reason = reason.where(
-        ~_col(raw, "amenity").isin(NOT_K12_AMENITIES), "amenity=" + raw["amenity"].astype(str)
+        ~_col(raw, "amenity").isin(NOT_K12_AMENITIES), "amenity=" + _col(raw, "amenity").astype(str)
     )
     points = raw.geometry.geom_type == "Point"
     polys = raw[raw.geometry.geom_type.isin(["Polygon", "MultiPolygon"]) & (reason == "")]
@@ -239,8 +305,9 @@ def _schools(
         outline_kind = school_kinds(names.loc[inside["outline_id"]]).to_numpy()
         same = (names.loc[inside.index] == "").to_numpy() | (point_kind.to_numpy() == outline_kind)
         inside = inside[same]
-    dup = inside.groupby(level=0)["outline_id"].first()
-    reason.loc[dup.index] = "point inside outline " + dup
+    dup = inside.groupby(level=0)["outline_id"].first().astype(str)
+    if len(dup):
+        reason.loc[dup.index] = "point inside outline " + dup
     aka = (
         pd.DataFrame({"outline": dup, "name": names.loc[dup.index]})
         .groupby("outline")["name"]
@@ -408,11 +475,37 @@ def layers_from_osm(
         from campus_geo.sources.osm_pbf import read_features
 
         features = read_features(path, categories=categories)
+        ways = features.attrs.get("missing_ways", [])
+        missing = rejects_frame(
+            str(path),
+            [f"way/{w}" for w, _ in ways],
+            ["nd"] * len(ways),
+            [
+                "a node of the way is missing from the file (a clipped extract?), or it has "
+                "one node only: the way is left out; extract with complete ways (osmium "
+                "extract --strategy complete_ways)"
+            ]
+            * len(ways),
+            [to_json({"name": n} if n else {}) for _, n in ways],
+        )
     else:
-        features = _read_osm(path)
-    return layers_from_features(
+        features, missing = _read_osm(path)
+    features, unusable = _usable_features(features, str(path))
+    layers = layers_from_features(
         features, source=path.name, admin_areas=admin_areas, categories=categories
     )
+    rejects = pd.concat([r for r in (missing, unusable) if len(r)] or [empty_rejects()])
+    # the PBF reader warned of its missing nodes already
+    unwarned = len(unusable) if path.name.lower().endswith(".pbf") else len(rejects)
+    if unwarned:
+        warn_data(
+            log,
+            f"{path}: {unwarned} OSM element(s) left out (a node missing from the file, or "
+            "coordinates that cannot be measured): see the rejects",
+            RejectedRowsWarning,
+            stacklevel=None,
+        )
+    return replace(layers, rejects=rejects.reset_index(drop=True))
 
 
 def _chinese_names(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -524,268 +617,3 @@ def _basemap_buildings(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         geometry=rows.geometry,
         crs=DEFAULT_CRS,
     )
-
-
-def _find_column(columns: pd.Index, names: tuple[str, ...]) -> str | None:
-    lowered = {str(c).strip().lower(): str(c) for c in columns}
-    for name in names:
-        if name.lower() in lowered:
-            return lowered[name.lower()]
-    return None
-
-
-def read_table_points(
-    filepath: str | Path, *, coords: str = "wgs84", lon: str | None = None, lat: str | None = None
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Read a CSV or XLSX table with lon/lat columns into points (EPSG:4326).
-
-    Rows whose coordinates are missing, not numbers, or outside -180..180 /
-    -90..90 are not dropped silently: they are returned as rejects naming the
-    file, the row (as a spreadsheet shows it, header = row 1) and the column.
-
-    Parameters
-    ----------
-    filepath
-        CSV (UTF-8, UTF-8 with BOM or GB18030) or XLSX file.
-    coords
-        Coordinate system of the table: "wgs84", "gcj02" or "bd09"; converted to WGS 84.
-    lon, lat
-        Column names; detected (lon/lng/longitude/x/经度 …) when None.
-
-    Warns
-    -----
-    RejectedRowsWarning
-        Rows rejected for bad coordinates (also from :func:`schools_from_file`
-        and :func:`hazards_from_file` reading a table).
-    """
-    path = Path(filepath)
-    table = _read_table(path)
-    lon_col = lon or _find_column(table.columns, _LON_NAMES)
-    lat_col = lat or _find_column(table.columns, _LAT_NAMES)
-    if lon_col is None or lat_col is None or lon_col not in table or lat_col not in table:
-        msg = (
-            f"{path}: no longitude/latitude columns found (columns: {', '.join(map(str, table.columns))}); "
-            "name them lon and lat (or 经度 and 纬度), or pass lon=/lat="
-        )
-        raise InputDataError(msg)
-    x = pd.to_numeric(table[lon_col], errors="coerce")
-    y = pd.to_numeric(table[lat_col], errors="coerce")
-    bad_x = x.isna() | (x.abs() > 180)
-    bad_y = y.isna() | (y.abs() > 90)
-    bad = bad_x | bad_y
-    rejects = pd.DataFrame(
-        {
-            "file": str(path),
-            "row": (table.index[bad] + 2).astype(str),
-            "column": np.where(bad_x[bad], lon_col, lat_col),
-            "reason": np.where(
-                table.loc[bad, lon_col].isna() | table.loc[bad, lat_col].isna(),
-                "missing coordinate",
-                "coordinate not a number or out of range",
-            ),
-            "record": [
-                json.dumps(r, ensure_ascii=False, default=str)
-                for r in table[bad].to_dict("records")
-            ],
-        },
-        columns=REJECT_COLUMNS,
-    )
-    good = table[~bad]
-    wlon, wlat = to_wgs84(x[~bad].to_numpy(), y[~bad].to_numpy(), coords)
-    points = gpd.GeoDataFrame(good, geometry=gpd.points_from_xy(wlon, wlat), crs=DEFAULT_CRS)
-    points["_row"] = (good.index + 2).astype(str)
-    if bad.any():
-        warn_data(
-            log,
-            f"{path}: {int(bad.sum())} row(s) rejected for bad coordinates",
-            RejectedRowsWarning,
-            stacklevel=None,
-        )
-    return points, rejects
-
-
-def _read_table(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        msg = f"file {path} does not exist; check the path"
-        raise InputDataError(msg)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return pd.read_excel(path, dtype=object)
-    from campus_geo.sources.tables import decode_text
-
-    text, _ = decode_text(path.read_bytes(), path=path)
-    return pd.read_csv(io.StringIO(text), dtype=object)
-
-
-def _read_any(
-    filepath: str | Path, layer: str | None, coords: str
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    path = Path(filepath)
-    if path.suffix.lower() in (".csv", ".txt", ".xlsx", ".xlsm"):
-        return read_table_points(path, coords=coords)
-    if not path.exists():
-        msg = f"file {path} does not exist; check the path"
-        raise InputDataError(msg)
-    try:
-        if path.suffix.lower() == ".parquet":
-            gdf = gpd.read_parquet(path)
-        else:
-            gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
-    except Exception as exc:  # pyogrio/GDAL and pyarrow raise their own types
-        msg = f"cannot read {path}: {exc}; give a GeoJSON, GeoPackage, Shapefile or GeoParquet file"
-        raise InputDataError(msg) from exc
-    if gdf.crs is None:
-        msg = (
-            f"{path} has no CRS; add one (e.g. ogr2ogr -a_srs EPSG:4326) or, in Python, "
-            "gdf.set_crs(4326) if the coordinates are lon/lat on WGS 84"
-        )
-        raise InputDataError(msg)
-    if coords != "wgs84":
-        lon, lat = to_wgs84(gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy(), coords)
-        gdf = gdf.set_geometry(gpd.points_from_xy(lon, lat), crs=DEFAULT_CRS)
-    gdf = gdf.to_crs(DEFAULT_CRS)
-    gdf["_row"] = [f"feature {i}" for i in range(len(gdf))]
-    return gdf, _empty_rejects()
-
-
-def _with_ids(
-    gdf: gpd.GeoDataFrame, id_field: str, path: Path, index_name: str
-) -> gpd.GeoDataFrame:
-    if id_field not in gdf.columns:
-        msg = (
-            f"{path} has no `{id_field}` column (columns: {', '.join(map(str, gdf.columns))}); "
-            "add a unique id column or name the one to use with --id-field"
-        )
-        raise InputDataError(msg)
-    ids = gdf[id_field]
-    if ids.isna().any():
-        rows = ", ".join(gdf.loc[ids.isna(), "_row"][:10])
-        msg = f"{path}: rows {rows} have no `{id_field}`; give every row a unique id"
-        raise InputDataError(msg)
-    ids = ids.astype(str)
-    dup = ids[ids.duplicated(keep=False)]
-    if not dup.empty:
-        rows = ", ".join(f"{gdf.loc[i, '_row']} ({v})" for i, v in dup.head(10).items())
-        msg = f"{path}: duplicate `{id_field}` values in rows {rows}; ids must be unique"
-        raise InputDataError(msg)
-    return gdf.set_index(ids.rename(index_name))
-
-
-def schools_from_file(
-    filepath: str | Path, *, id_field: str = "id", layer: str | None = None, coords: str = "wgs84"
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Read a schools layer from a GIS file or a lon/lat table.
-
-    Needs an id column (`id_field`) and ``name``; ``kind`` is taken from a
-    column or derived from the name; ``township`` and ``village`` are kept
-    when present.
-
-    Returns
-    -------
-    schools, rejects
-    """
-    path = Path(filepath)
-    gdf, rejects = _read_any(path, layer, coords)
-    gdf = _with_ids(gdf, id_field, path, "school_id")
-    name_col = _find_column(gdf.columns, ("name", "名称", "学校名称"))
-    names = gdf[name_col].fillna("").astype(str) if name_col else pd.Series("", index=gdf.index)
-    kind_col = _find_column(gdf.columns, ("kind", "类型", "学段"))
-    derived = school_kinds(names)
-    kind = (
-        gdf[kind_col].fillna("").astype(str).where(lambda k: k != "", derived)
-        if kind_col
-        else derived
-    )
-    bad = ~kind.isin(SCHOOL_KINDS)
-    if bad.any():
-        rows = ", ".join(f"{gdf.loc[i, '_row']} ({kind[i]!r})" for i in kind.index[bad][:10])
-        msg = f"{path}: unknown kind in rows {rows}; expected one of {', '.join(SCHOOL_KINDS)}"
-        raise InputDataError(msg)
-    out = gpd.GeoDataFrame(
-        {
-            "name": names,
-            "kind": kind,
-            "township": _col(gdf, "township").fillna("").astype(str),
-            "village": _col(gdf, "village").fillna("").astype(str),
-            "source": f"file:{path.name}#" + gdf["_row"],
-        },
-        geometry=gdf.geometry,
-        crs=DEFAULT_CRS,
-    )
-    return out, rejects
-
-
-def hazards_from_file(
-    filepath: str | Path,
-    *,
-    category: str | None = None,
-    id_field: str = "id",
-    layer: str | None = None,
-    coords: str = "wgs84",
-    categories: CategoryRegistry | None = None,
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Read a hazards layer from a GIS file or a lon/lat table.
-
-    Parameters
-    ----------
-    filepath
-        GeoJSON, GeoPackage, Shapefile, GeoParquet, CSV or XLSX.
-    category
-        Category of every row (``--hazards internet_cafe=FILE``); when None the
-        file needs a ``category`` column. A category key, or one of its names
-        (a Chinese label or alias: 网吧), in the argument or the column.
-    id_field
-        Column with unique ids.
-    layer
-        Layer name in multi-layer files.
-    coords
-        Coordinate system of point tables ("wgs84", "gcj02", "bd09").
-    categories
-        The hazard categories (the default rule table's when None; a user's
-        table may add some, see :func:`campus_geo.rules.read_categories`).
-
-    Returns
-    -------
-    hazards, rejects
-    """
-    table = default_categories() if categories is None else categories
-    path = Path(filepath)
-    gdf, rejects = _read_any(path, layer, coords)
-    gdf = _with_ids(gdf, id_field, path, "hazard_id")
-    if category is not None:
-        key = table.resolve(category)
-        if key is None:
-            msg = f"hazards file {path}: {table.unknown_message(category)}"
-            raise InputDataError(msg)
-        written = pd.Series(category, index=gdf.index)
-        cats = pd.Series(key, index=gdf.index)
-    elif "category" in gdf.columns:
-        written = gdf["category"].fillna("").astype(str)
-        names = table.names()
-        cats = written.str.normalize("NFKC").str.strip().str.casefold().map(names)
-        bad = cats.isna()
-        if bad.any():
-            rows = ", ".join(f"{gdf.loc[i, '_row']} ({written[i]!r})" for i in cats.index[bad][:10])
-            first = str(written[bad].iloc[0])
-            msg = (
-                f"{path}: unknown category in column `category`, rows {rows}; "
-                f"{table.unknown_message(first)}"
-            )
-            raise InputDataError(msg)
-        cats = cats.astype(str)
-    else:
-        msg = f"{path} has no `category` column; give one or pass the category as CATEGORY=FILE"
-        raise InputDataError(msg)
-    name_col = _find_column(gdf.columns, ("name", "名称", "企业名称", "单位名称"))
-    out = gpd.GeoDataFrame(
-        {
-            "name": gdf[name_col].fillna("").astype(str) if name_col else "",
-            "category": cats,
-            "subcategory": "file:" + written,
-            "address": _col(gdf, "address").fillna("").astype(str),
-            "source": f"file:{path.name}#" + gdf["_row"],
-            "direction": pd.to_numeric(_col(gdf, "direction"), errors="coerce").astype(float),
-        },
-        geometry=gdf.geometry,
-        crs=DEFAULT_CRS,
-    )
-    return out, rejects

@@ -187,7 +187,7 @@ class _Collected:
     member_geoms: dict[int, Any] = field(default_factory=dict)
     records: list[dict[str, Any]] = field(default_factory=list)
     boxes: _Boxes = field(default_factory=_Boxes)
-    missing: int = 0
+    missing: list[tuple[int, str]] = field(default_factory=list)  # way id, name
 
 
 def _tags(obj: Any) -> dict[str, str]:
@@ -238,12 +238,13 @@ def _take_way(way: Any, out: _Collected, wkb: Any, want: _Wanted) -> None:
         try:
             out.boxes.add(way, wkb.create_linestring(way))
         except (RuntimeError, osmium.InvalidLocationError):  # a node missing, or one node only
-            out.missing += 1
+            out.missing.append((way.id, tags.get("name") or ""))
     if not (feature or is_member):
         return
     coords = _coords(way)
     if coords is None:
-        out.missing += 1
+        if not out.missing or out.missing[-1][0] != way.id:
+            out.missing.append((way.id, tags.get("name") or ""))
         return
     full = _tags(way)  # every tag: osmnx's polygon rule looks at all of them
     geometry = _way_geometry([n.ref for n in way.nodes], coords, full, way.id)
@@ -392,8 +393,8 @@ def read_features(
     if out.missing:
         warn_data(
             log,
-            f"{path.name}: {out.missing} way(s) left out: a node missing from the file, "
-            "or only one node",
+            f"{path.name}: {len(out.missing)} way(s) left out: a node missing from the file, "
+            "or only one node (see the rejects)",
             RejectedRowsWarning,
             stacklevel=None,
         )
@@ -412,6 +413,8 @@ def read_features(
     )
     features.index = pd.Index(features["element"] + "/" + features["id"].astype(str), name="osm_id")
     features = features.drop(columns=["element", "id"])
+    # the ways left out, for the rejects (pandas' attrs: metadata that travels with the frame)
+    features.attrs["missing_ways"] = list(out.missing)
     log.info(
         "%s: %d features kept (%d relations) in %.1f s",
         path.name,

@@ -60,11 +60,11 @@ import pandas as pd
 
 from campus_geo._errors import CoordinateWarning, InputDataError, warn_data
 from campus_geo.category_registry import CategoryRegistry
-from campus_geo.coords import normalise_system, to_wgs84
+from campus_geo.coords import normalise_system, out_of_china, to_wgs84
 from campus_geo.geodesy import geodesic_distance, local_crs
 from campus_geo.settings import DEFAULT_CRS
 from campus_geo.sources import tables as _tables
-from campus_geo.sources.layers import REJECT_COLUMNS
+from campus_geo.sources.checks import REJECT_COLUMNS, undeclared_coords_error
 from campus_geo.sources.registry_rules import (
     EXTRA_NAME_RULES,
     INACTIVE_WORDS,
@@ -146,13 +146,16 @@ def _key(values: pd.Series) -> pd.Series:
     return out.where(out != "", np.nan)
 
 
-def _file_system(path: Path, coords: str | None, cols: dict[str, str]) -> str:
+def _file_system(
+    path: Path, coords: str | None, cols: dict[str, str], lon: np.ndarray, lat: np.ndarray
+) -> str:
+    """The declared system: `coords`, else the header's; refused for points in China if neither."""
     hint = _tables.system_from_header(cols.get("lon"), cols.get("lat"), cols.get("coord"))
     if coords is not None:
         declared = normalise_system(coords)
         if hint is not None and hint != declared:
             msg = (
-                f"{path}: coordinates declared {declared} (--coords) but the header "
+                f"{path}: coordinates declared {declared} but the header "
                 f"{cols.get('lon') or cols.get('coord')!r} says {hint}; check which system "
                 "the geocoder used and declare that one"
             )
@@ -161,14 +164,10 @@ def _file_system(path: Path, coords: str | None, cols: dict[str, str]) -> str:
     if hint is not None:
         log.info("%s: coordinate system %s taken from the column header", path, hint)
         return hint
-    warn_data(
-        log,
-        f"{path.name}: coordinate system not declared; taken as WGS 84. Amap/Tencent geocodes "
-        "are GCJ-02 (--coords gcj02), Baidu's BD-09 (--coords bd09)",
-        CoordinateWarning,
-        stacklevel=None,
-    )
-    return "wgs84"
+    if len(lon) and not out_of_china(lon, lat).all():
+        columns = "/".join(c for c in (cols.get("lon"), cols.get("lat"), cols.get("coord")) if c)
+        raise undeclared_coords_error(path, columns)
+    return "wgs84"  # no point in China: GCJ-02 and BD-09 equal WGS 84 there
 
 
 def _read_file(path: Path, coords: str | None, order: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -181,7 +180,6 @@ def _read_file(path: Path, coords: str | None, order: int) -> tuple[pd.DataFrame
             f"{', '.join(raw.columns)}; geocode the addresses first (Amap gives GCJ-02) and add them"
         )
         raise InputDataError(msg)
-    system = _file_system(path, coords, cols)
     frame = raw.frame
     out = pd.DataFrame(index=frame.index)
     for fld in ("name", "address", "scope", "licence", "credit_code", "status", "category"):
@@ -192,6 +190,9 @@ def _read_file(path: Path, coords: str | None, order: int) -> tuple[pd.DataFrame
         frame, lon=cols.get("lon"), lat=cols.get("lat"), pair=cols.get("coord")
     )
     ok = xy["problem"] == ""
+    system = _file_system(
+        path, coords, cols, xy.loc[ok, "lon"].to_numpy(), xy.loc[ok, "lat"].to_numpy()
+    )
     if ok.any():
         lon, lat = to_wgs84(
             xy.loc[ok, "lon"].to_numpy(), xy.loc[ok, "lat"].to_numpy(), system, label=path.name

@@ -42,11 +42,11 @@ import shapely
 
 from campus_geo._errors import CoordinateWarning, InputDataError, warn_data
 from campus_geo.categories import school_kinds
-from campus_geo.coords import normalise_system, to_wgs84
+from campus_geo.coords import normalise_system, out_of_china, to_wgs84
 from campus_geo.geodesy import geodesic_distance, local_crs
 from campus_geo.settings import DEFAULT_CRS, SCHOOL_KINDS
 from campus_geo.sources import tables as _tables
-from campus_geo.sources.layers import REJECT_COLUMNS
+from campus_geo.sources.checks import REJECT_COLUMNS, undeclared_coords_error
 
 __all__ = ["MATCH_COLUMNS", "ROSTER_FIELDS", "ROSTER_MATCH_M", "Roster", "schools_from_roster"]
 
@@ -163,7 +163,11 @@ def _read(path: Path, coords: str | None) -> pd.DataFrame:
         )
         ok = xy["problem"] == ""
         hint = _tables.system_from_header(cols.get("lon"), cols.get("lat"), cols.get("coord"))
-        system = _system(path, coords, hint) if ok.any() else "wgs84"
+        system = (
+            _system(path, coords, hint, xy.loc[ok, "lon"].to_numpy(), xy.loc[ok, "lat"].to_numpy())
+            if ok.any()
+            else "wgs84"
+        )
         if ok.any():
             lon, lat = to_wgs84(
                 xy.loc[ok, "lon"].to_numpy(), xy.loc[ok, "lat"].to_numpy(), system, label=path.name
@@ -181,23 +185,21 @@ def _read(path: Path, coords: str | None) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _system(path: Path, coords: str | None, hint: str | None) -> str:
+def _system(
+    path: Path, coords: str | None, hint: str | None, lon: np.ndarray, lat: np.ndarray
+) -> str:
+    """The declared system: `coords`, else the header's; refused for points in China if neither."""
     if coords is not None:
         declared = normalise_system(coords)
         if hint is not None and hint != declared:
-            msg = f"{path}: coordinates declared {declared} (--coords) but the header says {hint}"
+            msg = f"{path}: coordinates declared {declared} but the header says {hint}"
             raise InputDataError(msg)
         return declared
     if hint is not None:
         return hint
-    warn_data(
-        log,
-        f"{path.name}: coordinate system not declared; taken as WGS 84 (use --coords gcj02 "
-        "for Amap, bd09 for Baidu)",
-        CoordinateWarning,
-        stacklevel=None,
-    )
-    return "wgs84"
+    if not out_of_china(lon, lat).all():
+        raise undeclared_coords_error(path, "coordinate")
+    return "wgs84"  # no point in China: GCJ-02 and BD-09 equal WGS 84 there
 
 
 def _by_position(roster: pd.DataFrame, schools: gpd.GeoDataFrame, dist: float) -> pd.DataFrame:

@@ -534,13 +534,13 @@ def parse_lonlat(
             column = out[name].to_numpy(copy=True)
             column[odd] = values
             out[name] = column
-    return _check_ranges(out)
+    return _check_ranges(out, cols)
 
 
-def _check_ranges(out: pd.DataFrame) -> pd.DataFrame:
+def _check_ranges(out: pd.DataFrame, cols: _Cells) -> pd.DataFrame:
     x = out["lon"].to_numpy(dtype=float, copy=True)
     y = out["lat"].to_numpy(dtype=float, copy=True)
-    ok = ~np.isnan(x) & ~np.isnan(y)
+    ok = np.isfinite(x) & np.isfinite(y)
     in_range = ok & (np.abs(x) <= 180) & (np.abs(y) <= 90)
     # latitude beyond 90 but a valid latitude in the longitude cell, or a point that
     # falls in China only when swapped: the two were swapped
@@ -560,9 +560,21 @@ def _check_ranges(out: pd.DataFrame) -> pd.DataFrame:
     bad = ok & ~swapped & ~in_range
     problems = out["problem"].to_numpy(dtype=object, copy=True)
     problems[zero] = "coordinates are 0, 0 (a failed geocode)"
+    columns = out["column"].to_numpy(dtype=object, copy=True)
     for i in np.flatnonzero(bad):
         problems[i] = f"coordinates out of range (lon {x[i]}, lat {y[i]})"
-    out["problem"] = problems
+        # name the cell that is out of range when the two are in columns of their own
+        own = cols.lon if abs(x[i]) > 180 else cols.lat
+        if cols.lon and cols.lat and columns[i] == f"{cols.lon}/{cols.lat}":
+            columns[i] = own
+    # a cell such as "inf", "1e999" or "nan": a number, but not one that locates anything
+    for i in np.flatnonzero(~ok & (problems == "")):
+        which = cols.lon if not np.isfinite(x[i]) else cols.lat
+        label = "longitude" if which == cols.lon else "latitude"
+        problems[i] = f"{label} is not a finite number ({x[i] if which == cols.lon else y[i]})"
+        if which and cols.lon and cols.lat:
+            columns[i] = which
+    out["problem"], out["column"] = problems, columns
     unusable = (problems != "") | ~ok
     x[unusable], y[unusable] = np.nan, np.nan
     out["lon"], out["lat"] = x, y
