@@ -28,19 +28,20 @@
   var caseMap = document.getElementById("case-map");
   if (caseMap) {
     var geom = JSON.parse(caseMap.getAttribute("data-geojson"));
-    var map1 = L.map(caseMap);
-    var layer = L.geoJSON(geom, { style: { color: "#cb181d", weight: 4 } }).addTo(map1);
+    var map1 = L.map(caseMap, { maxZoom: 19 });
+    var layer = L.geoJSON(geom, { style: { color: "#cb181d", weight: 4 } });
+    map1.fitBounds(layer.getBounds(), { maxZoom: 18, padding: [30, 30] });
+    layer.addTo(map1);
     if (geom.type === "LineString") {
       var first = geom.coordinates[0];
       L.circleMarker([first[1], first[0]], { radius: 6, color: "#08519c" }).addTo(map1);
       L.circleMarker(lastPoint(geom), { radius: 6, color: "#cb181d" }).addTo(map1);
     }
-    map1.fitBounds(layer.getBounds(), { maxZoom: 18, padding: [30, 30] });
   }
   var deskMap = document.getElementById("desk-map");
   if (deskMap) {
     var labels = JSON.parse(deskMap.getAttribute("data-labels"));
-    var map2 = L.map(deskMap).setView([34.0, 108.9], 12);
+    var map2 = L.map(deskMap, { maxZoom: 19 }).setView([34.0, 108.9], 12);
     var lines = L.layerGroup();
     var cluster = L.markerClusterGroup({ chunkedLoading: true });
     fetch(deskMap.getAttribute("data-src"), { credentials: "same-origin" })
