@@ -96,3 +96,33 @@ def test_content_not_name_decides_and_nothing_is_stored_when_refused(one):
         attachment_path(one, "../" * 20 + "passwd", "image/jpeg")
     assert read_attachments(one) == []
     assert not attachments_dir(one).exists()
+
+
+def test_the_exported_ledger_lists_attachments_with_links_to_their_files(one, tmp_path):
+    import openpyxl
+
+    case_id = str(_findings().index[0])
+    data = _jpeg()
+    sha = hashlib.sha256(data).hexdigest()
+    add_attachment(one, case_id, data, filename="整改后.jpg", kind="after", who="交警 孙立平")
+    path = ledger.export_ledger(one, tmp_path / "台帐.xlsx", today=dt.date(2023, 6, 9))
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["整改台帐", "变更记录", "附件", "_campus_geo"]
+    ws = wb["附件"]
+    assert [c.value for c in ws[2]] == [
+        case_id,
+        "赤道小学",
+        "网吧甲",
+        "整改后照片",
+        "整改后.jpg",
+        sha,
+        "交警 孙立平",
+        ws.cell(2, 8).value,
+        "打开",
+    ]
+    assert ws.cell(2, 9).hyperlink.target == f"ledger_files/{sha[:2]}/{sha}.jpg"
+    history = [[c.value for c in row] for row in wb["变更记录"].iter_rows(min_row=2)]
+    assert history[-1][4:8] == ["附件（SHA-256）", None, sha, "交警 孙立平"]
+    # the file still imports back (the attachments sheet is not read)
+    result = ledger.import_ledger(one, path, who="专项办")
+    assert result.conflicts == ()

@@ -432,3 +432,29 @@ def test_web_edits_and_a_cli_import_at_once_lose_nothing(tmp_path):
     assert web_won + import_won == len(ids)
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_the_sql_scope_of_a_unit_is_the_ledgers_unit_rule():
+    from campus_geo.desk.access import unit_sql
+    from campus_geo.ledger.units import UNIT_FIELDS, unit_mask
+
+    cells = [
+        ("区公安局", "", "", "", "", ""),
+        ("区公安局交警大队", "", "", "", "", ""),
+        ("乙镇", "区城市管理局", "区公安局 , 区水利局", "", "", ""),
+        ("乙镇", "", "", "各乡（镇、街道）", "区公安局；甲镇", ""),
+        ("乙镇", "", "", "", "", "区委政法委"),
+    ]
+    frame = pd.DataFrame(cells, columns=list(UNIT_FIELDS))
+    conn = sqlite3.connect(":memory:")
+    conn.execute(f"CREATE TABLE cases (id INTEGER, {', '.join(UNIT_FIELDS)})")
+    conn.executemany(
+        "INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?)", [(i, *c) for i, c in enumerate(cells)]
+    )
+    for unit in ("区公安局", "区公安局交警大队", "各乡（镇、街道）", "甲镇", "区委政法委", "镇"):
+        where, params = unit_sql(unit)
+        found = [
+            r[0] for r in conn.execute(f"SELECT id FROM cases WHERE {where} ORDER BY id", params)
+        ]
+        assert found == list(frame.index[unit_mask(frame, unit)]), unit
+    conn.close()

@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from campus_geo.desk.users import User
 from campus_geo.ledger.db import TRANSITIONS
-from campus_geo.ledger.units import case_units
+from campus_geo.ledger.units import UNIT_FIELDS, case_units
 
 __all__ = [
     "ACTIONS_BY_ROLE",
@@ -32,6 +32,7 @@ __all__ = [
     "allowed_statuses",
     "can_see",
     "scope_sql",
+    "unit_sql",
 ]
 
 #: Editable fields each role may change.
@@ -86,20 +87,36 @@ def allowed_statuses(user: User, case: Mapping[str, Any]) -> tuple[str, ...]:
     return nexts
 
 
-def scope_sql(user: User) -> tuple[str, tuple[Any, ...]]:
-    """An SQL condition (and its parameters) on ``cases`` for the cases `user` may see.
+def unit_sql(unit: str) -> tuple[str, tuple[Any, ...]]:
+    """An SQL condition true for the cases that are `unit`'s own (its parameters too).
 
-    For a unit it uses the SQL function ``desk_own_case`` that the desk
-    registers on its connections (:func:`campus_geo.ledger.units.case_units`,
-    the same rule as ``ledger list --unit``), behind a cheap ``instr`` filter.
+    The rule of :func:`campus_geo.ledger.units.case_units`, in SQL: `unit` is
+    one of the units of a unit field, the units separated by 、 , ， ; ；
+    (normalised to 、) with the spaces around them removed. The case page
+    checks each case again with :func:`can_see`.
     """
-    if user.role == "unit":
-        return (
-            "(instr(responsible_unit || enforcing_unit || participating_units || joint_units "
-            "|| copied_to || supervisor, ?) > 0 AND desk_own_case(responsible_unit, "
-            "enforcing_unit, participating_units, joint_units, copied_to, supervisor, ?))",
-            (user.unit, user.unit),
+    parts, params = [], []
+    wanted = f"、{unit.strip()}、"
+    for name in UNIT_FIELDS:
+        text = name
+        for sep in (",", "，", ";", "；"):
+            text = f"replace({text}, '{sep}', '、')"
+        normal = f"replace(replace({text}, ' 、', '、'), '、 ', '、')"
+        # as written by campus_geo (joined with 、), else normalised first
+        parts.append(
+            f"instr('、' || {name} || '、', ?) > 0 OR ({name} GLOB '*[,，;； ]*' "
+            f"AND instr('、' || {normal} || '、', ?) > 0)"
         )
+        params += [wanted, wanted]
+    # a cheap test first: only the cases that name the unit at all are looked at
+    anywhere = f"instr({' || '.join(UNIT_FIELDS)}, ?) > 0"
+    return f"({anywhere} AND ({' OR '.join(parts)}))", (unit.strip(), *params)
+
+
+def scope_sql(user: User) -> tuple[str, tuple[Any, ...]]:
+    """An SQL condition (and its parameters) on ``cases`` for the cases `user` may see."""
+    if user.role == "unit":
+        return unit_sql(user.unit)
     if user.role == "township":
         return "township = ?", (user.township,)
     return "1", ()

@@ -24,6 +24,7 @@ import logging
 import re
 import secrets
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -77,6 +78,7 @@ _CSP: Final = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
+_CHOICES_TTL_S: Final = 60.0
 _FORM_FIELDS: Final = (
     "status",
     "responsible_unit",
@@ -140,6 +142,8 @@ class _Desk:
         self.evidence_dir = evidence_dir
         self.tls = tls
         self.fixed_today = today
+        # the filter lists of each scope, kept for a minute (they change only with new cases)
+        self.choices: dict[tuple[str, str, str], tuple[float, dict[str, list[str]]]] = {}
         self.env = Environment(
             loader=PackageLoader("campus_geo.desk", "templates"),
             autoescape=select_autoescape(default=True, default_for_string=True),
@@ -155,7 +159,6 @@ class _Desk:
     @contextmanager
     def conn(self) -> Iterator[sqlite3.Connection]:
         with connect(self.ledger) as conn:
-            queries.register_functions(conn)
             yield conn
 
     def lang(self, request: Request) -> str:
@@ -309,6 +312,14 @@ class _Desk:
         data = await run_in_threadpool(read)
         return self.render(request, "dashboard.html.j2", {"d": data}, session=session)
 
+    def filter_choices(self, conn: sqlite3.Connection, user: User) -> dict[str, list[str]]:
+        key = (user.role, user.unit, user.township)
+        kept = self.choices.get(key)
+        if kept is None or time.monotonic() - kept[0] > _CHOICES_TTL_S:
+            kept = (time.monotonic(), queries.filter_choices(conn, user))
+            self.choices[key] = kept
+        return kept[1]
+
     def case_filter(self, request: Request) -> queries.CaseFilter:
         q = request.query_params
         try:
@@ -332,7 +343,7 @@ class _Desk:
         def read() -> tuple[list[dict[str, Any]], int, dict[str, list[str]]]:
             with self.conn() as conn:
                 rows, total = queries.list_cases(conn, session[0], flt, today=self.today())
-                return rows, total, queries.filter_choices(conn, session[0])
+                return rows, total, self.filter_choices(conn, session[0])
 
         rows, total, choices = await run_in_threadpool(read)
         pages = max(1, -(-total // queries.PAGE_SIZE))

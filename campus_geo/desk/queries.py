@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
-from campus_geo.desk.access import scope_sql
+from campus_geo.desk.access import scope_sql, unit_sql
 from campus_geo.desk.users import User
 from campus_geo.ledger.db import OPEN_STATUSES, STATUSES, read_transaction
-from campus_geo.ledger.units import UNIT_FIELDS, case_units, split_units
+from campus_geo.ledger.units import split_units
 
 __all__ = [
     "PAGE_SIZE",
@@ -26,7 +26,6 @@ __all__ = [
     "dashboard",
     "filter_choices",
     "list_cases",
-    "register_functions",
 ]
 
 #: Rows per page of the case table.
@@ -47,16 +46,6 @@ _COLUMNS: Final = (
 )
 
 
-def _own(*values: Any) -> int:
-    *fields, unit = values
-    return int(str(unit) in case_units(dict(zip(UNIT_FIELDS, fields, strict=True))))
-
-
-def register_functions(conn: sqlite3.Connection) -> None:
-    """Register ``desk_own_case`` (used by :func:`~campus_geo.desk.access.scope_sql`)."""
-    conn.create_function("desk_own_case", 7, _own, deterministic=True)
-
-
 @dataclass(frozen=True)
 class CaseFilter:
     """What the case table shows: filters (empty: all), sort key and page (from 1)."""
@@ -69,7 +58,6 @@ class CaseFilter:
     overdue: bool = False
     sort: str = "deadline"
     page: int = 1
-    extra: dict[str, str] = field(default_factory=dict)
 
     def where(self, user: User, today: dt.date) -> tuple[str, list[Any]]:
         """The WHERE clause and its parameters."""
@@ -79,11 +67,9 @@ class CaseFilter:
             clauses.append("status = ?")
             values.append(self.status)
         if self.unit:
-            clauses.append(
-                "desk_own_case(responsible_unit, enforcing_unit, participating_units, "
-                "joint_units, copied_to, supervisor, ?)"
-            )
-            values.append(self.unit)
+            unit_clause, unit_values = unit_sql(self.unit)
+            clauses.append(unit_clause)
+            values += unit_values
         if self.township:
             clauses.append("township = ?")
             values.append(self.township)

@@ -134,11 +134,15 @@ def _open(ledger_path: str | Path) -> Iterator[sqlite3.Connection]:
     conn = sqlite3.connect(users_path(ledger_path), timeout=30.0, isolation_level=None)
     conn.row_factory = sqlite3.Row
     try:
-        conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA foreign_keys = ON")
-        for statement in _SCHEMA.split(";"):
-            if statement.strip():
-                conn.execute(statement)
+        if int(conn.execute("PRAGMA user_version").fetchone()[0]) < 1:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("BEGIN IMMEDIATE")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute("PRAGMA user_version = 1")
+            conn.execute("COMMIT")
         yield conn
     finally:
         conn.close()

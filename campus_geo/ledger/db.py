@@ -284,6 +284,8 @@ CREATE TABLE attachments (
     who TEXT NOT NULL
 ) STRICT;
 CREATE INDEX attachments_case ON attachments (finding_id, attachment_id);
+CREATE INDEX cases_township ON cases (township, school_name);
+CREATE INDEX cases_deadline ON cases (deadline);
 CREATE TRIGGER attachments_no_update BEFORE UPDATE ON attachments
 BEGIN
     SELECT RAISE(ABORT, 'the record of attachments is append-only');
