@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 from campus_geo import ledger
 from campus_geo.cli import cli
 from campus_geo.desk.app import SESSION_COOKIE, create_app
-from campus_geo.desk.users import add_user, read_logins
+from campus_geo.desk.users import add_user, read_logins, users_path
 from campus_geo.ledger.attachments import attachments_dir, read_attachments
 from campus_geo.screen import finding_ids
 
@@ -458,3 +458,32 @@ def test_the_sql_scope_of_a_unit_is_the_ledgers_unit_rule():
         ]
         assert found == list(frame.index[unit_mask(frame, unit)]), unit
     conn.close()
+
+
+def test_sessions_expire_and_end_when_the_account_is_disabled(desk):
+    from campus_geo.desk.users import (
+        SESSION_LIFETIME,
+        authenticate,
+        disable_user,
+        session_user,
+        start_session,
+    )
+
+    path, _ = desk
+    at = dt.datetime(2026, 1, 5, 8, tzinfo=dt.UTC)
+    user = authenticate(path, "police", "police-pass-1", address="127.0.0.1", now=at)
+    assert user is not None
+    token, csrf = start_session(path, user, now=at)
+    assert session_user(path, token, now=at + SESSION_LIFETIME / 2) == (user, csrf)
+    assert session_user(path, token, now=at + SESSION_LIFETIME) is None
+    with sqlite3.connect(users_path(path)) as conn:
+        (stored,) = conn.execute("SELECT token_sha256 FROM sessions").fetchone()
+        assert stored == hashlib.sha256(token.encode()).hexdigest() != token
+        (hashed,) = conn.execute(
+            "SELECT password_hash FROM users WHERE username = 'police'"
+        ).fetchone()
+        assert hashed.startswith("$argon2id$")
+    conn.close()
+    token, _ = start_session(path, user)
+    disable_user(path, "police")
+    assert session_user(path, token) is None
