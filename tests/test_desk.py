@@ -487,3 +487,24 @@ def test_sessions_expire_and_end_when_the_account_is_disabled(desk):
     token, _ = start_session(path, user)
     disable_user(path, "police")
     assert session_user(path, token) is None
+
+
+def test_demo_accounts_are_written_out_and_marked_as_demo(desk, tmp_path):
+    from campus_geo.demo.accounts import DEMO_ACCOUNTS, save_demo_accounts
+    from campus_geo.desk.users import list_users
+
+    path, ids = desk
+    listing = save_demo_accounts(path, tmp_path / "desk_accounts.txt")
+    text = listing.read_text(encoding="utf-8")
+    assert "police\tdemo-police-2023\tunit\t区公安局" in text
+    assert [(u.username, u.demo) for u in list_users(path)] == [
+        (name, True) for name in sorted(DEMO_ACCOUNTS)
+    ]
+    c = client(path)
+    assert login(c, "police", "demo-police-2023") == 303
+    assert c.get(f"/cases/{ids[0]}").status_code == 200
+    r = CliRunner().invoke(
+        cli, ["serve", "--ledger", str(path), "--host", "192.168.1.5", "--plain-http"]
+    )
+    assert r.exit_code == 2
+    assert "127.0.0.1 only" in r.output
