@@ -215,6 +215,21 @@ def test_a_unit_records_a_rectification_with_a_photo(desk):
     assert m.get(f"/cases/{fid}/files/{row['attachment_id']}").status_code == 403
 
 
+def test_an_upload_over_the_size_limit_is_refused_before_it_is_stored(desk):
+    path, ids = desk
+    c = client(path)
+    login(c, "police", "police-pass-1")
+    big = b"%PDF-" + b"0" * (10 * 1024 * 1024 + 2048)
+    r = c.post(
+        f"/cases/{ids[0]}",
+        data={**form_of(c, ids[0]), "notes": "带附件"},
+        files={"photo": ("scan.pdf", big, "application/pdf")},
+    )
+    assert r.status_code in (400, 413)
+    assert read_attachments(path) == []
+    assert ledger.read_cases(path).loc[ids[0], "notes"] == ""
+
+
 def test_an_upload_is_judged_by_its_content_and_nothing_is_stored_when_refused(desk):
     path, ids = desk
     c = client(path)
@@ -317,7 +332,8 @@ def test_dashboard_counts_open_and_overdue_by_unit_and_township(desk):
     assert rows == [("区公安局", "2", "2"), ("区市场监督管理局", "1", "1")]
     en = c.get("/lang?to=en&next=/cases", follow_redirects=True)
     assert "Cases" in en.text
-    assert c.get("/lang?to=en&next=//evil.example").headers.get("location") is None or True
+    away = c.get("/lang?to=en&next=//evil.example", follow_redirects=False)
+    assert away.headers["location"] == "/"
 
 
 def test_serve_refuses_other_addresses_without_tls_or_with_demo_accounts(desk, tmp_path):

@@ -445,12 +445,12 @@ class _Desk:
         upload = form.get("photo")
         data = b""
         if isinstance(upload, UploadFile) and upload.filename:
-            data = await upload.read()
+            data = await upload.read(MAX_ATTACHMENT_BYTES + 1)  # enough to know it is too large
         kind = str(form.get("kind", "after"))
 
         def work() -> None:
             if data:
-                check_upload(data, str(getattr(upload, "filename", "")))
+                check_upload(data, str(getattr(upload, "filename", "")), kind)
             self.write_change(case, changes, user, _version(form), data, upload, kind)
 
         return await self.outcome(request, session, case["finding_id"], work)

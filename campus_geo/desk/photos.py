@@ -17,7 +17,7 @@ from typing import Final
 from PIL import Image, UnidentifiedImageError
 
 from campus_geo._errors import LedgerError
-from campus_geo.ledger.attachments import attachments_dir, sniff_media_type
+from campus_geo.ledger.attachments import attachments_dir, check_attachment, sniff_media_type
 
 __all__ = ["THUMB_SIZE", "check_upload", "save_thumbnail", "thumbnail_path"]
 
@@ -28,11 +28,17 @@ _PIL_FORMATS: Final = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "
 _MAX_PIXELS: Final = 60_000_000
 
 
-def check_upload(data: bytes, filename: str) -> str:
-    """The media type of an upload after checking that a photo decodes; LedgerError otherwise."""
-    media_type = sniff_media_type(data)
+def check_upload(data: bytes, filename: str, kind: str = "other") -> str:
+    """The media type of an upload after the ledger's checks and, for a photo, decoding it.
+
+    Raises
+    ------
+    LedgerError
+        Empty, too large, not an accepted type, an unknown kind, or a photo that does not decode.
+    """
+    media_type = check_attachment(data, filename=filename, kind=kind)
     if media_type not in _PIL_FORMATS:
-        return media_type or ""
+        return media_type
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

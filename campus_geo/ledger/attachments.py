@@ -42,6 +42,7 @@ __all__ = [
     "add_attachment",
     "attachment_path",
     "attachments_dir",
+    "check_attachment",
     "read_attachments",
     "sniff_media_type",
 ]
@@ -126,6 +127,31 @@ def _store(target: Path, data: bytes) -> None:
         raise
 
 
+def check_attachment(data: bytes, *, filename: str, kind: str = "other") -> str:
+    """The media type of an acceptable attachment; LedgerError with every problem otherwise.
+
+    Checked before anything is changed: not empty, at most
+    :data:`MAX_ATTACHMENT_BYTES`, a JPEG, PNG, WebP or PDF by its content, a known kind.
+    """
+    media_type = sniff_media_type(data)
+    problems = []
+    if not data:
+        problems.append("the file is empty")
+    elif len(data) > MAX_ATTACHMENT_BYTES:
+        problems.append(
+            f"the file is {len(data) / 1048576:.1f} MB; at most "
+            f"{MAX_ATTACHMENT_BYTES // 1048576} MB is accepted"
+        )
+    elif media_type is None:
+        problems.append("its content is not a JPEG, PNG or WebP photo or a PDF document")
+    if kind not in ATTACHMENT_KINDS:
+        problems.append(f"unknown kind {kind!r}; expected one of {', '.join(ATTACHMENT_KINDS)}")
+    if problems or media_type is None:
+        msg = f"attachment {filename!r}: " + "; ".join(problems) + "; nothing was stored"
+        raise LedgerError(msg)
+    return media_type
+
+
 def add_attachment(
     ledger_path: str | Path,
     finding_id: str,
@@ -169,22 +195,7 @@ def add_attachment(
         Unknown case, empty or too large a file, a type that is not accepted,
         an unknown kind; nothing is stored then.
     """
-    media_type = sniff_media_type(data)
-    problems = []
-    if not data:
-        problems.append("the file is empty")
-    elif len(data) > MAX_ATTACHMENT_BYTES:
-        problems.append(
-            f"the file is {len(data) / 1048576:.1f} MB; at most "
-            f"{MAX_ATTACHMENT_BYTES // 1048576} MB is accepted"
-        )
-    elif media_type is None:
-        problems.append("its content is not a JPEG, PNG or WebP photo or a PDF document")
-    if kind not in ATTACHMENT_KINDS:
-        problems.append(f"unknown kind {kind!r}; expected one of {', '.join(ATTACHMENT_KINDS)}")
-    if problems or media_type is None:
-        msg = f"attachment {filename!r}: " + "; ".join(problems) + "; nothing was stored"
-        raise LedgerError(msg)
+    media_type = check_attachment(data, filename=filename, kind=kind)
     sha = hashlib.sha256(data).hexdigest()
     name = Path(filename.replace("\\", "/")).name.strip()[:200] or f"{sha[:12]}"
     at, who = as_of(now), who or default_who()
