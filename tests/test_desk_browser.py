@@ -63,7 +63,14 @@ def served(tmp_path) -> Iterator[tuple[str, Path, list[str]]]:
         LineString([(108.90 + i * 0.002, 34.20), (108.901 + i * 0.002, 34.201)])
         for i in range(len(findings))
     ]
-    gpd.GeoDataFrame({"finding_id": list(findings.index)}, geometry=lines, crs=4326).to_file(
+    table = {
+        "finding_id": list(findings.index),
+        "school_id": list(findings["school_id"]),
+        "school_name": list(findings["school_name"]),
+        "school_lon": [line.coords[0][0] for line in lines],
+        "school_lat": [line.coords[0][1] for line in lines],
+    }
+    gpd.GeoDataFrame(table, geometry=lines, crs=4326).to_file(
         tmp_path / "findings.gpkg", layer="findings"
     )
     add_user(path, "police", "police-pass-1", role="unit", unit="区公安局")
@@ -205,6 +212,10 @@ def test_a_hostile_venue_name_is_text_and_the_offline_map_draws_the_cases(
         raise AssertionError(seen) from None
     assert page.get_attribute("#desk-map", "data-count") == "3", seen["errors"]
     assert page.locator(".leaflet-container").count() == 1
+    layers = page.inner_text(".leaflet-control-layers")
+    assert all(name in layers for name in ("案件列表", "量算线", "学校"))
+    # 3 cases (clustered or not) and 2 schools: circle markers drawn as SVG paths
+    assert page.locator("path.leaflet-interactive").count() >= 2
     _screenshot(page, tmp_path / "desk_map.png")
     page.click("text=English")
     page.wait_for_url(f"{base}/map")

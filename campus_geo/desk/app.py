@@ -625,7 +625,11 @@ class _Desk:
                     and bool(r["deadline"])
                     and r["deadline"] < today.isoformat()
                 )
-                props = {**dict(r), "state": "overdue" if overdue else r["status"]}
+                props = {
+                    **dict(r),
+                    "state": "overdue" if overdue else r["status"],
+                    "school": geo.get("school"),
+                }
                 features.append(
                     {"type": "Feature", "properties": props, "geometry": geo["geometry"]}
                 )
@@ -671,13 +675,22 @@ def _load_findings(path: Path | None) -> dict[str, dict[str, Any]]:
     import pyogrio
     import shapely
 
-    frame = pyogrio.read_dataframe(path, columns=["finding_id"])
+    wanted = ["finding_id", "school_id", "school_name", "school_lon", "school_lat"]
+    info = pyogrio.read_info(path)
+    frame = pyogrio.read_dataframe(path, columns=[c for c in wanted if c in info["fields"]])
     if frame.crs is not None and frame.crs.to_epsg() != 4326:
         frame = frame.to_crs(4326)
     out = {}
-    for fid, geom in zip(frame["finding_id"], frame.geometry, strict=True):
-        if geom is not None:
-            out[str(fid)] = {"geometry": json.loads(shapely.to_geojson(geom))}
+    for row, geom in zip(frame.to_dict("records"), frame.geometry, strict=True):
+        if geom is None:
+            continue
+        school = None
+        if row.get("school_lon") is not None and row.get("school_lat") is not None:
+            school = [row["school_id"], row["school_name"], row["school_lon"], row["school_lat"]]
+        out[str(row["finding_id"])] = {
+            "geometry": json.loads(shapely.to_geojson(geom)),
+            "school": school,
+        }
     return out
 
 

@@ -87,6 +87,7 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "case_units": ("相关单位", "Units of the case"),
     "opened_on": ("立案日期", "Opened"),
     "legend": ("图例", "Legend"),
+    "actions": ("督办/抄告/联合整改", "Actions"),
 }
 
 

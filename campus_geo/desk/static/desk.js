@@ -43,6 +43,8 @@
     var labels = JSON.parse(deskMap.getAttribute("data-labels"));
     var map2 = L.map(deskMap, { maxZoom: 19 }).setView([34.0, 108.9], 12);
     var lines = L.layerGroup();
+    var schools = L.layerGroup();
+    var seenSchools = {};
     var cluster = L.markerClusterGroup({ chunkedLoading: true });
     fetch(deskMap.getAttribute("data-src"), { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
@@ -55,9 +57,24 @@
           marker.bindPopup(popup(f.properties, labels));
           cluster.addLayer(marker);
           lines.addLayer(L.geoJSON(f.geometry, { style: { color: colour, weight: 2 } }));
+          var school = f.properties.school;
+          if (school && !seenSchools[school[0]]) {
+            seenSchools[school[0]] = true;
+            var mark = L.circleMarker([school[3], school[2]], {
+              radius: 5, color: "#08519c", fillColor: "#fff", fillOpacity: 1, weight: 3
+            });
+            mark.bindTooltip(text("span", school[1]));
+            schools.addLayer(mark);
+          }
         });
+        schools.addTo(map2);
         cluster.addTo(map2);
-        L.control.layers(null, { "cases": cluster, "measured lines": lines }).addTo(map2);
+        var names = JSON.parse(deskMap.getAttribute("data-layers"));
+        var overlays = {};
+        overlays[names.cases] = cluster;
+        overlays[names.lines] = lines;
+        overlays[names.schools] = schools;
+        L.control.layers(null, overlays, { collapsed: false }).addTo(map2);
         if (data.features.length) { map2.fitBounds(cluster.getBounds(), { padding: [20, 20] }); }
         deskMap.setAttribute("data-count", String(data.features.length));
       });
