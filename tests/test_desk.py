@@ -524,3 +524,53 @@ def test_demo_accounts_are_written_out_and_marked_as_demo(desk, tmp_path):
     )
     assert r.exit_code == 2
     assert "127.0.0.1 only" in r.output
+
+
+def test_a_township_verifies_and_the_office_assigns_a_unit(desk, tmp_path):
+    path, ids = desk
+    fid = ids[1]
+    town = client(path)
+    login(town, "town", "town-pass-1")
+    r = town.post(f"/cases/{fid}", data={**form_of(town, fid), "status": "dismissed"})
+    assert r.status_code == 400  # a dismissal needs a reason: the ledger's own rule
+    assert "needs a reason" in r.text
+    r = town.post(
+        f"/cases/{fid}",
+        data={**form_of(town, fid), "status": "confirmed", "notes": "乡镇现场核实"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    office = client(path)
+    login(office, "office", "office-pass-1")
+    r = office.post(
+        f"/cases/{fid}",
+        data={**form_of(office, fid), "responsible_unit": "区城市管理局", "deadline": "2023-09-30"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    case = ledger.read_cases(path).loc[fid]
+    assert (case["status"], case["responsible_unit"], case["deadline"]) == (
+        "confirmed",
+        "区城市管理局",
+        "2023-09-30",
+    )
+    rows = ledger.read_history(path, fid)
+    assert rows[rows["source"] == "desk"][["field", "who"]].values.tolist() == [
+        ["status", "town"],
+        ["notes", "town"],
+        ["responsible_unit", "office"],
+        ["deadline", "office"],
+    ]
+    # the police still see it (they enforce it), the new responsible unit's users would too
+    police = client(path)
+    login(police, "police", "police-pass-1")
+    assert police.get(f"/cases/{fid}").status_code == 200
+
+
+def test_tls_needs_both_files(desk, tmp_path):
+    path, _ = desk
+    cert = tmp_path / "cert.pem"
+    cert.write_text("x")
+    r = CliRunner().invoke(cli, ["serve", "--ledger", str(path), "--tls-cert", str(cert)])
+    assert r.exit_code == 2
+    assert "give both --tls-cert and --tls-key" in r.output
