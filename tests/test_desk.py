@@ -574,3 +574,21 @@ def test_tls_needs_both_files(desk, tmp_path):
     r = CliRunner().invoke(cli, ["serve", "--ledger", str(path), "--tls-cert", str(cert)])
     assert r.exit_code == 2
     assert "give both --tls-cert and --tls-key" in r.output
+
+
+def test_an_edit_racing_a_sync_is_a_conflict_not_an_overwrite(desk):
+    path, ids = desk
+    fid = ids[0]
+    c = client(path)
+    login(c, "police", "police-pass-1")
+    seen = form_of(c, fid)
+    # the next screening no longer finds the first venue: the pending case is resolved
+    rest = _findings().drop(index=fid)
+    ledger.sync_findings(
+        path, rest, who="专项办", now=dt.datetime(2023, 7, 10, 9), confirm_closing=True
+    )
+    assert ledger.read_cases(path).loc[fid, "status"] == "resolved"
+    r = c.post(f"/cases/{fid}", data={**seen, "status": "confirmed"})
+    assert r.status_code == 409
+    assert "sync run 2" in r.text
+    assert ledger.read_cases(path).loc[fid, "status"] == "resolved"

@@ -31,6 +31,7 @@ __all__ = [
     "allowed_fields",
     "allowed_statuses",
     "can_see",
+    "may_set_status",
     "scope_sql",
     "unit_sql",
 ]
@@ -111,6 +112,13 @@ def unit_sql(unit: str) -> tuple[str, tuple[Any, ...]]:
     # a cheap test first: only the cases that name the unit at all are looked at
     anywhere = f"instr({' || '.join(UNIT_FIELDS)}, ?) > 0"
     return f"({anywhere} AND ({' OR '.join(parts)}))", (unit.strip(), *params)
+
+
+def may_set_status(user: User, status: str) -> bool:
+    """Whether `user`'s role may ever set `status` (the transition itself is the ledger's rule)."""
+    if "status" not in FIELDS_BY_ROLE.get(user.role, ()):
+        return False
+    return user.role != "township" or status in _TOWNSHIP_STATUSES
 
 
 def scope_sql(user: User) -> tuple[str, tuple[Any, ...]]:

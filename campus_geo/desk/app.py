@@ -662,8 +662,10 @@ def _form_changes(user: User, case: dict[str, Any], form: Any) -> dict[str, str]
         if key not in allowed:
             return key
         changes[key] = value
+    # which status may follow which is the ledger's rule, checked after the version;
+    # here only what the role may ever set (a township confirms or dismisses)
     status = changes.get("status", case["status"])
-    if status != case["status"] and status not in access.allowed_statuses(user, case):
+    if status != case["status"] and not access.may_set_status(user, status):
         return f"status {status}"
     return changes
 
