@@ -17,6 +17,7 @@ import warnings
 __all__ = [
     "CampusGeoError",
     "CampusGeoWarning",
+    "ConflictError",
     "CoordinateWarning",
     "FontMissingError",
     "InputDataError",
@@ -71,6 +72,15 @@ class LedgerError(CampusGeoError):
 
     Illegal status transitions, unknown cases, a damaged ledger file or one
     written by a newer campus_geo. The message says what was found and the fix.
+    """
+
+
+class ConflictError(LedgerError):
+    """A change was made to a case as it was at a version that is no longer current.
+
+    Someone else (the desk, the command line, an import or a sync) changed the
+    case in between; nothing was changed. The message names the current
+    version and the last change, and the fix: reload the case and redo the edit.
     """
 
 

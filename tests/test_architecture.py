@@ -40,6 +40,7 @@ PARTS = (
     "scale",
     "reports",
     "ledger",
+    "desk",
     "demo",
     "cli",
 )

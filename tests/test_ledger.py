@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from conftest import ROOT
 
 from campus_geo import ledger
-from campus_geo._errors import InputDataError, LedgerError
+from campus_geo._errors import ConflictError, InputDataError, LedgerError
 from campus_geo.cli import cli
 from campus_geo.ledger.db import (
     APPLICATION_ID,
@@ -132,7 +132,7 @@ def at(day: str, hour: int = 10) -> dt.datetime:
 def test_new_ledger_is_wal_with_versioned_append_only_schema(three):
     with sqlite3.connect(three) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
         assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_schema WHERE type='table'")}
         assert {"meta", "runs", "cases", "history", "reports"} <= tables
@@ -196,7 +196,7 @@ def test_a_newer_schema_is_refused_with_the_fix(three):
     with pytest.raises(LedgerError) as err:
         ledger.set_case(three, fid(F1), status="confirmed")
     assert "has schema version 7, written by a newer campus_geo" in str(err.value)
-    assert "reads versions up to 2" in str(err.value)
+    assert "reads versions up to 3" in str(err.value)
     assert "pip install -U campus_geo" in str(err.value)
     assert dump(three) == before
 
@@ -210,19 +210,19 @@ def test_missing_ledger_names_the_command_that_creates_it(path):
 def test_migration_steps_run_in_order_after_a_backup(three):
     steps = {
         **MIGRATIONS,
-        3: "ALTER TABLE cases ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;",
-        4: "CREATE INDEX cases_priority ON cases (priority);\n"
+        4: "ALTER TABLE cases ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;",
+        5: "CREATE INDEX cases_priority ON cases (priority);\n"
         "UPDATE cases SET priority = 1 WHERE severity = 'prohibited';",
     }
     conn = sqlite3.connect(three, isolation_level=None)
-    _migrate(conn, three, target=4, steps=steps)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
+    _migrate(conn, three, target=5, steps=steps)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 5
     rows = conn.execute("SELECT severity, priority FROM cases ORDER BY severity").fetchall()
     assert rows == [("notice", 0), ("prohibited", 1), ("risk", 0)]
     conn.close()
-    backup = three.with_name("ledger.sqlite.v2.bak")
+    backup = three.with_name("ledger.sqlite.v3.bak")
     with sqlite3.connect(backup) as old:
-        assert old.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert old.execute("PRAGMA user_version").fetchone()[0] == 3
         assert old.execute("SELECT count(*) FROM cases").fetchone()[0] == 3
     old.close()
 
@@ -1334,7 +1334,7 @@ def test_an_old_ledger_migrates_and_its_cases_get_their_units_at_the_next_sync(p
     v1_ledger(path)
     cases = ledger.read_cases(path)  # opening it migrates it
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
         assert conn.execute("SELECT settings FROM runs").fetchall() == [("{}",)]
     conn.close()
     with sqlite3.connect(path.with_name("ledger.sqlite.v1.bak")) as old:
@@ -2369,3 +2369,39 @@ def test_demo_sync_with_a_changed_distance_is_refused_previewed_then_applied(
     notes = ledger.read_history(db).query("source == 'sync run 3' and field == 'absent_since'")
     assert len(notes) == kept
     assert "no longer found by the screening of" in notes["why"].iloc[0]
+
+
+# --- the version a person saw: a stale edit is a conflict, never an overwrite -------------
+
+
+def test_a_stale_expected_version_is_a_conflict_and_changes_nothing(three):
+    case_id = fid(F1)
+    version = int(ledger.read_cases(three).loc[case_id, "version"])
+    ledger.set_case(
+        three, case_id, status="confirmed", who="甲", now=at("2023-06-06"), expected_version=version
+    )
+    before = dump(three)
+    with pytest.raises(ConflictError, match=rf"you edited version {version}, it is now version "):
+        ledger.set_case(
+            three,
+            case_id,
+            notes="乙的备注",
+            who="乙",
+            now=at("2023-06-07"),
+            expected_version=version,
+        )
+    with pytest.raises(ConflictError, match=r"last change: 甲"):
+        ledger.escalate_case(
+            three,
+            case_id,
+            supervisor="区委政法委",
+            deadline="2023-07-01",
+            now=at("2023-06-07"),
+            expected_version=version,
+        )
+    assert dump(three) == before
+    after = ledger.set_case(
+        three, case_id, notes="乙的备注", who="乙", expected_version=version + 1
+    )
+    assert (after["notes"], after["version"]) == ("乙的备注", version + 2)
+    assert ledger.read_history(three, case_id)["who"].tolist()[-2:] == ["甲", "乙"]

@@ -240,7 +240,7 @@ def test_finding_popups_carry_distance_rule_basis_and_suggestion(district, overv
         == ("169.0 米（阈值 200 米，自校园边界直线量算）")
     )
     rule = data["rules"][row[1]]
-    assert rule[0] == "tobacco_alcohol_200m（禁止）"
+    assert rule[0] == "烟酒销售点 200 米内（禁止；tobacco_alcohol_200m）"  # words, then the id
     assert rule[4] == finding["basis"]
     assert rule[5] == finding["suggestion"]
     assert data["schools"]["rows"][row[0]][1] == "桃源乡高庙小学"

@@ -765,6 +765,7 @@ def run_demo_story(out: Path, layers: Any, osm: Path) -> None:
 
     The checklist registers are those beside `osm` (the demo district's folder).
     """
+    from campus_geo.demo.accounts import save_demo_accounts
     from campus_geo.demo.district import DEMO_FILES
     from campus_geo.demo.story import run_ledger_story, save_story_map
 
@@ -774,8 +775,13 @@ def run_demo_story(out: Path, layers: Any, osm: Path) -> None:
     )
     story = run_ledger_story(out, layers=layers, osm=osm, overwrite=True, checklists=registers)
     july_map = save_story_map(story, layers, out / "ledger_map.html")
+    accounts = save_demo_accounts(story.path, out / "desk_accounts.txt")
     click.echo(story.summary())
     click.echo("Wrote:")
     for key in ("ledger", "ledger_xlsx", "monthly_2023-06_html", "monthly_2023-07_html"):
         click.echo(f"  {story.files[key]}")
     click.echo(f"  {july_map}")
+    click.echo(f"  {accounts}")
+    click.echo(
+        f"Review desk: campus-geo serve --ledger {story.path} (demo accounts in {accounts.name})"
+    )

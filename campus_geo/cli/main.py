@@ -41,6 +41,7 @@ from campus_geo.cli.ledger import (
 from campus_geo.cli.ledger import ledger as ledger_commands
 from campus_geo.cli.maps import MapChoices, map_options, save_maps
 from campus_geo.cli.scale import save_parquet_copy, scale_options, screener
+from campus_geo.cli.serve import serve as serve_command
 from campus_geo.cli.sources import (
     AdminChoice,
     OrderedArgsCommand,
@@ -104,6 +105,7 @@ def cli(verbose: int, quiet: bool, debug: bool) -> None:
 
 
 cli.add_command(ledger_commands, name="ledger")
+cli.add_command(serve_command, name="serve")
 
 
 def _summary(

@@ -12,7 +12,9 @@
 - :mod:`~campus_geo.ledger.xlsx`: the ledger as an xlsx for the offices;
 - :mod:`~campus_geo.ledger.xlsx_import`: the import of their edits (also their monthly
   report);
-- :mod:`~campus_geo.ledger.monthly`: the monthly progress report (due by the 5th).
+- :mod:`~campus_geo.ledger.monthly`: the monthly progress report (due by the 5th);
+- :mod:`~campus_geo.ledger.attachments`: photos and scans attached to cases, stored by
+  their SHA-256 beside the ledger.
 """
 
 from __future__ import annotations

@@ -87,6 +87,7 @@ def _act(
     who: str | None,
     now: dt.datetime | None,
     extra: Iterable[str] = (),
+    expected_version: int | None = None,
 ) -> dict[str, Any]:
     at, who = as_of(now), who or default_who()
     problems = list(extra)
@@ -100,6 +101,7 @@ def _act(
             why=why.strip() or ACTION_LABELS[action][0],
             source=action,
             also_check=lambda case: problems + _open_only(action)(case),
+            expected_version=expected_version,
         )
     log.info("case %s: %s by %s", after["finding_id"], action, who)
     return after
@@ -121,6 +123,7 @@ def copy_case(
     why: str = "",
     who: str | None = None,
     now: dt.datetime | None = None,
+    expected_version: int | None = None,
 ) -> dict[str, Any]:
     """抄告: copy a case to other units (added to ``copied_to``); they act on it too.
 
@@ -138,6 +141,8 @@ def copy_case(
         Recorded in the history (default: the login name).
     now
         Time of the action (default: now).
+    expected_version
+        The case's ``version`` the person saw: a case changed since is refused.
 
     Returns
     -------
@@ -147,14 +152,24 @@ def copy_case(
     Raises
     ------
     LedgerError
-        Unknown case, a closed case, no unit given; nothing is changed then.
+        Unknown case, a closed case, no unit given; nothing is changed then
+        (:class:`~campus_geo._errors.ConflictError`: changed since `expected_version`).
     """
     names = _units_given(units, "抄告 (copy)")
 
     def added(case: Mapping[str, Any]) -> dict[str, Any]:
         return {"copied_to": join_units([*split_units(case["copied_to"]), *names])}
 
-    return _act(ledger_path, finding_id, added, action="copy", why=why, who=who, now=now)
+    return _act(
+        ledger_path,
+        finding_id,
+        added,
+        action="copy",
+        why=why,
+        who=who,
+        now=now,
+        expected_version=expected_version,
+    )
 
 
 def escalate_case(
@@ -166,6 +181,7 @@ def escalate_case(
     why: str = "",
     who: str | None = None,
     now: dt.datetime | None = None,
+    expected_version: int | None = None,
 ) -> dict[str, Any]:
     """督办: a supervising unit takes up a case with a new deadline.
 
@@ -185,6 +201,8 @@ def escalate_case(
         Recorded in the history (default: the login name).
     now
         Time of the action (default: now): ``supervised_on`` is its date.
+    expected_version
+        The case's ``version`` the person saw: a case changed since is refused.
 
     Returns
     -------
@@ -223,6 +241,7 @@ def escalate_case(
         who=who,
         now=at,
         extra=problems,
+        expected_version=expected_version,
     )
 
 
@@ -235,6 +254,7 @@ def joint_case(
     why: str = "",
     who: str | None = None,
     now: dt.datetime | None = None,
+    expected_version: int | None = None,
 ) -> dict[str, Any]:
     """联合整改: name the lead unit and the participating units of a joint rectification.
 
@@ -257,6 +277,8 @@ def joint_case(
         Recorded in the history (default: the login name).
     now
         Time of the action (default: now).
+    expected_version
+        The case's ``version`` the person saw: a case changed since is refused.
 
     Returns
     -------
@@ -285,6 +307,7 @@ def joint_case(
         who=who,
         now=now,
         extra=problems,
+        expected_version=expected_version,
     )
 
 

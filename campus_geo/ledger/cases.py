@@ -177,6 +177,8 @@ def set_case(
     why: str = "",
     who: str | None = None,
     now: dt.datetime | None = None,
+    expected_version: int | None = None,
+    source: str = "set",
 ) -> dict[str, Any]:
     """Change one case as a person would, checked against the workflow.
 
@@ -197,6 +199,12 @@ def set_case(
         Recorded in the history (default: the login name).
     now
         Time of the change (default: now).
+    expected_version
+        The case's ``version`` the person edited (the review desk sends it):
+        when the case has changed since, nothing is changed and
+        :class:`~campus_geo._errors.ConflictError` says so (None: no check).
+    source
+        The source recorded in the history (``set``; the desk writes ``desk``).
 
     Returns
     -------
@@ -205,6 +213,8 @@ def set_case(
 
     Raises
     ------
+    ConflictError
+        The case changed after `expected_version`.
     LedgerError
         Unknown case, illegal transition (the message says which statuses may
         follow), a dismissal or reopening without a reason, a rectification
@@ -235,7 +245,8 @@ def set_case(
             at=at,
             who=who,
             why=why or changes.get("reason", ""),
-            source="set",
+            source=source,
+            expected_version=expected_version,
         )
     fid = after["finding_id"]
     log.info("case %s set by %s: %s", fid, who, ", ".join(changes) or "no change")

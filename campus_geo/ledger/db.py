@@ -25,6 +25,8 @@ screening (``absent_since``), the screening settings of each run
 (``runs.settings``) and the units' and townships' monthly reports (table
 ``reports``). A ledger of version 1 is migrated when it is opened (after a
 copy to ``<name>.v1.bak``); its cases get their units at the next sync.
+3, the files attached to cases (table ``attachments``: photos and scans kept
+content-addressed beside the ledger, see :mod:`campus_geo.ledger.attachments`).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from typing import Any, Final
 
 import pandas as pd
 
-from campus_geo._errors import LedgerError
+from campus_geo._errors import ConflictError, LedgerError
 from campus_geo.settings import local_zone
 
 __all__ = [
@@ -152,10 +154,11 @@ FIELD_LABELS: Final[dict[str, tuple[str, str]]] = {
     "supervised_on": ("督办日期", "supervised on"),
     "joint_units": ("联合整改单位", "joint rectification with"),
     "absent_since": ("筛查未再发现", "not found by screening since"),
+    "attachment": ("附件（SHA-256）", "attachment (SHA-256)"),
 }
 
 #: Schema version written by this campus_geo.
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 #: ``PRAGMA application_id`` of a campus_geo ledger ("CGLG").
 APPLICATION_ID: Final = 0x43474C47
 
@@ -267,6 +270,26 @@ END;
 CREATE TRIGGER reports_no_delete BEFORE DELETE ON reports
 BEGIN
     SELECT RAISE(ABORT, 'the record of reports is append-only');
+END;
+""",
+    3: """
+CREATE TABLE attachments (
+    attachment_id INTEGER PRIMARY KEY,
+    finding_id TEXT NOT NULL REFERENCES cases (finding_id),
+    sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+    filename TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    size INTEGER NOT NULL CHECK (size > 0),
+    kind TEXT NOT NULL,
+    at TEXT NOT NULL,
+    who TEXT NOT NULL
+) STRICT;
+CREATE INDEX attachments_case ON attachments (finding_id, attachment_id);
+CREATE INDEX cases_township ON cases (township, school_name);
+CREATE INDEX cases_deadline ON cases (deadline);
+CREATE TRIGGER attachments_no_update BEFORE UPDATE ON attachments
+BEGIN
+    SELECT RAISE(ABORT, 'the record of attachments is append-only');
 END;
 """,
 }
@@ -732,6 +755,7 @@ def change_case(
     why: str,
     source: str,
     also_check: Callable[[Mapping[str, Any]], list[str]] | None = None,
+    expected_version: int | None = None,
 ) -> dict[str, Any]:
     """A person's change of one case, inside the caller's write transaction: check, then apply.
 
@@ -742,6 +766,8 @@ def change_case(
     sync's flag, and :func:`apply_change` writes it with its history.
     `changes` may be a function of the case as stored (read inside the
     transaction, so that a change built on the current value loses no update).
+    With `expected_version` (the ``version`` the person saw), a case changed
+    since by anyone is refused with :class:`~campus_geo._errors.ConflictError`.
 
     Returns
     -------
@@ -750,11 +776,15 @@ def change_case(
 
     Raises
     ------
+    ConflictError
+        The case's version is no longer `expected_version`.
     LedgerError
         Unknown case, or the problems found (the message ends "nothing was changed").
     """
     fid = resolve_case_id(conn, finding_id)
     case = dict(conn.execute("SELECT * FROM cases WHERE finding_id = ?", (fid,)).fetchone())
+    if expected_version is not None and int(case["version"]) != int(expected_version):
+        raise _conflict(conn, case, int(expected_version))
     if callable(changes):
         changes = changes(case)
     problems = check_change(case, changes, today=at.date())
@@ -768,6 +798,21 @@ def change_case(
         normal["flag"] = ""
     apply_change(conn, case, normal, at=at, who=who, why=why, source=source)
     return dict(conn.execute("SELECT * FROM cases WHERE finding_id = ?", (fid,)).fetchone())
+
+
+def _conflict(conn: sqlite3.Connection, case: Mapping[str, Any], expected: int) -> ConflictError:
+    last = conn.execute(
+        "SELECT at, who, source FROM history WHERE finding_id = ? AND field IN "
+        f"({', '.join('?' * len(EDITABLE_FIELDS))}) ORDER BY history_id DESC LIMIT 1",
+        (case["finding_id"], *EDITABLE_FIELDS),
+    ).fetchone()
+    by = f" (last change: {last['who']}, {last['at']}, {last['source']})" if last else ""
+    msg = (
+        f"case {case['finding_id']} was changed by someone else after you opened it: you edited "
+        f"version {expected}, it is now version {case['version']}{by}; nothing was changed. "
+        "Reload the case, check the other change and make yours again"
+    )
+    return ConflictError(msg)
 
 
 def with_overdue(cases: pd.DataFrame, today: dt.date) -> pd.DataFrame:

@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from campus_geo._errors import LedgerError
+from campus_geo.ledger.attachments import ATTACHMENT_KINDS, attachment_path
 from campus_geo.ledger.db import (
     CASES_QUERY,
     EDITABLE_FIELDS,
@@ -129,6 +131,9 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         ),
         "yes": "是",
         "history_headers": "时间|问题编号|学校名称|场所名称|变更项|原值|新值|操作人|原因|来源",
+        "files": "附件",
+        "files_headers": "问题编号|学校名称|场所名称|类型|文件名|SHA-256|上传人|时间|链接",
+        "open": "打开",
         "status_error": "请从下拉列表选择状态（逾期由整改时限自动判定，不是状态）",
         "date_error": "请填写日期，例如 2023-07-01",
     },
@@ -144,6 +149,9 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         ),
         "yes": "yes",
         "history_headers": "Time|Case id|School|Hazard|Field|Old|New|Who|Why|Source",
+        "files": "Attachments",
+        "files_headers": "Case id|School|Hazard|Kind|File name|SHA-256|By|When|Link",
+        "open": "open",
         "status_error": "Pick a status from the list (overdue follows from the deadline)",
         "date_error": "Enter a date, e.g. 2023-07-01",
     },
@@ -341,6 +349,45 @@ def _write_history_sheet(ws: Any, history: pd.DataFrame, lang: str) -> None:
     ws.auto_filter.ref = f"A1:J{max(ws.max_row, 1)}"
 
 
+def _write_files_sheet(
+    ws: Any, files: list[dict[str, Any]], cases: pd.DataFrame, *, base: Path, lang: str
+) -> None:
+    """The attachments of the exported cases, each linked to its stored file.
+
+    The links are relative to the xlsx's folder (``ledger_files/...`` when the
+    xlsx is written beside the ledger), so they open wherever both are copied together.
+    """
+    label = 0 if lang == "zh" else 1
+    text = _text(lang)
+    ws.append(text["files_headers"].split("|"))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = _HEADER_FILL
+    for f in files:
+        case = cases.loc[f["finding_id"]]
+        target = Path(f["path"]).resolve()
+        link = Path(os.path.relpath(target, base.resolve())).as_posix()
+        ws.append(
+            [
+                f["finding_id"],
+                case["school_name"],
+                case["hazard_name"],
+                ATTACHMENT_KINDS.get(f["kind"], (f["kind"],) * 2)[label],
+                f["filename"],
+                f["sha256"],
+                f["who"],
+                f["at"],
+                text["open"],
+            ]
+        )
+        cell = ws.cell(ws.max_row, 9)
+        cell.hyperlink = link
+        cell.font = Font(color="0563C1", underline="single")
+    for letter, width in zip("ABCDEFGHI", (18, 22, 20, 12, 24, 66, 12, 20, 8), strict=True):
+        ws.column_dimensions[letter].width = width
+    ws.freeze_panes = "A2"
+
+
 def export_ledger(
     ledger_path: str | Path,
     filepath: str | Path,
@@ -389,6 +436,7 @@ def export_ledger(
             conn,
         )
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        files = [dict(r) for r in conn.execute("SELECT * FROM attachments ORDER BY attachment_id")]
         revision = int(
             conn.execute("SELECT coalesce(max(history_id), 0) FROM history").fetchone()[0]
         )
@@ -416,6 +464,12 @@ def export_ledger(
     ws.title = text["sheet"]
     _write_ledger_sheet(ws, cases, lang=lang, today=today, revision=revision)
     _write_history_sheet(wb.create_sheet(text["history"]), history, lang)
+    files = [f for f in files if f["finding_id"] in cases.index]
+    if files:  # a sheet of attachments, each linked to its file beside the ledger
+        for f in files:
+            f["path"] = attachment_path(ledger_path, f["sha256"], f["media_type"])
+        base = Path(filepath).parent
+        _write_files_sheet(wb.create_sheet(text["files"]), files, cases, base=base, lang=lang)
     info = wb.create_sheet(META_SHEET)
     for key, value in (
         ("format", EXPORT_FORMAT),

@@ -10,6 +10,7 @@ the runtime reads (see :mod:`campus_geo.maps.data`) and assembles the folium map
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 from collections.abc import Sequence
@@ -334,7 +335,18 @@ class Prepared:
             if lang == "en" and rule is not None:
                 basis, suggestion = rule.basis_en or basis, rule.suggestion_en or suggestion
             rid = cols["rule_id"][i]
-            label = f"{rid}（{severity}）" if lang == "zh" else f"{rid} ({severity})"
+            # the rule's name in words (上网服务场所 200 米), its id beside it for the record
+            what = self.categories.label(cols["category"][i], lang)
+            inside = rule is not None and rule.inside
+            limit = cols["threshold_m"][i]
+            with contextlib.suppress(ValueError):
+                limit = f"{float(limit):g}"
+            if lang == "zh":
+                name = f"{what}（校园内）" if inside else f"{what} {limit} 米内"
+                label = f"{name}（{severity}；{rid}）"
+            else:
+                name = f"{what} (inside the campus)" if inside else f"{what} within {limit} m"
+                label = f"{name} ({severity}; {rid})"
             how = pick(PROFILE_LABELS.get(cols["profile"][i], (cols["profile"][i],) * 2), lang)
             entries.append([label, severity, how, cols["threshold_m"][i], basis, suggestion])
         del uniques
