@@ -600,3 +600,37 @@ def test_the_monthly_report_prints_on_a4_landscape_within_the_page(browser, tmp_
     boxes = re.findall(rb"/MediaBox\s*\[0 0 ([\d.]+) ([\d.]+)\]", head)
     assert {(round(float(w)), round(float(h))) for w, h in boxes} == {(842, 595)}
     assert len(re.findall(rb"/Type\s*/Page\b", head)) >= 2
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(
+    "extract", ["beijing_haidian_wudaokou_2017.osm.bz2", "nanjing_xinjiekou_2021.osm.bz2"]
+)
+def test_a_shared_extracts_map_fits_1366_by_768_with_every_layer(browser, tmp_path, extract):
+    """A user's own district (`screen --profile all`): legend and summary whole at 1366x768."""
+    from click.testing import CliRunner
+    from conftest import osm_extract
+
+    from campus_geo.cli import cli
+
+    out = tmp_path / "out"
+    args = ["-q", "screen", "--osm", str(osm_extract(extract)), "--profile", "all"]
+    result = CliRunner().invoke(cli, [*args, "--out", str(out), "--no-evidence"])
+    assert result.exit_code == 0, result.output
+    seen = visit(browser, out / "map.html", viewport=(1366, 768))
+    assert seen.errors == []
+    assert seen.blocked == []
+    boxes, bodies = seen.page.evaluate(CONTROLS_JS)
+    _assert_apart_and_on_screen(boxes, 1366, 768)
+    for panel in ("cg-legend", "cg-summary"):
+        shown, holds = bodies[panel]
+        assert holds <= shown, (panel, shown, holds)
+    assert all(visible for _, visible in seen.page.evaluate(LINE_ROWS_JS))
+    # the analyses' layers are in the layer control, and no context point is a finding
+    control = seen.page.inner_text(".leaflet-control-layers")
+    for layer in ("重点水域", "护学岗候选点", "视频监控覆盖与盲区"):
+        assert layer in control, layer
+    findings = pd.read_csv(out / "findings.csv", encoding="utf-8-sig")
+    assert seen.counts()["lines"] == len(findings)
+    assert not {"water", "traffic", "camera"} & set(findings["category"])
+    seen.screenshot(tmp_path / f"{extract}.png")
