@@ -10,8 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -32,6 +31,7 @@ from campus_geo.cli.analyses import (
     save_analyses,
 )
 from campus_geo.cli.common import WarningSummary, check_out, friendly
+from campus_geo.cli.form import form as form_command
 from campus_geo.cli.ledger import (
     import_checklist_cases,
     run_demo_story,
@@ -40,13 +40,19 @@ from campus_geo.cli.ledger import (
 )
 from campus_geo.cli.ledger import ledger as ledger_commands
 from campus_geo.cli.maps import MapChoices, map_options, save_maps
+from campus_geo.cli.options import (
+    ReportOptions,
+    categories_for,
+    common_options,
+    parse_hazard_option,
+    save_reports_with_progress,
+)
 from campus_geo.cli.scale import save_parquet_copy, scale_options, screener
 from campus_geo.cli.serve import serve as serve_command
 from campus_geo.cli.sources import (
     AdminChoice,
     OrderedArgsCommand,
     add_registry_and_roster,
-    check_sources_match,
     gather_inputs,
     input_systems,
     read_admin,
@@ -54,11 +60,9 @@ from campus_geo.cli.sources import (
     require_layers,
     source_options,
 )
-from campus_geo.settings import PROFILES
 
 if TYPE_CHECKING:  # the parts load when a command runs, not for --help
     from campus_geo.category_registry import CategoryRegistry
-    from campus_geo.reports.analyses import Analyses
     from campus_geo.sources.layers import Layers
 
 __all__ = ["main"]
@@ -141,7 +145,7 @@ def _run(
     lang: str,
     ledger: Path | None = None,
     inputs: list[Path] | None = None,
-    report: _ReportOptions | None = None,
+    report: ReportOptions | None = None,
     network: Any = None,
     maps: MapChoices | None = None,
     analyses_chosen: tuple[str, ...] = (),
@@ -152,7 +156,7 @@ def _run(
     from campus_geo.screen import save_findings, screen
     from campus_geo.sources.layers import REJECT_COLUMNS
 
-    report = report or _ReportOptions()
+    report = report or ReportOptions()
     cjk_font()  # fail before screening, not after, when no font can draw the Chinese labels
     out.mkdir(parents=True, exist_ok=True)
     notices = gate_notices(layers, profile, rules)
@@ -168,7 +172,7 @@ def _run(
         # the street network measures walks; the traffic analysis alone does not need it here
         network=network if needs_network(profile, rules) else None,
     )
-    written = save_findings(findings, out, categories=_categories(rules))
+    written = save_findings(findings, out, categories=categories_for(rules))
     written.update(save_parquet_copy(findings, out))  # --engine dask: findings.parquet too
     # with a ledger, the map colours each finding by its case's status
     # the ledger records how this screening was made and refuses a sync made otherwise
@@ -189,7 +193,7 @@ def _run(
         else None
     )
     written.update(
-        _save_reports(
+        save_reports_with_progress(
             findings,
             layers,
             out,
@@ -231,169 +235,8 @@ def _run(
         written["rejects"] = rejects_path
     elif rejects_path.exists():
         rejects_path.unlink()
-    summary = _summary(layers, findings, written, _categories(rules))
+    summary = _summary(layers, findings, written, categories_for(rules))
     click.echo("\n".join([summary, *lines]))
-
-
-@dataclass(frozen=True)
-class _ReportOptions:
-    """Options of the form, summary page and evidence sheets (see `_REPORT_OPTIONS`)."""
-
-    all_schools: bool = False
-    generated_at: str | None = None
-    evidence: bool = True
-    pdf: bool = False
-
-
-def _save_reports(
-    findings: Any,
-    layers: Layers,
-    out: Path,
-    rules: Path | None,
-    reporting_unit: str,
-    lang: str,
-    inputs: list[Path],
-    report: _ReportOptions,
-    analyses: Analyses | None = None,
-    notices: Sequence[str] = (),
-    extra_sections: Sequence[Any] = (),
-) -> dict[str, Path]:
-    """Form, summary page, charts and evidence sheets, with a progress bar for the sheets."""
-    from campus_geo.reports.form import save_reports
-
-    quiet = logging.getLogger().getEffectiveLevel() > logging.INFO
-    with click.progressbar(
-        length=len(findings) if report.evidence else 0,
-        label="Evidence sheets",
-        file=sys.stderr,
-        hidden=quiet or not report.evidence or not len(findings),
-    ) as bar:
-        return save_reports(
-            findings,
-            out,
-            schools=layers.schools if len(layers.schools) else None,
-            hazards=layers.hazards if len(layers.hazards) else None,
-            entrances=layers.entrances,
-            streets=layers.streets,
-            inputs=inputs,
-            rules=rules,
-            reporting_unit=reporting_unit,
-            lang=lang,
-            all_schools=report.all_schools,
-            generated_at=report.generated_at,
-            evidence=report.evidence,
-            pdf=report.pdf,
-            progress=lambda n: bar.update(n - bar.pos),
-            analyses=analyses,
-            notices=notices,
-            extra_sections=extra_sections,
-        )
-
-
-def _categories(rules: Path | None) -> CategoryRegistry:
-    """The hazard categories of a screening: the default table's, with those --rules adds."""
-    from campus_geo.rules import default_categories, read_categories
-
-    return default_categories() if rules is None else read_categories(rules)
-
-
-def _parse_hazard_option(value: str, categories: CategoryRegistry) -> tuple[str | None, Path]:
-    """``CATEGORY=FILE`` (a category key or name: internet_cafe=, 网吧=) or ``FILE``.
-
-    A mistyped category names the closest ones (difflib).
-    """
-    if "=" in value:
-        name, _, path = value.partition("=")
-        key = categories.resolve(name)
-        if key is None:
-            message = categories.unknown_message(name, f" in {value!r}")
-            raise click.BadParameter(message, param_hint="--hazards")
-        return key, Path(path)
-    return None, Path(value)
-
-
-_COMMON_OPTIONS = [
-    click.option(
-        "--out",
-        "out",
-        type=click.Path(path_type=Path),
-        default=Path("out"),
-        show_default=True,
-        help="Folder for findings.csv, findings.gpkg, inspection_form.xlsx, map.html, rejects.csv.",
-    ),
-    click.option(
-        "--rules",
-        type=click.Path(path_type=Path, dir_okay=False),
-        default=None,
-        help="Rule table (TOML) instead of the default one (campus_geo/rules/default.toml).",
-    ),
-    click.option(
-        "--profile",
-        type=click.Choice([*PROFILES, "all"]),
-        default=None,
-        help="How distances are measured: boundary = from any point of the campus outline "
-        "(文市函[2003]560号, default of most rules); entrance = from the nearest school gate; "
-        "walk = shortest walking route on the streets of the --osm files from any gate; "
-        "all = every profile, marking findings whose verdict depends on the profile.",
-    ),
-    click.option(
-        "--dist",
-        type=float,
-        default=None,
-        metavar="M",
-        help="Screen every hazard layer at M metres (WGS 84 ellipsoid) instead of the rule table.",
-    ),
-    click.option(
-        "--reporting-unit", default="", help="Text after 填报单位 on the inspection form."
-    ),
-    click.option(
-        "--lang",
-        type=click.Choice(["zh", "en"]),
-        default="zh",
-        show_default=True,
-        help="Language of the form and the map.",
-    ),
-]
-
-
-_REPORT_OPTIONS = [
-    click.option(
-        "--all-schools",
-        is_flag=True,
-        help="The inspection form lists every screened school, with 无 where nothing was found.",
-    ),
-    click.option(
-        "--generated-at",
-        default=None,
-        metavar="TIME",
-        help="The one time written on the form, summary and evidence sheets (ISO 8601, e.g. "
-        "2023-06-15T10:00:00+08:00); default SOURCE_DATE_EPOCH, else now. Fix it to get "
-        "byte-identical outputs from the same inputs.",
-    ),
-    click.option(
-        "--evidence/--no-evidence",
-        default=True,
-        show_default=True,
-        help="Write one evidence sheet per finding (OUT/evidence/<finding_id>.html).",
-    ),
-    click.option(
-        "--pdf",
-        is_flag=True,
-        help="Also write each evidence sheet as PDF (needs WeasyPrint: pip install 'campus_geo[pdf]').",
-    ),
-]
-
-
-def _common(func: F) -> F:
-    for option in reversed(_COMMON_OPTIONS + _REPORT_OPTIONS):
-        func = option(func)
-    return func
-
-
-def _report_options(func: F) -> F:
-    for option in reversed(_REPORT_OPTIONS):
-        func = option(func)
-    return func
 
 
 @cli.command(cls=OrderedArgsCommand)
@@ -443,7 +286,7 @@ def _report_options(func: F) -> F:
     "findings; traffic needs the streets of an --osm file.",
 )
 @map_options
-@_common
+@common_options
 @friendly
 @scale_options
 def screen(
@@ -505,8 +348,8 @@ def screen(
     )
 
     check_out(out)  # before hours of work, not after
-    categories = _categories(rules)
-    specs = [_parse_hazard_option(spec, categories) for spec in hazard_specs]  # before the files
+    categories = categories_for(rules)
+    specs = [parse_hazard_option(spec, categories) for spec in hazard_specs]  # before the files
     del coords  # read per input, in command-line order, by gather_inputs
     inputs = gather_inputs(
         click.get_current_context(),
@@ -579,7 +422,7 @@ def screen(
             *inputs.files,
             *[p for p in (cameras_file, school_checklist, water_checklist, rules) if p],
         ],
-        report=_ReportOptions(all_schools, generated_at, evidence, pdf),
+        report=ReportOptions(all_schools, generated_at, evidence, pdf),
         network=analysis_network(osm_files, walking=needs_network(profile, rules), which=chosen),
         maps=maps,
         analyses_chosen=chosen,
@@ -603,7 +446,7 @@ def screen(
     help="Where the demo data lives (default: data/demo in the source tree).",
 )
 @map_options
-@_common
+@common_options
 @friendly
 def demo(
     maps: MapChoices,
@@ -638,7 +481,7 @@ def demo(
     if regenerate or not osm.exists():
         click.echo(f"Generating the demo district in {directory} ...")
         demo_mod.generate_demo(directory)
-    categories = _categories(rules)
+    categories = categories_for(rules)
     layers = layers_from_osm(osm, categories=categories)
     # the registries (GCJ-02, one GBK CSV with dirty rows) and the roster through the screen path
     demo_tables = [directory / "registry.xlsx", directory / "registry_gbk.csv"]
@@ -661,7 +504,7 @@ def demo(
         reporting_unit=reporting_unit or "青禾区校园及周边安全专项整治工作领导小组办公室（演示）",
         lang=lang,
         inputs=[p for p in (osm, *demo_tables, directory / "schools_roster.xlsx", rules) if p],
-        report=_ReportOptions(all_schools, generated_at, evidence, pdf),
+        report=ReportOptions(all_schools, generated_at, evidence, pdf),
         network=network,
         maps=maps,
         analyses_chosen=ANALYSES,  # water, traffic, cameras: tables, summary, form, map
@@ -677,253 +520,7 @@ def demo(
     run_demo_story(out, layers, osm)
 
 
-def _load_sources(
-    osm_files: tuple[Path, ...],
-    schools_file: Path | None,
-    specs: list[tuple[str | None, Path]],
-    id_field: str,
-    registry_files: tuple[Path, ...],
-    roster_file: Path | None,
-    out: Path,
-    admin: Any = None,
-    categories: CategoryRegistry | None = None,
-) -> tuple[Layers, list[str]]:
-    """Every given source read and combined as `screen` reads them (per-input --coords).
-
-    Returns the layers and the lines that report registries, rosters and townships.
-    """
-    from campus_geo.sources.layers import (
-        Layers,
-        empty_layers,
-        hazards_from_file,
-        layers_from_osm,
-        schools_from_file,
-    )
-
-    systems = input_systems(click.get_current_context())
-    layers = empty_layers()
-    for path in osm_files:
-        layers = layers + layers_from_osm(path, admin_areas=False, categories=categories)
-    if schools_file is not None:
-        schools, rejects = schools_from_file(
-            schools_file, id_field=id_field, coords=systems.of("--schools") or "wgs84"
-        )
-        layers = layers + Layers(
-            schools=schools,
-            entrances=empty_layers().entrances,
-            hazards=empty_layers().hazards,
-            rejects=rejects,
-        )
-    for k, (category, path) in enumerate(specs):
-        hazards, rejects = hazards_from_file(
-            path,
-            category=category,
-            id_field=id_field,
-            coords=systems.of("--hazards", k) or "wgs84",
-            categories=categories,
-        )
-        layers = layers + Layers(
-            schools=empty_layers().schools,
-            entrances=empty_layers().entrances,
-            hazards=hazards,
-            rejects=rejects,
-        )
-    return add_registry_and_roster(
-        layers,
-        registry_files=list(registry_files),
-        registry_systems=[systems.of("--registry", k) for k in range(len(registry_files))],
-        roster_file=roster_file,
-        roster_system=systems.of("--roster"),
-        out=out,
-        admin=admin,
-        categories=categories,
-    )
-
-
-@cli.command(cls=OrderedArgsCommand)
-@click.option(
-    "--findings",
-    "findings_file",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="findings.gpkg (exact) or findings.csv written by `campus-geo screen`.",
-)
-@source_options(again=True)
-@click.option(
-    "--split",
-    type=click.Choice(["township"]),
-    default=None,
-    help="Also write one 排查表 per township, OUT/forms/<township>.xlsx, its rows that "
-    "township's schools, 填报单位 its name (unless --reporting-unit); schools without a "
-    "township go to forms/未知乡镇.xlsx, with a warning.",
-)
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Output folder (default: the folder of --findings).",
-)
-@click.option(
-    "--rules",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="The rule table that was screened with (English texts with --lang en).",
-)
-@click.option("--reporting-unit", default="", help="Text after 填报单位 on the inspection form.")
-@click.option(
-    "--lang",
-    type=click.Choice(["zh", "en"]),
-    default="zh",
-    show_default=True,
-    help="Language of the form, summary and evidence sheets.",
-)
-@_report_options
-@friendly
-def form(
-    findings_file: Path,
-    osm_files: tuple[Path, ...],
-    schools_file: Path | None,
-    hazard_specs: tuple[str, ...],
-    id_field: str,
-    registry_files: tuple[Path, ...],
-    roster_file: Path | None,
-    coords: tuple[str, ...],
-    admin_file: Path | None,
-    admin_township_field: str | None,
-    admin_village_field: str | None,
-    split: str | None,
-    out: Path | None,
-    rules: Path | None,
-    reporting_unit: str,
-    lang: str,
-    all_schools: bool,
-    generated_at: str | None,
-    evidence: bool,
-    pdf: bool,
-) -> None:
-    """Rebuild the form, summary page and evidence sheets from saved findings.
-
-    \b
-    Examples:
-      campus-geo form --findings out/findings.gpkg --osm district.osm.bz2
-      campus-geo form --findings out/findings.gpkg --schools schools.gpkg \\
-          --registry wangba.csv --coords gcj02 --reporting-unit 甲镇 --all-schools
-      campus-geo form --findings out/findings.gpkg --osm district.osm.bz2 \\
-          --admin 乡镇村界.gpkg --split township
-
-    Writes OUT/inspection_form.xlsx, OUT/summary.html, OUT/charts/*.png and
-    OUT/evidence/<finding_id>.html. Nothing is screened again: the findings
-    are taken as saved. Give the sources that were screened (the input options
-    of `screen`) for the campus outlines and hazard shapes on the maps, the
-    sources and data dates of every school and hazard, and --all-schools;
-    without them the sheets say what is not known. Every file given is
-    hashed (SHA-256) onto the sheets, the findings file too.
-
-    --admin FILE (or the OSM boundaries of the --osm files) fills the
-    township and village that the findings lack; --split township then
-    writes one form per township beside the district's inspection_form.xlsx.
-    """
-    from campus_geo.reports.fonts import cjk_font
-    from campus_geo.reports.form import findings_from_file
-    from campus_geo.reports.townships import findings_with_admin
-
-    categories = _categories(rules)
-    specs = [_parse_hazard_option(spec, categories) for spec in hazard_specs]
-    del coords  # read per input, in command-line order, by input_systems
-    if out is not None:
-        check_out(out)
-    cjk_font()
-    findings = findings_from_file(findings_file)
-    target = out if out is not None else findings_file.parent
-    choice = gather_inputs(
-        click.get_current_context(),
-        osm_files=(),
-        schools_file=None,
-        specs=[],
-        registry_files=(),
-        roster_file=None,
-        project=None,
-        admin=AdminChoice(admin_file, admin_township_field, admin_village_field),
-    ).admin
-    admin = read_admin(choice[0]) if choice else None
-    layers, lines = _load_sources(
-        osm_files,
-        schools_file,
-        specs,
-        id_field,
-        registry_files,
-        roster_file,
-        target,
-        admin,
-        categories=categories,
-    )
-    check_sources_match(findings, findings_file, layers)
-    findings = findings_with_admin(findings, schools=layers.schools, admin=(admin, layers.admin))
-    if all_schools and not len(layers.schools):
-        raise click.UsageError(
-            "--all-schools needs the screened schools: pass --osm, --schools and/or --roster"
-        )
-    target.mkdir(parents=True, exist_ok=True)
-    files = (findings_file, *osm_files, schools_file, *(p for _, p in specs), *registry_files)
-    inputs = [p for p in (*files, roster_file, admin_file, rules) if p]
-    written = _save_reports(
-        findings,
-        layers,
-        target,
-        rules,
-        reporting_unit,
-        lang,
-        inputs,
-        _ReportOptions(all_schools, generated_at, evidence, pdf),
-    )
-    if split == "township":
-        written.update(
-            _township_forms(
-                findings,
-                layers,
-                target,
-                rules,
-                reporting_unit,
-                lang,
-                all_schools,
-                evidence,
-                generated_at,
-            )
-        )
-    click.echo(f"Rebuilt the reports of {len(findings)} findings:")
-    click.echo("\n".join(f"  {path}" for path in written.values()))
-    if lines:
-        click.echo("\n".join(lines))
-
-
-def _township_forms(
-    findings: Any,
-    layers: Layers,
-    out: Path,
-    rules: Path | None,
-    reporting_unit: str,
-    lang: str,
-    all_schools: bool,
-    evidence: bool,
-    generated_at: str | None,
-) -> dict[str, Path]:
-    """One 排查表 per township in OUT/forms (`form --split township`)."""
-    from campus_geo.reports.provenance import generation_time
-    from campus_geo.reports.townships import save_township_forms
-
-    forms = save_township_forms(
-        findings,
-        out / "forms",
-        schools=layers.schools if len(layers.schools) else None,
-        reporting_unit=reporting_unit or None,
-        lang=lang,
-        all_schools=all_schools,
-        rules=rules,
-        hazards=layers.hazards if len(layers.hazards) else None,
-        evidence_dir="../evidence" if evidence and len(findings) else None,
-        generated_at=generation_time(generated_at),
-    )
-    return {f"form:{town}": path for town, path in forms.items()}
+cli.add_command(form_command)
 
 
 def main(argv: list[str] | None = None) -> None:
