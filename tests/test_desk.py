@@ -593,3 +593,60 @@ def test_an_edit_racing_a_sync_is_a_conflict_not_an_overwrite(desk):
     assert r.status_code == 409
     assert "sync run 2" in r.text
     assert ledger.read_cases(path).loc[fid, "status"] == "resolved"
+
+
+def test_the_full_map_draws_map_htmls_layers_for_the_users_own_cases(tmp_path):
+    """serve --osm: /map/full is map.html for the user's cases, by status, offline."""
+    import json
+
+    from campus_geo import demo
+    from campus_geo.demo.story import run_ledger_story
+    from campus_geo.layers import layers_from_osm
+    from campus_geo.maps.offline import external_references
+    from campus_geo.screen import save_findings
+
+    osm = demo.DEMO_DIR / "district.osm"
+    story = run_ledger_story(tmp_path)
+    save_findings(story.july_findings, tmp_path)  # findings.gpkg beside the ledger
+    add_user(story.path, "culture", "culture-pass-1", role="unit", unit="区文化广电和旅游局")
+    add_user(story.path, "office", "office-pass-1", role="office")
+    today = dt.date(2023, 8, 3)
+    app = create_app(story.path, today=today, osm_files=[osm])
+    mine = ledger.read_cases(story.path, unit="区文化广电和旅游局", today=today)
+    drawn = mine.index.intersection(story.july_findings.index)
+    assert 0 < len(drawn) < len(story.july_findings)
+
+    def page_data(c: TestClient) -> tuple[str, dict]:
+        r = c.get("/map/full")
+        assert r.status_code == 200
+        assert "default-src 'none'" in r.headers["content-security-policy"]
+        blocks = re.findall(
+            r'<script type="application/json" id="[^"]+_data">(.*?)</script>', r.text, re.S
+        )
+        return r.text, json.loads(blocks[0])
+
+    culture = TestClient(app)
+    assert culture.get("/map/full", follow_redirects=False).status_code in (303, 401)
+    assert login(culture, "culture", "culture-pass-1") == 303
+    assert 'id="full-map"' in culture.get("/map").text
+    text, data = page_data(culture)
+    lines = sum(len(layer["lines"]) for layer in data["layers"])
+    assert lines == len(drawn)  # the unit's own cases only
+    assert len(data["zones"]) == 1  # the 200 m zones
+    assert len(data["base"]["layers"]) == 3  # the basemap: water, buildings, streets
+    district = layers_from_osm(osm)
+    assert len(data["schools"]["rows"]) == len(district.schools)
+    assert external_references(text) == []  # offline: nothing to fetch
+    # the lines carry the status colours of the ledger (逾期 first)
+    legend = dict(re.findall(r'\["line","([^"]+)","#[0-9a-f]{6}","",(\d+)\]', text))
+    status = ledger.status_by_finding(story.path, today=today).reindex(drawn)
+    assert int(legend["逾期"]) == int((status == "overdue").sum()) > 0
+    office = TestClient(app)
+    assert login(office, "office", "office-pass-1") == 303
+    _, everything = page_data(office)
+    assert sum(len(x["lines"]) for x in everything["layers"]) == len(story.july_findings)
+    # without the district's OSM files there is no full map, and the page says how to get one
+    plain = TestClient(create_app(story.path, today=today))
+    assert login(plain, "office", "office-pass-1") == 303
+    assert plain.get("/map/full").status_code == 404
+    assert "--osm" in plain.get("/map/full").text

@@ -783,5 +783,6 @@ def run_demo_story(out: Path, layers: Any, osm: Path) -> None:
     click.echo(f"  {july_map}")
     click.echo(f"  {accounts}")
     click.echo(
-        f"Review desk: campus-geo serve --ledger {story.path} (demo accounts in {accounts.name})"
+        f"Review desk: campus-geo serve --ledger {story.path} --osm {osm} "
+        f"(demo accounts in {accounts.name})"
     )

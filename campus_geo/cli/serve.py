@@ -75,6 +75,14 @@ def check_bind(host: str, *, tls: bool, plain_http: bool, demo_users: list[str])
     help="findings.gpkg with the measured lines (default: beside the ledger).",
 )
 @click.option(
+    "--osm",
+    "osm_files",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The district's OSM file(s), as screened: the desk's full map (/map/full) then has "
+    "every layer of map.html (zones, venues, basemap) for the user's cases. Repeatable.",
+)
+@click.option(
     "--evidence",
     "evidence_dir",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
@@ -91,6 +99,7 @@ def serve(
     tls_key: Path | None,
     plain_http: bool,
     findings_path: Path | None,
+    osm_files: tuple[Path, ...],
     evidence_dir: Path | None,
 ) -> None:
     """Serve the review desk (整改工作台) on a ledger: log in, work your cases, attach photos.
@@ -120,6 +129,7 @@ def serve(
         findings_path=findings_path,
         evidence_dir=evidence_dir,
         tls=tls_cert is not None,
+        osm_files=osm_files,
     )
     scheme = "https" if tls_cert else "http"
     click.echo(f"Review desk on {scheme}://{host}:{port}/ (ledger {ledger_path}); Ctrl-C stops it.")

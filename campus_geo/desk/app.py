@@ -25,22 +25,31 @@ import re
 import secrets
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from campus_geo._errors import ConflictError, LedgerError
+
+if TYPE_CHECKING:
+    from campus_geo.desk.fullmap import FullMap
 from campus_geo.desk import access, queries
 from campus_geo.desk.photos import check_upload, save_thumbnail, thumbnail_path
 from campus_geo.desk.text import LANGS, labels, word
@@ -142,6 +151,7 @@ class _Desk:
         self.evidence_dir = evidence_dir
         self.tls = tls
         self.fixed_today = today
+        self.full_map: FullMap | None = None  # map.html's layers (serve --osm)
         # the filter lists of each scope, kept for a minute (they change only with new cases)
         self.choices: dict[tuple[str, str, str], tuple[float, dict[str, list[str]]]] = {}
         self.env = Environment(
@@ -598,9 +608,40 @@ class _Desk:
         return self.render(
             request,
             "map.html.j2",
-            {"has_findings": bool(self.findings), "statuses": list(STATUS_LABELS)},
+            {
+                "has_findings": bool(self.findings),
+                "statuses": list(STATUS_LABELS),
+                "full_map": self.full_map is not None,
+            },
             session=session,
         )
+
+    async def full_map_page(self, request: Request, session: tuple[User, str]) -> Response:
+        """map.html's layers for the user's cases (those the table shows), by status today."""
+        full = self.full_map
+        if full is None:
+            return self.error(request, 404, word(self.lang(request), "no_full_map"), session)
+        flt, today = self.case_filter(request), self.today()
+
+        def build() -> str:
+            where, values = flt.where(session[0], today)
+            with self.conn() as conn:
+                rows = conn.execute(f"SELECT finding_id FROM cases WHERE {where}", values)
+                ids = [r[0] for r in rows.fetchall()]
+            user = session[0]
+            who = user.unit or user.township or user.username
+            title = f"{word(self.lang(request), 'map')}：{who}"
+            return full.html(self.ledger, ids, today=today, title=title)
+
+        page = await run_in_threadpool(build)
+        response = HTMLResponse(page)
+        # the map page is ours (escaped labels, tested against injected HTML) and runs its
+        # own inline scripts; nothing leaves it (no network source allowed)
+        response.headers["content-security-policy"] = (
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+            "img-src data:; font-src data:; frame-ancestors 'none'"
+        )
+        return response
 
     async def geojson(self, request: Request, session: tuple[User, str]) -> Response:
         """The user's cases (filtered as the table) as GeoJSON: hazard points and measured lines."""
@@ -703,6 +744,7 @@ def create_app(
     evidence_dir: str | Path | None = None,
     tls: bool = False,
     today: dt.date | None = None,
+    osm_files: Sequence[str | Path] = (),
 ) -> ASGIApp:
     """The desk as an ASGI application for one ledger.
 
@@ -720,6 +762,9 @@ def create_app(
         Served over HTTPS: cookies are Secure and HSTS is sent.
     today
         The date overdue is judged on (default: each request's today).
+    osm_files
+        The district's OSM files: with a findings file, ``/map/full`` draws
+        map.html's layers for the user's cases (:class:`campus_geo.desk.fullmap.FullMap`).
     """
     path = Path(ledger_path)
     with connect(path):  # refuses a missing or foreign file now, migrates an old one
@@ -735,6 +780,11 @@ def create_app(
         tls=tls,
         today=today,
     )
+    findings_file = Path(findings_path) if findings_path else path.with_name("findings.gpkg")
+    if osm_files and findings_file.is_file():
+        from campus_geo.desk.fullmap import FullMap
+
+        desk.full_map = FullMap(osm_files, findings_file)
     g = desk.guarded
     routes = [
         Route("/login", desk.login_page, methods=["GET"]),
@@ -750,6 +800,7 @@ def create_app(
         Route("/cases/{fid}/files/{number}/thumb", g(desk.attachment), methods=["GET"]),
         Route("/cases/{fid}/evidence", g(desk.evidence), methods=["GET"]),
         Route("/map", g(desk.map_page), methods=["GET"]),
+        Route("/map/full", g(desk.full_map_page), methods=["GET"]),
         Route("/api/cases.geojson", g(desk.geojson), methods=["GET"]),
         Mount("/static/desk", StaticFiles(directory=_STATIC), name="desk-static"),
         Mount("/static/vendor", StaticFiles(directory=_VENDOR), name="vendor-static"),

@@ -76,6 +76,11 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "not_found": ("没有这个案件", "No such case"),
     "measured_line": ("量算线", "Measured line"),
     "no_findings": ("未加载筛查结果文件，无法显示位置", "No findings file loaded: no positions"),
+    "full_map": ("完整地图（与 map.html 相同的图层）", "Full map (the layers of map.html)"),
+    "no_full_map": (
+        "未加载区域数据：启动时加 --osm 文件（及筛查结果文件）",
+        "No district data: start the desk with --osm FILE (and the findings file)",
+    ),
     "when": ("时间", "When"),
     "who": ("操作人", "Who"),
     "field": ("变更项", "Field"),
