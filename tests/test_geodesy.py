@@ -238,3 +238,40 @@ def test_a_3_km_chord_stays_within_1_mm_of_its_geodesic(lat):
             points = shapely.points(x[1:-1], y[1:-1])
             worst = max(worst, float(shapely.distance(points, chord).max()))
     assert worst <= README_CHORD_M
+
+
+def test_a_polygon_edge_is_a_geodesic_not_a_straight_lon_lat_line():
+    """A 3 km east-west edge at 34 N: its geodesic runs 11.9 cm north of the lon/lat line.
+
+    screen() measures from the geodesic edge (to within 1 mm: the README's claim), so a
+    venue 50 m north of the geodesic's middle is 50 m away; a straight lon/lat edge (as in
+    the UTM or plate-carree joins of other tools) would put it 50.119 m away.
+    """
+    import pandas as pd
+
+    from campus_geo.screen import screen
+
+    geod = pyproj.Geod(ellps="WGS84")
+    west, east, lat = 113.0, 113.03248, 34.0
+    assert geod.inv(west, lat, east, lat)[2] == pytest.approx(3000.0, abs=1.0)
+    (mid_lon, mid_lat), *_ = geod.npts(west, lat, east, lat, 1)
+    sagitta = geod.inv(mid_lon, mid_lat, (west + east) / 2, lat)[2]
+    assert mid_lat > lat
+    assert sagitta == pytest.approx(0.1188, abs=0.0005)
+    campus = Polygon([(west, lat - 0.01), (east, lat - 0.01), (east, lat), (west, lat)])
+    venue_lon, venue_lat, _ = geod.fwd(mid_lon, mid_lat, 0.0, 50.0)
+    schools = gpd.GeoDataFrame(
+        {"name": ["长边小学"], "kind": ["primary"], "township": [""], "village": [""]},
+        geometry=[campus],
+        index=pd.Index(["s"], name="school_id"),
+        crs=4326,
+    )
+    venues = gpd.GeoDataFrame(
+        {"name": ["网吧"], "category": ["internet_cafe"]},
+        geometry=[Point(venue_lon, venue_lat)],
+        index=pd.Index(["v"], name="hazard_id"),
+        crs=4326,
+    )
+    distance = float(screen(schools, venues)["distance_m"].iloc[0])
+    assert distance == pytest.approx(50.0, abs=0.001)
+    assert distance + sagitta == pytest.approx(50.119, abs=0.001)  # the lon/lat edge's answer
