@@ -250,3 +250,43 @@ def test_the_problems_the_analyses_name_become_cases_once(tmp_path):
         ).fetchone()
     conn.close()
     assert (status, why) == ("resolved", "分析未再发现该问题 (no longer found by the analysis)")
+
+
+def test_a_project_file_gives_the_cameras_and_the_checklists(tmp_path, district):
+    schools, venues, cameras = district
+    project = tmp_path / "project.toml"
+    project.write_text(
+        f"""
+[[schools]]
+path = "{schools.name}"
+coords = "wgs84"
+
+[[hazards]]
+path = "{venues.name}"
+coords = "wgs84"
+
+[[cameras]]
+path = "{cameras.name}"
+coords = "wgs84"
+
+[school_checklist]
+path = "{SCHOOL_REGISTER.as_posix()}"
+""",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = run("-q", "screen", "--project", project, "--out", out, "--no-evidence")
+    assert result.exit_code == 0, result.output
+    coverage = pd.read_csv(out / "camera_coverage.csv", encoding="utf-8-sig")
+    assert coverage[["school_id", "cameras"]].values.tolist() == [["s1", 1]]
+    summary = (out / "summary.html").read_text("utf-8")
+    assert '<section id="checklists" class="analysis">' in summary
+    assert "五个百分之百" in summary
+    # every input is hashed onto the page, the project's camera table and register too
+    for name in (schools.name, venues.name, cameras.name, SCHOOL_REGISTER.name):
+        assert f"<td>{name}</td>" in summary, name
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f'[[cameras]]\npath = "{cameras.name}"\n', encoding="utf-8")
+    refused = run("screen", "--project", bad, "--out", out)
+    assert refused.exit_code == 2
+    assert "[cameras] cameras.csv has no coords; declare wgs84, gcj02 or bd09" in refused.output

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the parts load when a command runs, not for --help
     import geopandas as gpd
+    import pandas as pd
 
     from campus_geo.network.graph import WalkNetwork
     from campus_geo.reports.analyses import Analyses
@@ -31,6 +32,7 @@ __all__ = [
     "needs_network",
     "network_for",
     "parse_analyses",
+    "read_cameras",
     "run_analyses",
     "save_analyses",
 ]
@@ -176,6 +178,37 @@ def _gate_names(layers: Layers) -> Any:
     if "name" not in ent.columns:
         return ent.index.to_series(index=ent.index)
     return ent["name"].where(ent["name"].fillna("") != "", ent.index.to_series(index=ent.index))
+
+
+def read_cameras(
+    files: Sequence[tuple[Path, str | None]], *, id_field: str = "id"
+) -> tuple[gpd.GeoDataFrame | None, pd.DataFrame]:
+    """The camera tables of a run (``--cameras`` and the project's ``[[cameras]]``), and rejects.
+
+    Ids are those of the tables; with several tables each id is prefixed by its
+    file's name (``点位.xlsx:C01``) so that two tables may use the same numbers.
+    """
+    import geopandas as gpd
+    import pandas as pd
+
+    from campus_geo.analyses.cameras import cameras_from_file
+    from campus_geo.sources.layers import REJECT_COLUMNS
+
+    frames, rejects = [], []
+    for path, system in files:
+        cams, bad = cameras_from_file(path, id_field=id_field, coords=system)
+        if len(files) > 1:
+            cams.index = (path.name + ":" + cams.index.astype(str)).rename("camera_id")
+        frames.append(cams)
+        rejects.append(bad)
+    rejected = (
+        pd.concat(rejects, ignore_index=True)
+        if rejects
+        else pd.DataFrame({c: pd.Series(dtype=object) for c in REJECT_COLUMNS})
+    )
+    if not frames:
+        return None, rejected
+    return gpd.GeoDataFrame(pd.concat(frames), crs=frames[0].crs), rejected
 
 
 def parse_analyses(value: str) -> tuple[str, ...]:

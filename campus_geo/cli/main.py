@@ -27,6 +27,7 @@ from campus_geo.cli.analyses import (
     needs_network,
     network_for,
     parse_analyses,
+    read_cameras,
     run_analyses,
     save_analyses,
 )
@@ -396,18 +397,19 @@ def screen(
         categories=categories,
     )
     chosen = parse_analyses(analyses_option)
-    cameras = None
-    if cameras_file is not None:
-        from campus_geo.analyses.cameras import cameras_from_file
-
+    camera_files = list(inputs.cameras)
+    if cameras_file is not None:  # the command line's, then the project file's
         system = input_systems(click.get_current_context()).of("--cameras")
-        cameras, camera_rejects = cameras_from_file(cameras_file, id_field=id_field, coords=system)
-        layers = layers + Layers(
-            schools=empty_layers().schools,
-            entrances=empty_layers().entrances,
-            hazards=empty_layers().hazards,
-            rejects=camera_rejects,
-        )
+        camera_files.insert(0, (cameras_file, system))
+    cameras, camera_rejects = read_cameras(camera_files, id_field=id_field)
+    layers = layers + Layers(
+        schools=empty_layers().schools,
+        entrances=empty_layers().entrances,
+        hazards=empty_layers().hazards,
+        rejects=camera_rejects,
+    )
+    school_checklist = school_checklist or next(iter(inputs.school_checklist), None)
+    water_checklist = water_checklist or next(iter(inputs.water_checklist), None)
     require_layers(layers, inputs, out)
     _run(
         layers,
@@ -418,10 +420,14 @@ def screen(
         reporting_unit=reporting_unit,
         lang=lang,
         ledger=ledger_path,
-        inputs=[
-            *inputs.files,
-            *[p for p in (cameras_file, school_checklist, water_checklist, rules) if p],
-        ],
+        inputs=list(
+            dict.fromkeys(
+                [
+                    *inputs.files,
+                    *[p for p in (cameras_file, school_checklist, water_checklist, rules) if p],
+                ]
+            )
+        ),
         report=ReportOptions(all_schools, generated_at, evidence, pdf),
         network=analysis_network(osm_files, walking=needs_network(profile, rules), which=chosen),
         maps=maps,

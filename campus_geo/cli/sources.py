@@ -483,7 +483,19 @@ def check_sources_match(findings: pd.DataFrame, findings_file: Path, layers: Lay
 # ---------------------------------------------------------------------------
 # project files
 
-_PROJECT_KEYS: Final = ("osm", "schools", "hazards", "registry", "roster", "admin")
+_PROJECT_KEYS: Final = (
+    "osm",
+    "schools",
+    "hazards",
+    "registry",
+    "roster",
+    "admin",
+    "cameras",
+    "school_checklist",
+    "water_checklist",
+)
+#: Sections whose files have no coordinates (the checklist registers) or declare their own.
+_NO_COORDS: Final = ("osm", "admin", "school_checklist", "water_checklist")
 #: Keys of an entry besides path and coords, by section.
 _EXTRA_KEYS: Final = {"hazards": {"category"}, "admin": {"township_field", "village_field"}}
 
@@ -498,6 +510,9 @@ class Inputs:
     registry: list[tuple[Path, str | None]] = field(default_factory=list)
     roster: list[tuple[Path, str | None]] = field(default_factory=list)
     admin: list[AdminChoice] = field(default_factory=list)
+    cameras: list[tuple[Path, str | None]] = field(default_factory=list)
+    school_checklist: list[Path] = field(default_factory=list)
+    water_checklist: list[Path] = field(default_factory=list)
 
     @property
     def files(self) -> list[Path]:
@@ -509,6 +524,9 @@ class Inputs:
             *(p for p, _ in self.registry),
             *(p for p, _ in self.roster),
             *(a.path for a in self.admin if a.path is not None),
+            *(p for p, _ in self.cameras),
+            *self.school_checklist,
+            *self.water_checklist,
         ]
 
 
@@ -563,6 +581,16 @@ def read_project(filepath: Path) -> Inputs:
         path = "乡镇村界.gpkg"
         township_field = "XZMC"   # optional: detected when absent
 
+        [[cameras]]
+        path = "雪亮工程点位.xlsx"
+        coords = "gcj02"
+
+        [school_checklist]
+        path = "五个百分之百.xlsx"
+
+        [water_checklist]
+        path = "重点水域检查.xlsx"
+
     Paths are relative to the project file's folder. ``coords`` is required for
     every table input (schools, hazards, registry, roster): a project file
     declares every system, nothing is assumed. The ``admin`` areas are a GIS
@@ -586,7 +614,7 @@ def read_project(filepath: Path) -> Inputs:
         for entry in _entries(filepath, key, data.get(key, [])):
             path = (filepath.parent / entry["path"]).resolve()
             system = entry.get("coords")
-            if key not in ("osm", "admin") and system is None:
+            if key not in _NO_COORDS and system is None:
                 msg = f"{filepath}: [{key}] {entry['path']} has no coords; declare wgs84, gcj02 or bd09"
                 raise click.UsageError(msg)
             try:
@@ -598,23 +626,21 @@ def read_project(filepath: Path) -> Inputs:
                     f"{filepath}: [osm] {entry['path']}: OpenStreetMap data is WGS 84 by definition"
                 )
                 raise click.UsageError(msg)
-            if key == "osm":
-                inputs.osm.append(path)
-            elif key == "admin":
-                inputs.admin.append(
-                    AdminChoice(
-                        path, entry.get("township_field"), entry.get("village_field"), canonical
-                    )
-                )
-            elif key == "schools":
-                inputs.schools.append((path, canonical))
-            elif key == "hazards":
-                inputs.hazards.append((entry.get("category"), path, canonical))
-            elif key == "registry":
-                inputs.registry.append((path, canonical))
-            else:
-                inputs.roster.append((path, canonical))
+            _add(inputs, key, entry, path, canonical)
     return inputs
+
+
+def _add(inputs: Inputs, key: str, entry: dict[str, Any], path: Path, system: str) -> None:
+    """One project entry into its list of `inputs`."""
+    if key == "admin":
+        township, village = entry.get("township_field"), entry.get("village_field")
+        inputs.admin.append(AdminChoice(path, township, village, system))
+    elif key == "hazards":
+        inputs.hazards.append((entry.get("category"), path, system))
+    elif key in ("osm", "school_checklist", "water_checklist"):
+        getattr(inputs, key).append(path)
+    else:  # schools, registry, roster, cameras
+        getattr(inputs, key).append((path, system))
 
 
 def gather_inputs(
@@ -650,7 +676,10 @@ def gather_inputs(
         inputs.registry += more.registry
         inputs.roster += more.roster
         inputs.admin += more.admin
-    for key in ("schools", "roster", "admin"):
+        inputs.cameras += more.cameras
+        inputs.school_checklist += more.school_checklist
+        inputs.water_checklist += more.water_checklist
+    for key in ("schools", "roster", "admin", "school_checklist", "water_checklist"):
         if len(getattr(inputs, key)) > 1:
             msg = f"one {key} file per screening (given {len(getattr(inputs, key))})"
             raise click.UsageError(msg)
