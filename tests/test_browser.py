@@ -626,6 +626,10 @@ def test_a_shared_extracts_map_fits_1366_by_768_with_every_layer(browser, tmp_pa
         shown, holds = bodies[panel]
         assert holds <= shown, (panel, shown, holds)
     assert all(visible for _, visible in seen.page.evaluate(LINE_ROWS_JS))
+    # one scale bar, metric only
+    scale = seen.page.locator(".leaflet-control-scale-line").all_inner_texts()
+    assert len(scale) == 1
+    assert re.fullmatch(r"\d+ (m|km)", scale[0].strip()), scale
     # the analyses' layers are in the layer control, and no context point is a finding
     control = seen.page.inner_text(".leaflet-control-layers")
     for layer in ("重点水域", "护学岗候选点", "视频监控覆盖与盲区"):

@@ -696,7 +696,8 @@ class OfflineMap(folium.Map):  # type: ignore[misc]
 
 def _new_map(bounds: tuple[float, float, float, float]) -> folium.Map:
     # a map without tile layers has no zoom limit of its own: the clusters need one
-    m = OfflineMap(tiles=None, prefer_canvas=True, control_scale=True, zoom_start=14)
+    # no folium scale (metric and imperial): campus_geo.js adds a metric-only one
+    m = OfflineMap(tiles=None, prefer_canvas=True, control_scale=False, zoom_start=14)
     m.options["maxZoom"] = 19
     # only Leaflet: none of folium's other defaults (jQuery, Bootstrap, Font Awesome) is used
     m.default_js = [("leaflet", ASSETS["leaflet"].cdn)]

@@ -93,6 +93,8 @@
       this.renderers[panes[i][0]] = L.canvas({ pane: panes[i][0], padding: 0.5 });
     }
     this.hover = L.tooltip({ sticky: true, direction: "top", className: "cg-tip" });
+    // a metric scale bar only (metres, kilometres): the campaign's distances are metres
+    L.control.scale({ metric: true, imperial: false, maxWidth: 160 }).addTo(map);
     (data.attribution || []).forEach(function (text) {
       map.attributionControl.addAttribution(text);
     });
