@@ -180,6 +180,19 @@ def test_demo_command_runs_the_analyses_once_into_summary_form_map_and_tables(
     )
     assert "15 arterial frontages without signalised crossing" in result.output
     assert str(out / "key_water_areas.csv") in result.output
+    # the ledger story as the README tells it (OSM and the two registries, the checklists)
+    for line in (
+        "06-05 Ledger run 1: 196 cases opened, 0 closed as resolved in data",
+        "06-05 checklists: 38 missing items opened as cases.",
+        "233 cases changed, 0 rows unchanged, 1 conflicts.",
+        "June: 234 opened, 10 closed, 224 open at the end, 0 overdue.",
+        "July: 1 reopened, 11 closed, 214 open at the end, 124 overdue.",
+    ):
+        assert line in result.output, line
+    # the checklists' rates on the summary page: the registers beside the district
+    assert '<section id="checklists" class="analysis">' in (out / "summary.html").read_text(
+        encoding="utf-8"
+    )
     summary = (out / "summary.html").read_text(encoding="utf-8")
     for text in (
         '<section id="water" class="analysis">',

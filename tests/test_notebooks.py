@@ -18,7 +18,7 @@ EXPECTED = {
     "06_walk_water_traffic.ipynb": "walks measured on the WGS 84 ellipsoid, part-edges included",
     # a shared extract (../shared/data/osm), not the demo: 18 findings under every profile,
     # the water, traffic and camera sections and the profiles' section
-    "07_own_district.ipynb": "own district: 18 findings, 4 analysis sections, 18 evidence sheets",
+    "07_own_district.ipynb": "own district: 14 schools, 3 gates, 18 findings, 4 analysis sections, 18 evidence sheets",
 }
 
 
