@@ -607,7 +607,10 @@ def test_the_full_map_draws_map_htmls_layers_for_the_users_own_cases(tmp_path):
 
     osm = demo.DEMO_DIR / "district.osm"
     story = run_ledger_story(tmp_path)
-    save_findings(story.july_findings, tmp_path)  # findings.gpkg beside the ledger
+    # findings.gpkg beside the ledger; one venue of a registry, not in the OSM file
+    registry = story.july_findings.copy()
+    registry.iloc[0, registry.columns.get_loc("hazard_id")] = "registry:91419950MA1KQ36F82"
+    save_findings(registry, tmp_path)
     add_user(story.path, "culture", "culture-pass-1", role="unit", unit="区文化广电和旅游局")
     add_user(story.path, "office", "office-pass-1", role="office")
     today = dt.date(2023, 8, 3)
@@ -645,6 +648,8 @@ def test_the_full_map_draws_map_htmls_layers_for_the_users_own_cases(tmp_path):
     assert login(office, "office", "office-pass-1") == 303
     _, everything = page_data(office)
     assert sum(len(x["lines"]) for x in everything["layers"]) == len(story.july_findings)
+    venues = [row[1] for layer in everything["layers"] for row in layer["rows"]]
+    assert registry["hazard_name"].iloc[0] in venues  # the registry venue, at its end point
     # without the district's OSM files there is no full map, and the page says how to get one
     plain = TestClient(create_app(story.path, today=today))
     assert login(plain, "office", "office-pass-1") == 303

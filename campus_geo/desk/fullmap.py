@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,29 @@ from campus_geo.sources.layers import Layers, empty_layers, layers_from_osm
 __all__ = ["FullMap"]
 
 log = logging.getLogger(__name__)
+
+
+def _with_points(
+    layer: gpd.GeoDataFrame, findings: pd.DataFrame, end: str, columns: tuple[str, ...]
+) -> gpd.GeoDataFrame:
+    """`layer` with a point for each school or venue the findings name and it lacks."""
+    ids = findings[f"{end}_id"].astype(str)
+    missing = findings[~ids.isin(layer.index.astype(str))].drop_duplicates(f"{end}_id")
+    if missing.empty:
+        return layer
+    extra = gpd.GeoDataFrame(
+        {
+            "name": missing[f"{end}_name"].to_numpy(),
+            **{c: missing[c].to_numpy() for c in columns if c in missing.columns},
+        },
+        geometry=gpd.points_from_xy(missing[f"{end}_lon"], missing[f"{end}_lat"]),
+        index=pd.Index(missing[f"{end}_id"].astype(str).to_numpy(), name=layer.index.name),
+        crs=layer.crs or "EPSG:4326",
+    )
+    if end == "school":  # a roster's school: its kind only picks its zones' rules, and
+        # every venue rule applies to every kind (the findings do not record the kind)
+        extra["kind"] = "primary"
+    return gpd.GeoDataFrame(pd.concat([layer, extra]), crs=layer.crs or "EPSG:4326")
 
 
 class FullMap:
@@ -46,9 +70,16 @@ class FullMap:
         layers: Layers = empty_layers()
         for path in osm_files:
             layers = layers + layers_from_osm(path)
+        findings = gpd.read_file(findings_path, engine="pyogrio").set_index("finding_id")
+        # venues of a registry and schools of a roster are not in the OSM files: they are
+        # drawn where the findings measured them (their end points)
+        layers = replace(
+            layers,
+            schools=_with_points(layers.schools, findings, "school", ("township", "village")),
+            hazards=_with_points(layers.hazards, findings, "hazard", ("category",)),
+        )
         self.layers = layers
-        findings = gpd.read_file(findings_path, engine="pyogrio")
-        self.findings = findings.set_index("finding_id")
+        self.findings = findings
         log.info(
             "desk full map: %d schools, %d venues, %d findings",
             len(layers.schools),
