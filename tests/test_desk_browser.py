@@ -223,3 +223,42 @@ def test_a_hostile_venue_name_is_text_and_the_offline_map_draws_the_cases(
     assert seen["dialogs"] == []
     assert seen["blocked"] == []
     assert seen["errors"] == []
+
+
+def test_the_full_map_draws_in_chromium_with_its_csp(browser, tmp_path):
+    """serve --osm: /map/full runs under its own CSP, offline, and draws the user's lines."""
+    from campus_geo import demo
+    from campus_geo.demo.story import run_ledger_story
+    from campus_geo.screen import save_findings
+
+    story = run_ledger_story(tmp_path)
+    save_findings(story.july_findings, tmp_path)
+    add_user(story.path, "culture", "culture-pass-1", role="unit", unit="区文化广电和旅游局")
+    today = dt.date(2023, 8, 3)
+    app = create_app(story.path, today=today, osm_files=[demo.DEMO_DIR / "district.osm"])
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the desk did not start"
+        time.sleep(0.05)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        page, seen = _page(browser, base)
+        _login(page, base, "culture", "culture-pass-1")
+        page.goto(f"{base}/map/full")
+        page.wait_for_selector(".cg-map[data-cg-ready]", timeout=20_000)
+        lines = page.evaluate(
+            "() => { let n = 0; Object.values(window.campusGeo.maps)[0].map.eachLayer("
+            "(l) => { if (l.options && l.options.cg === 'finding') n += 1; }); return n; }"
+        )
+        mine = ledger.read_cases(story.path, unit="区文化广电和旅游局", today=today)
+        assert lines == len(mine.index.intersection(story.july_findings.index)) > 0
+        assert seen["errors"] == []  # no script refused by the page's CSP
+        assert seen["blocked"] == []
+        _screenshot(page, tmp_path / "full_map.png")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
