@@ -284,12 +284,23 @@ responsible_units = ["区市场监督管理局"]
         "--rules",
         rules,
         "--no-evidence",
+        "--ledger",
+        tmp_path / "ledger.sqlite",
     )
     assert result.exit_code == 0, result.output
     assert "蹦床馆 trampoline_park: 1" in result.output
+    # the ledger keeps the label of the user's category: its list and export read 蹦床馆
+    listing = run("ledger", "list", "--ledger", tmp_path / "ledger.sqlite").output
+    assert "蹦床馆" in listing
+    assert "trampoline_park" not in listing
+    export = tmp_path / "台帐.xlsx"
+    assert run("ledger", "export", export, "--ledger", tmp_path / "ledger.sqlite").exit_code == 0
+    sheet = openpyxl.load_workbook(export).worksheets[0]
+    header = [c.value for c in sheet[3]]
+    assert sheet.cell(4, header.index("问题类别") + 1).value == "蹦床馆"
     table = pd.read_csv(out / "findings.csv", encoding="utf-8-sig")
-    assert table[["hazard_id", "category", "distance_m"]].values.tolist() == [
-        ["w1", "trampoline_park", 199.99]
+    assert table[["hazard_id", "category", "类别", "distance_m"]].values.tolist() == [
+        ["w1", "trampoline_park", "蹦床馆", 199.99]
     ]
     assert table["enforcing_units"].tolist() == ["区市场监督管理局"]  # none given: responsible
     without = CliRunner().invoke(cli, ["screen", "--schools", str(schools), "--hazards", spec])

@@ -277,7 +277,7 @@ def list_cases(
 
     from campus_geo.ledger.cases import describe_actions, read_cases
     from campus_geo.ledger.db import STATUS_LABELS
-    from campus_geo.settings import CATEGORY_LABELS
+    from campus_geo.ledger.labels import read_category_labels
 
     cases = read_cases(
         ledger_path,
@@ -297,7 +297,8 @@ def list_cases(
     cases = cases.assign(actions=[describe_actions(c) for c in cases.to_dict("records")])
     table = cases[list(_LIST_COLUMNS)].copy()
     table["status"] = [STATUS_LABELS[s][0] for s in table["status"]]
-    table["category"] = [CATEGORY_LABELS.get(c, (c, c))[0] for c in table["category"]]
+    names = read_category_labels(ledger_path)  # a user's own categories too
+    table["category"] = [names.get(c, (c, c))[0] for c in table["category"]]
     table["days_overdue"] = [str(d) if d else "" for d in table["days_overdue"]]
     table = table.fillna("").rename(columns=_LIST_COLUMNS)
     table.index.name = "问题编号"
@@ -723,8 +724,12 @@ def sync_screening(
     inputs: list[Path],
     *,
     settings: dict[str, Any] | None = None,
+    labels: dict[str, tuple[str, str]] | None = None,
 ) -> pd.Series:
     """``campus-geo screen --ledger FILE``: sync the findings, echo what changed, return statuses.
+
+    `labels`: the categories' labels of the screening's rule table, recorded in the ledger
+    for its user's own categories (:mod:`campus_geo.ledger.labels`).
 
     A sync refused (screening settings changed, too many cases closed) stops the
     command with the message; the findings are written already, and
@@ -736,6 +741,10 @@ def sync_screening(
         ledger_path, findings, inputs=[p for p in inputs if p.is_file()], settings=settings
     )
     click.echo(f"{result.summary()} Ledger: {ledger_path}")
+    if labels and len(findings):
+        from campus_geo.ledger.labels import record_category_labels
+
+        record_category_labels(ledger_path, labels, findings["category"].astype(str).unique())
     return status_by_finding(ledger_path)
 
 

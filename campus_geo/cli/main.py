@@ -181,7 +181,13 @@ def _run(
     status = (
         None
         if ledger is None
-        else sync_screening(ledger, findings, inputs or [], settings=settings)
+        else sync_screening(
+            ledger,
+            findings,
+            inputs or [],
+            settings=settings,
+            labels=categories_for(rules).labels,
+        )
     )
     if ledger is not None and checklists is not None and any(checklists):
         import_checklist_cases(ledger, checklists)  # each missing item a case of its unit

@@ -45,9 +45,9 @@ from campus_geo.ledger.db import (
 from campus_geo.ledger.db import (
     as_of as now_local,
 )
+from campus_geo.ledger.labels import read_category_labels
 from campus_geo.ledger.units import REPORT_KINDS, join_units, split_units, unit_mask
 from campus_geo.reports.workbook import save_workbook_reproducibly
-from campus_geo.settings import CATEGORY_LABELS
 
 __all__ = [
     "ACTION_COLUMNS",
@@ -474,7 +474,8 @@ def monthly_report(
     reference = pd.Timestamp(as_of + dt.timedelta(days=1))
     overdue["days_overdue"] = (reference - pd.to_datetime(overdue["deadline"])).dt.days
     overdue["status"] = [STATUS_LABELS[s][label] for s in overdue["status"]]
-    overdue["category"] = [CATEGORY_LABELS.get(c, (c, c))[label] for c in overdue["category"]]
+    names = read_category_labels(ledger_path)  # a user's own categories too
+    overdue["category"] = [names.get(c, (c, c))[label] for c in overdue["category"]]
     overdue = overdue.reset_index().sort_values(
         ["days_overdue", "township", "school_name", "finding_id"],
         ascending=[False, True, True, True],

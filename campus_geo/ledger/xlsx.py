@@ -46,6 +46,7 @@ from campus_geo.ledger.db import (
     status_code,
     with_overdue,
 )
+from campus_geo.ledger.labels import read_category_labels
 from campus_geo.ledger.units import (
     UNIT_FIELDS,
     case_units,
@@ -203,6 +204,16 @@ def _flag(case: Mapping[str, Any], label: int) -> str:
             else f"not found by screening since {case['absent_since']}"
         )
     return "；".join(p for p in parts if p)
+
+
+def _user_category_labels(ledger_path: str | Path, category: pd.Series, lang: str) -> pd.Series:
+    """A user's own categories by the labels the ledger recorded.
+
+    The default categories stay keys here: :func:`_cell_value` labels them.
+    """
+    names = read_category_labels(ledger_path)
+    pick = 0 if lang == "zh" else 1
+    return category.map(lambda c: c if c in CATEGORY_LABELS else names.get(c, (c, c))[pick])
 
 
 def _cell_value(field: str, case: Mapping[str, Any], lang: str, yes: str) -> Any:
@@ -430,6 +441,7 @@ def export_ledger(
     today = today or as_of(None).date()
     with connect(ledger_path) as conn, read_transaction(conn):
         cases = pd.read_sql_query(CASES_QUERY, conn, index_col="finding_id")
+        cases["category"] = _user_category_labels(ledger_path, cases["category"], lang)
         history = pd.read_sql_query(
             "SELECT h.*, c.school_name, c.hazard_name FROM history h "
             "JOIN cases c USING (finding_id) ORDER BY h.history_id",
