@@ -19,10 +19,8 @@ evidence sheet per finding (:mod:`campus_geo.evidence`). The same inputs and
 from __future__ import annotations
 
 import datetime as dt
-import io
 import logging
 import math
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -30,24 +28,35 @@ from typing import Any, Final
 import geopandas as gpd
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.drawing.image import Image as XLImage
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from campus_geo.analyses.water import form_lines
 from campus_geo.category_registry import CategoryRegistry
 from campus_geo.engine.walk import WALK_SEARCH_FACTOR
 from campus_geo.reports.analyses import Section
-from campus_geo.reports.charts import category_chart, figure_png, save_charts, township_chart
+from campus_geo.reports.charts import save_charts
 from campus_geo.reports.evidence import rules_by_id, save_evidence_sheets
 from campus_geo.reports.fonts import CJKFont, cjk_font
+from campus_geo.reports.form_sheets import detail_sheet, summary_sheet
+from campus_geo.reports.form_style import (
+    BODY_FONT,
+    BOLD_FONT,
+    BORDER,
+    FACE,
+    FORM_TEXT,
+    HEAD_FILL,
+    display_width,
+    form_text,
+    label_of,
+    print_setup,
+)
 from campus_geo.reports.provenance import describe_inputs, generation_time, osm_element_ids
 from campus_geo.reports.saved_findings import findings_from_file
-from campus_geo.reports.summary import Analyses, Table, save_summary_html, summarise, summary_tables
+from campus_geo.reports.summary import Analyses, save_summary_html
 from campus_geo.reports.workbook import save_workbook_reproducibly
 from campus_geo.rules import Rule, categories_of, default_categories, rule_of
-from campus_geo.screen import CSV_COLUMNS
-from campus_geo.settings import CATEGORY_LABELS, PROFILES, SEVERITY_LABELS
+from campus_geo.settings import PROFILES
 
 __all__ = [
     "FORM_TEXT",
@@ -60,146 +69,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-FORM_TEXT: Final[dict[str, dict[str, Any]]] = {
-    "zh": {
-        "title": "校园及周边安全问题排查表",
-        "unit": "填报单位：",
-        "headers": ["学校名称", "所在乡（镇、街道）、村（社区）", "存在的主要问题", "整治建议"],
-        "none": "无",
-        "detail": "问题明细",
-        "form": "排查表",
-        "summary": "汇总",
-        "summary_title": "校园及周边安全问题排查结果汇总",
-        "counts": "共排查学校 {schools} 所，{with_findings} 所学校存在问题，共 {findings} 处，"
-        "其中禁止类 {prohibited} 处。",
-        "counts_no_schools": "{with_findings} 所学校存在问题，共 {findings} 处，其中禁止类 {prohibited} 处。",
-        "charts": "图表",
-        "profile": {
-            "boundary": "自校园边界直线量算",
-            "entrance": "自校门直线量算",
-            "walk": "自校门沿道路步行量算",
-        },
-        "point": "（校园边界未知，自学校点位量算）",
-        "sentence": "{n}. {category}“{name}”，距离{distance:.1f}米（{method}，规定{threshold:g}米）",
-        "sentence_unnamed": "{n}. {category}（未命名），距离{distance:.1f}米（{method}，规定{threshold:g}米）",
-        "sentence_inside": "{n}. {category}“{name}”，位于校园内（规定校内不得设置）",
-        "sentence_inside_unnamed": "{n}. {category}（未命名），位于校园内（规定校内不得设置）",
-        # profile="all": the venue's distances under every profile side by side
-        "sentence_all": "{n}. {category}“{name}”，距离{distances}，规定{threshold:g}米",
-        "sentence_all_unnamed": "{n}. {category}（未命名），距离{distances}，规定{threshold:g}米",
-        "profile_short": {"boundary": "边界", "entrance": "校门", "walk": "步行"},
-        "distance_part": "{d:.1f}米（{how}）",
-        "beyond_part": "超过{d:g}米或不可达（{how}）",
-        "parts_sep": "/ ",
-        "depends": "，结论取决于量算口径",
-        "footer": "第 &P 页，共 &N 页",
-        "place_sep": "、",
-        "evidence": "证据单",
-        "columns": {
-            "finding_id": "问题编号",
-            "school_id": "学校编号",
-            "school_name": "学校名称",
-            "township": "乡（镇、街道）",
-            "village": "村（社区）",
-            "hazard_id": "隐患编号",
-            "hazard_name": "隐患名称",
-            "category": "类别",
-            "rule_id": "规则编号",
-            "severity": "严重程度",
-            "profile": "量测口径",
-            "threshold_m": "规定距离（米）",
-            "distance_m": "量得距离（米）",
-            "basis": "法律依据",
-            "lead_units": "牵头单位",
-            "responsible_units": "责任单位",
-            "enforcing_units": "执法单位（主办在前）",
-            "suggestion": "整治建议",
-            "notes": "备注",
-            "school_lon": "学校端点经度",
-            "school_lat": "学校端点纬度",
-            "hazard_lon": "隐患端点经度",
-            "hazard_lat": "隐患端点纬度",
-            "source": "隐患来源",
-            "evidence": "证据单",
-        },
-    },
-    "en": {
-        "title": "Inspection form: safety problems in and around schools",
-        "unit": "Reporting unit: ",
-        "headers": [
-            "School",
-            "Township / village",
-            "Main problems found",
-            "Rectification suggestions",
-        ],
-        "none": "none",
-        "detail": "Findings",
-        "form": "Form",
-        "summary": "Summary",
-        "summary_title": "Safety screening around schools: summary",
-        "counts": "{schools} schools screened; {with_findings} with findings; {findings} findings, "
-        "{prohibited} of them prohibited.",
-        "counts_no_schools": "{with_findings} schools with findings; {findings} findings, "
-        "{prohibited} of them prohibited.",
-        "charts": "Charts",
-        "profile": {
-            "boundary": "straight line from the campus boundary",
-            "entrance": "straight line from the gate",
-            "walk": "walking route from the gate",
-        },
-        "point": " (outline unknown: measured from the school point)",
-        "sentence": '{n}. {category} "{name}" at {distance:.1f} m ({method}; limit {threshold:g} m)',
-        "sentence_unnamed": "{n}. {category} (unnamed) at {distance:.1f} m ({method}; limit {threshold:g} m)",
-        "sentence_inside": '{n}. {category} "{name}" inside the campus (not allowed there)',
-        "sentence_inside_unnamed": "{n}. {category} (unnamed) inside the campus (not allowed there)",
-        "sentence_all": '{n}. {category} "{name}" at {distances}; limit {threshold:g} m',
-        "sentence_all_unnamed": "{n}. {category} (unnamed) at {distances}; limit {threshold:g} m",
-        "profile_short": {"boundary": "boundary", "entrance": "gate", "walk": "walk"},
-        "distance_part": "{d:.1f} m ({how})",
-        "beyond_part": "beyond {d:g} m or unreachable ({how})",
-        "parts_sep": " / ",
-        "depends": "; the verdict depends on the profile",
-        "footer": "Page &P of &N",
-        "place_sep": ", ",
-        "evidence": "evidence",
-        "columns": {},
-    },
-}
-
-_THIN = Side(style="thin", color="000000")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_HEAD_FILL = PatternFill("solid", fgColor="F2F2F2")
-#: The form's typeface: 宋体 (SimSun), the usual face of Chinese forms, whose Chinese characters
-#: are exactly two Latin characters wide, as :func:`display_width` counts them.
-_FACE: Final = "宋体"
-_BODY = Font(name=_FACE, size=11)
-_BOLD = Font(name=_FACE, size=11, bold=True)
 #: (minimum, maximum) widths of the form's four columns, in Excel character units.
 _FORM_WIDTHS: Final = ((14, 28), (16, 26), (40, 72), (28, 46))
-_DETAIL_MAX_WIDTH: Final = 44
 #: Points per line of 11-point text, and the padding of a row.
 _LINE_PT: Final = 15.0
 _ROW_PAD_PT: Final = 4.0
-#: Excel shows pictures at 96 pixels per inch; charts are rendered at this many for print.
-_CHART_DPI: Final = 150
-#: Columns of the detail sheet: those of findings.csv, in its order (extra columns follow).
-_DETAIL_COLUMNS: Final = tuple(CSV_COLUMNS)
-#: Number formats of the detail sheet: distances to the millimetre, end points to 7 decimals.
-_FORMATS: Final = {
-    "threshold_m": "0.###",
-    "distance_m": "0.000",
-    "school_lon": "0.0000000",
-    "school_lat": "0.0000000",
-    "hazard_lon": "0.0000000",
-    "hazard_lat": "0.0000000",
-}
-
-
-def _text(lang: str) -> dict[str, Any]:
-    if lang not in FORM_TEXT:
-        msg = f"unknown lang {lang!r}; expected one of {', '.join(FORM_TEXT)}"
-        raise ValueError(msg)
-    return FORM_TEXT[lang]
 
 
 def _categories(
@@ -210,25 +84,6 @@ def _categories(
     """The categories of a report: those given, else the rule table's, with any the findings have."""
     registry = categories_of(rules) if categories is None else categories
     return registry.with_keys(findings["category"].astype(str)) if len(findings) else registry
-
-
-def _label(labels: dict[str, tuple[str, str]], key: str, lang: str) -> str:
-    zh, en = labels.get(key, (key, key))
-    return zh if lang == "zh" else en
-
-
-def display_width(text: str) -> int:
-    """Width of `text` in Excel character units: 2 for CJK characters.
-
-    Wide, full-width and ambiguous characters (Chinese punctuation such as
-    “ ” take a full cell in a Chinese font) count 2, others 1.
-
-    Examples
-    --------
-    >>> display_width("网吧 200m")
-    9
-    """
-    return sum(2 if unicodedata.east_asian_width(c) in "WFA" else 1 for c in text)
 
 
 def _lines(text: str, width: float) -> int:
@@ -316,14 +171,14 @@ def problem_sentences(
     ...     threshold_m=0.0))
     ['1. 小卖部/小超市“园内小卖部”，位于校园内（规定校内不得设置）']
     """
-    text = _text(lang)
+    text = form_text(lang)
     labels = (default_categories() if categories is None else categories).labels
     every = _all_profiles(findings)
     out = []
     for n, row in enumerate(_one_per_venue(findings).itertuples(index=False), start=1):
         values = {
             "n": n,
-            "category": _label(labels, str(row.category), lang),
+            "category": label_of(labels, str(row.category), lang),
             "name": row.hazard_name,
             "threshold": row.threshold_m,
         }
@@ -383,7 +238,7 @@ def _form_rows(
     water: pd.Series | None = None,
     categories: CategoryRegistry | None = None,
 ) -> list[list[str]]:
-    text = _text(lang)
+    text = form_text(lang)
     water = water if water is not None else pd.Series(dtype=object)
     # a venue's findings under several profiles (profile="all") sort together, by their rule
     ordered = findings.assign(_rule=_base_rule(findings["rule_id"])).sort_values(
@@ -440,34 +295,16 @@ def _form_rows(
     return rows
 
 
-def _print_setup(
-    ws: Any, footer: str, title_rows: str | None, *, one_page_wide: bool = True
-) -> None:
-    """A4 landscape, centred, page numbers in the footer; one page wide unless told otherwise."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    if one_page_wide:
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.5
-    ws.page_margins.top, ws.page_margins.bottom = 0.6, 0.7
-    ws.oddFooter.center.text = footer
-    if title_rows:
-        ws.print_title_rows = title_rows
-
-
 def _form_sheet(ws: Any, rows: list[list[str]], text: dict[str, Any], reporting_unit: str) -> None:
     ws.title = text["form"]
     ws.append([text["title"]])
     ws.merge_cells("A1:D1")
-    ws["A1"].font = Font(name=_FACE, size=18, bold=True)
+    ws["A1"].font = Font(name=FACE, size=18, bold=True)
     ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
     ws.row_dimensions[1].height = 36
     ws.append([text["unit"] + reporting_unit])
     ws.merge_cells("A2:D2")
-    ws["A2"].font = Font(name=_FACE, size=12)
+    ws["A2"].font = Font(name=FACE, size=12)
     ws["A2"].alignment = Alignment(horizontal="left", vertical="center")
     ws.row_dimensions[2].height = 22
     ws.append(text["headers"])
@@ -480,10 +317,10 @@ def _form_sheet(ws: Any, rows: list[list[str]], text: dict[str, Any], reporting_
         widths.append(float(min(max(longest, low), high)))
         ws.column_dimensions[get_column_letter(col + 1)].width = widths[-1]
     for cell in ws[3]:
-        cell.font = _BOLD
-        cell.fill = _HEAD_FILL
+        cell.font = BOLD_FONT
+        cell.fill = HEAD_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.border = _BORDER
+        cell.border = BORDER
     ws.row_dimensions[3].height = (
         _LINE_PT * max(_lines(h, w) for h, w in zip(text["headers"], widths, strict=True))
         + _ROW_PAD_PT
@@ -494,157 +331,11 @@ def _form_sheet(ws: Any, rows: list[list[str]], text: dict[str, Any], reporting_
         lines = max(_lines(v, w) for v, w in zip(row, widths, strict=True))
         ws.row_dimensions[r].height = _LINE_PT * lines + _ROW_PAD_PT
         for cell in ws[r]:
-            cell.font = _BODY
+            cell.font = BODY_FONT
             cell.alignment = Alignment(vertical="top", wrap_text=True)
-            cell.border = _BORDER
-    _print_setup(ws, text["footer"], "3:3")
+            cell.border = BORDER
+    print_setup(ws, text["footer"], "3:3")
     ws.freeze_panes = "A4"
-
-
-def _detail_value(
-    column: str, value: Any, lang: str, labels: dict[str, tuple[str, str]] = CATEGORY_LABELS
-) -> Any:
-    """A findings value as the detail sheet shows it: labels in `lang`, rounded numbers."""
-    if column == "category":
-        return _label(labels, str(value), lang)
-    if column == "severity":
-        return _label(SEVERITY_LABELS, str(value), lang)
-    if column == "profile":
-        return _text(lang)["profile"].get(str(value), str(value))
-    if isinstance(value, float):
-        return (
-            "" if math.isnan(value) else round(value, 7 if column.endswith(("_lon", "_lat")) else 3)
-        )
-    return "" if value is None or value is pd.NA else value
-
-
-def _detail_sheet(
-    ws: Any,
-    findings: pd.DataFrame,
-    hazards: pd.DataFrame | None,
-    lang: str,
-    evidence_dir: str | None,
-    category_labels: dict[str, tuple[str, str]] = CATEGORY_LABELS,
-) -> None:
-    text = _text(lang)
-    table = pd.DataFrame(findings.drop(columns="geometry", errors="ignore")).reset_index()
-    columns = [c for c in _DETAIL_COLUMNS if c in table.columns]
-    columns += [
-        c for c in table.columns if c not in _DETAIL_COLUMNS
-    ]  # e.g. walk_m of --profile all
-    extra = ["source"] if hazards is not None and "source" in hazards.columns else []
-    labels = [text["columns"].get(c, c) for c in [*columns, *extra]]
-    if evidence_dir:
-        labels.append(text["columns"].get("evidence", "evidence"))
-    ws.append(labels)
-    source = (
-        hazards["source"].reindex(table["hazard_id"].astype(str)).fillna("").astype(str).tolist()
-        if extra and hazards is not None
-        else []
-    )
-    for i, record in enumerate(table[columns].itertuples(index=False)):
-        values = [
-            _detail_value(column, value, lang, category_labels)
-            for column, value in zip(columns, record, strict=True)
-        ]
-        if extra:
-            values.append(source[i])
-        ws.append(values)
-        if evidence_dir:
-            cell = ws.cell(row=ws.max_row, column=len(values) + 1, value=text["evidence"])
-            cell.hyperlink = f"{evidence_dir}/{record[0]}.html"
-            cell.style = "Hyperlink"
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.fill = _HEAD_FILL
-        cell.border = _BORDER
-    for col, label in enumerate(labels, start=1):
-        key = (columns + extra + ["evidence"])[col - 1]
-        letter = get_column_letter(col)
-        if key in _FORMATS:
-            for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
-                cell.number_format = _FORMATS[key]
-        longest = max(
-            [display_width(label)]
-            + [
-                display_width(str(c.value or ""))
-                for (c,) in ws.iter_rows(min_row=2, min_col=col, max_col=col)
-            ]
-        )
-        ws.column_dimensions[letter].width = min(longest + 2, _DETAIL_MAX_WIDTH)
-    ws.freeze_panes = "B2"
-    ws.auto_filter.ref = ws.dimensions
-    # a wide table: printed across pages at full size, ids and school name on each page
-    _print_setup(ws, text["footer"], "1:1", one_page_wide=False)
-    ws.print_title_cols = "A:C"
-
-
-def _write_table(ws: Any, row: int, table: Table) -> int:
-    """Write a titled table at `row` (column A on); return the next free row."""
-    ws.cell(row=row, column=1, value=table.title).font = Font(bold=True, size=12)
-    for col, header in enumerate(table.headers, start=1):
-        cell = ws.cell(row=row + 1, column=col, value=header)
-        cell.font = Font(bold=True)
-        cell.fill = _HEAD_FILL
-        cell.border = _BORDER
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for i, values in enumerate(table.rows):
-        for col, value in enumerate(values, start=1):
-            cell = ws.cell(row=row + 2 + i, column=col, value=value)
-            cell.border = _BORDER
-            if i in table.total_rows:
-                cell.font = Font(bold=True)
-                cell.fill = _HEAD_FILL
-    return row + 2 + len(table.rows) + 1
-
-
-def _summary_sheet(
-    ws: Any,
-    findings: pd.DataFrame,
-    schools: pd.DataFrame | None,
-    lang: str,
-    font: CJKFont | None,
-    categories: CategoryRegistry | None = None,
-) -> None:
-    text = _text(lang)
-    summary = summarise(findings, schools, categories=categories)
-    ws.append([text["summary_title"]])
-    ws["A1"].font = Font(size=16, bold=True)
-    key = "counts" if summary.schools_screened is not None else "counts_no_schools"
-    ws.append(
-        [
-            text[key].format(
-                schools=summary.schools_screened,
-                with_findings=summary.schools_with_findings,
-                findings=summary.findings,
-                prohibited=summary.prohibited,
-            )
-        ]
-    )
-    row = 4
-    tables = summary_tables(summary, lang=lang, categories=categories)
-    for table in tables:
-        row = _write_table(ws, row, table)
-    width = max(len(t.headers) for t in tables)
-    ws.column_dimensions["A"].width = max(
-        display_width(str(r[0])) + 2 for t in tables for r in [t.headers, *t.rows]
-    )
-    for col in range(2, width + 1):
-        ws.column_dimensions[get_column_letter(col)].width = 12
-    if len(findings) and font is not None:
-        ws.cell(row=row, column=1, value=text["charts"]).font = Font(bold=True, size=12)
-        row += 1
-        for make in (category_chart, township_chart):
-            fig = make(findings, lang=lang, font=font, categories=categories)
-            png = figure_png(fig, dpi=_CHART_DPI, font=font)
-            image = XLImage(io.BytesIO(png))
-            # shown at its physical size (Excel counts 96 px per inch), printed at 150 dpi
-            image.width = round(image.width * 96 / _CHART_DPI)
-            image.height = round(image.height * 96 / _CHART_DPI)
-            ws.add_image(image, f"A{row}")
-            row += math.ceil(image.height / 20) + 2
-    _print_setup(ws, text["footer"], None)
-    ws.page_setup.orientation = "portrait"
 
 
 def save_inspection_form(
@@ -704,7 +395,7 @@ def save_inspection_form(
         Labels and colours of the categories: the rule table's when None (a TOML
         file or a :class:`~campus_geo.rules.RuleTable` brings its own).
     """
-    text = _text(lang)
+    text = form_text(lang)
     if all_schools and schools is None:
         msg = "all_schools=True needs the schools layer (schools=...)"
         raise ValueError(msg)
@@ -718,8 +409,8 @@ def save_inspection_form(
         reporting_unit,
     )
     detail = wb.create_sheet(text["detail"])
-    _detail_sheet(detail, findings, hazards, lang, evidence_dir, registry.labels)
-    _summary_sheet(
+    detail_sheet(detail, findings, hazards, lang, evidence_dir, registry.labels)
+    summary_sheet(
         wb.create_sheet(text["summary"]),
         findings,
         schools,
