@@ -17,6 +17,7 @@ import openpyxl
 import pandas as pd
 import pyproj
 import pytest
+import shapely
 from click.testing import CliRunner
 from conftest import EQ_M_PER_DEG, equator_school
 
@@ -290,3 +291,30 @@ path = "{SCHOOL_REGISTER.as_posix()}"
     refused = run("screen", "--project", bad, "--out", out)
     assert refused.exit_code == 2
     assert "[cameras] cameras.csv has no coords; declare wgs84, gcj02 or bd09" in refused.output
+
+
+def test_form_reads_its_sources_as_screen_does_undeclared_china_tables_refused(tmp_path):
+    """`form` and `screen` share one reading: a table in China must declare its system."""
+    schools = tmp_path / "schools.geojson"
+    gpd.GeoDataFrame(
+        {"id": ["s1"], "name": ["郑州小学"]},
+        geometry=[shapely.box(113.650, 34.750, 113.652, 34.752)],
+        crs=4326,
+    ).to_file(schools, driver="GeoJSON", engine="pyogrio")
+    venues = tmp_path / "wangba.csv"
+    pd.DataFrame({"id": ["w1"], "名称": ["网吧"], "经度": [113.6535], "纬度": [34.7510]}).to_csv(
+        venues, index=False, encoding="utf-8-sig"
+    )
+    out = tmp_path / "out"
+    spec = f"internet_cafe={venues}"
+    args = ["-q", "screen", "--schools", schools, "--hazards", spec, "--coords", "gcj02"]
+    screened = run(*args, "--out", out, "--no-evidence")
+    assert screened.exit_code == 0, screened.output
+    findings = out / "findings.gpkg"
+    again = ["form", "--findings", findings, "--schools", schools, "--hazards", spec]
+    refused = run(*again, "--out", tmp_path / "rebuilt", "--no-evidence")
+    assert refused.exit_code == 2
+    assert str(venues) in refused.output
+    assert "--coords gcj02" in " ".join(refused.output.split())
+    rebuilt = run(*again, "--coords", "gcj02", "--out", tmp_path / "rebuilt", "--no-evidence")
+    assert rebuilt.exit_code == 0, rebuilt.output

@@ -23,82 +23,17 @@ from campus_geo.cli.options import (
 from campus_geo.cli.sources import (
     AdminChoice,
     OrderedArgsCommand,
-    add_registry_and_roster,
     check_sources_match,
     gather_inputs,
-    input_systems,
+    load_sources,
     read_admin,
     source_options,
 )
 
 if TYPE_CHECKING:
-    from campus_geo.category_registry import CategoryRegistry
     from campus_geo.sources.layers import Layers
 
 __all__ = ["form"]
-
-
-def _load_sources(
-    osm_files: tuple[Path, ...],
-    schools_file: Path | None,
-    specs: list[tuple[str | None, Path]],
-    id_field: str,
-    registry_files: tuple[Path, ...],
-    roster_file: Path | None,
-    out: Path,
-    admin: Any = None,
-    categories: CategoryRegistry | None = None,
-) -> tuple[Layers, list[str]]:
-    """Every given source read and combined as `screen` reads them (per-input --coords).
-
-    Returns the layers and the lines that report registries, rosters and townships.
-    """
-    from campus_geo.sources.layers import (
-        Layers,
-        empty_layers,
-        hazards_from_file,
-        layers_from_osm,
-        schools_from_file,
-    )
-
-    systems = input_systems(click.get_current_context())
-    layers = empty_layers()
-    for path in osm_files:
-        layers = layers + layers_from_osm(path, admin_areas=False, categories=categories)
-    if schools_file is not None:
-        schools, rejects = schools_from_file(
-            schools_file, id_field=id_field, coords=systems.of("--schools") or "wgs84"
-        )
-        layers = layers + Layers(
-            schools=schools,
-            entrances=empty_layers().entrances,
-            hazards=empty_layers().hazards,
-            rejects=rejects,
-        )
-    for k, (category, path) in enumerate(specs):
-        hazards, rejects = hazards_from_file(
-            path,
-            category=category,
-            id_field=id_field,
-            coords=systems.of("--hazards", k) or "wgs84",
-            categories=categories,
-        )
-        layers = layers + Layers(
-            schools=empty_layers().schools,
-            entrances=empty_layers().entrances,
-            hazards=hazards,
-            rejects=rejects,
-        )
-    return add_registry_and_roster(
-        layers,
-        registry_files=list(registry_files),
-        registry_systems=[systems.of("--registry", k) for k in range(len(registry_files))],
-        roster_file=roster_file,
-        roster_system=systems.of("--roster"),
-        out=out,
-        admin=admin,
-        categories=categories,
-    )
 
 
 @click.command(cls=OrderedArgsCommand)
@@ -190,34 +125,25 @@ def form(
 
     categories = categories_for(rules)
     specs = [parse_hazard_option(spec, categories) for spec in hazard_specs]
-    del coords  # read per input, in command-line order, by input_systems
+    del coords  # read per input, in command-line order, by gather_inputs
     if out is not None:
         check_out(out)
     cjk_font()
     findings = findings_from_file(findings_file)
     target = out if out is not None else findings_file.parent
-    choice = gather_inputs(
+    given = gather_inputs(
         click.get_current_context(),
-        osm_files=(),
-        schools_file=None,
-        specs=[],
-        registry_files=(),
-        roster_file=None,
+        osm_files=osm_files,
+        schools_file=schools_file,
+        specs=specs,
+        registry_files=registry_files,
+        roster_file=roster_file,
         project=None,
         admin=AdminChoice(admin_file, admin_township_field, admin_village_field),
-    ).admin
-    admin = read_admin(choice[0]) if choice else None
-    layers, lines = _load_sources(
-        osm_files,
-        schools_file,
-        specs,
-        id_field,
-        registry_files,
-        roster_file,
-        target,
-        admin,
-        categories=categories,
     )
+    admin = read_admin(given.admin[0]) if given.admin else None
+    # the same reading as `screen`'s: declared systems, empty files refused
+    layers, lines = load_sources(given, id_field=id_field, out=target, categories=categories)
     check_sources_match(findings, findings_file, layers)
     findings = findings_with_admin(findings, schools=layers.schools, admin=(admin, layers.admin))
     if all_schools and not len(layers.schools):

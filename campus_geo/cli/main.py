@@ -56,8 +56,7 @@ from campus_geo.cli.sources import (
     add_registry_and_roster,
     gather_inputs,
     input_systems,
-    read_admin,
-    refuse_if_empty,
+    load_sources,
     require_layers,
     source_options,
 )
@@ -349,9 +348,6 @@ def screen(
     from campus_geo.sources.layers import (
         Layers,
         empty_layers,
-        hazards_from_file,
-        layers_from_osm,
-        schools_from_file,
     )
 
     check_out(out)  # before hours of work, not after
@@ -369,39 +365,7 @@ def screen(
         admin=AdminChoice(admin_file, admin_township_field, admin_village_field),
     )
     osm_files = tuple(inputs.osm)
-    layers = empty_layers()
-    for path in osm_files:  # townships after every source: --admin areas before OSM's
-        layers = layers + layers_from_osm(path, admin_areas=False, categories=categories)
-    for path, system in inputs.schools:
-        schools, rejects = schools_from_file(path, id_field=id_field, coords=system)
-        refuse_if_empty("schools", path, schools, [layers.rejects, rejects], out)
-        layers = layers + Layers(
-            schools=schools,
-            entrances=empty_layers().entrances,
-            hazards=empty_layers().hazards,
-            rejects=rejects,
-        )
-    for category, path, system in inputs.hazards:
-        hazards, rejects = hazards_from_file(
-            path, category=category, id_field=id_field, coords=system, categories=categories
-        )
-        refuse_if_empty("hazards", path, hazards, [layers.rejects, rejects], out)
-        layers = layers + Layers(
-            schools=empty_layers().schools,
-            entrances=empty_layers().entrances,
-            hazards=hazards,
-            rejects=rejects,
-        )
-    layers, source_lines = add_registry_and_roster(
-        layers,
-        registry_files=[p for p, _ in inputs.registry],
-        registry_systems=[system for _, system in inputs.registry],
-        roster_file=inputs.roster[0][0] if inputs.roster else None,
-        roster_system=inputs.roster[0][1] if inputs.roster else None,
-        out=out,
-        admin=read_admin(inputs.admin[0]) if inputs.admin else None,
-        categories=categories,
-    )
+    layers, source_lines = load_sources(inputs, id_field=id_field, out=out, categories=categories)
     chosen = parse_analyses(analyses_option)
     camera_files = list(inputs.cameras)
     if cameras_file is not None:  # the command line's, then the project file's

@@ -44,6 +44,7 @@ __all__ = [
     "check_sources_match",
     "gather_inputs",
     "input_systems",
+    "load_sources",
     "project_option",
     "read_admin",
     "read_project",
@@ -359,6 +360,60 @@ def write_rejects(rejects: pd.DataFrame, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     rejects.reindex(columns=REJECT_COLUMNS).to_csv(path, index=False, encoding="utf-8-sig")
     return path
+
+
+def load_sources(
+    inputs: Inputs,
+    *,
+    id_field: str,
+    out: Path,
+    categories: CategoryRegistry | None = None,
+) -> tuple[Layers, list[str]]:
+    """Every input of a run read and combined: the one path of `screen` and of `form`.
+
+    OSM files first (their administrative areas after every source), then the
+    schools and hazard files, each with its declared coordinate system (an
+    undeclared table of points in China is refused), a file with no usable row
+    stopping the run (:func:`refuse_if_empty`), then the registries, the roster
+    and the township areas (:func:`add_registry_and_roster`). Returns the layers
+    and the lines that report registries, rosters and townships.
+    """
+    from campus_geo.sources.layers import (
+        Layers,
+        empty_layers,
+        hazards_from_file,
+        layers_from_osm,
+        schools_from_file,
+    )
+
+    layers = empty_layers()
+    for path in inputs.osm:  # townships after every source: --admin areas before OSM's
+        layers = layers + layers_from_osm(path, admin_areas=False, categories=categories)
+    none = empty_layers()
+    for path, system in inputs.schools:
+        schools, rejects = schools_from_file(path, id_field=id_field, coords=system)
+        refuse_if_empty("schools", path, schools, [layers.rejects, rejects], out)
+        layers = layers + Layers(
+            schools=schools, entrances=none.entrances, hazards=none.hazards, rejects=rejects
+        )
+    for category, path, system in inputs.hazards:
+        hazards, rejects = hazards_from_file(
+            path, category=category, id_field=id_field, coords=system, categories=categories
+        )
+        refuse_if_empty("hazards", path, hazards, [layers.rejects, rejects], out)
+        layers = layers + Layers(
+            schools=none.schools, entrances=none.entrances, hazards=hazards, rejects=rejects
+        )
+    return add_registry_and_roster(
+        layers,
+        registry_files=[p for p, _ in inputs.registry],
+        registry_systems=[system for _, system in inputs.registry],
+        roster_file=inputs.roster[0][0] if inputs.roster else None,
+        roster_system=inputs.roster[0][1] if inputs.roster else None,
+        out=out,
+        admin=read_admin(inputs.admin[0]) if inputs.admin else None,
+        categories=categories,
+    )
 
 
 def refuse_if_empty(
