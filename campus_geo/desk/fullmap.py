@@ -35,7 +35,12 @@ log = logging.getLogger(__name__)
 def _with_points(
     layer: gpd.GeoDataFrame, findings: pd.DataFrame, end: str, columns: tuple[str, ...]
 ) -> gpd.GeoDataFrame:
-    """`layer` with a point for each school or venue the findings name and it lacks."""
+    """`layer` with a point for each school or venue the findings name and it lacks.
+
+    The points are the findings' end points (``school_lon``/``school_lat``,
+    ``hazard_lon``/``hazard_lat``), which are WGS 84 (EPSG:4326) in every
+    findings file :func:`campus_geo.screen.save_findings` writes.
+    """
     ids = findings[f"{end}_id"].astype(str)
     missing = findings[~ids.isin(layer.index.astype(str))].drop_duplicates(f"{end}_id")
     if missing.empty:

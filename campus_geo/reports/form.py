@@ -53,7 +53,13 @@ from campus_geo.reports.form_style import (
 )
 from campus_geo.reports.provenance import describe_inputs, generation_time, osm_element_ids
 from campus_geo.reports.saved_findings import findings_from_file
-from campus_geo.reports.summary import Analyses, save_summary_html
+from campus_geo.reports.summary import (
+    Analyses,
+    all_profiles,
+    base_rule,
+    one_per_venue,
+    save_summary_html,
+)
 from campus_geo.reports.workbook import save_workbook_reproducibly
 from campus_geo.rules import Rule, categories_of, default_categories, rule_of
 from campus_geo.settings import PROFILES
@@ -90,41 +96,6 @@ def _lines(text: str, width: float) -> int:
     """Lines that `text` takes when wrapped in a column `width` characters wide."""
     usable = max(width - 1.5, 1.0)
     return sum(max(1, math.ceil(display_width(p) / usable)) for p in str(text).split("\n"))
-
-
-def _all_profiles(findings: pd.DataFrame) -> bool:
-    """Whether the findings come from ``profile="all"`` (a distance column per profile)."""
-    return all(f"{p}_m" in findings.columns for p in PROFILES)
-
-
-def _base_rule(rule_ids: pd.Series) -> pd.Series:
-    """The rule a finding's rule id comes from: ``<rule id>@<profile>`` under ``profile="all"``."""
-    return rule_ids.astype(str).str.split("@", n=1).str[0]
-
-
-def _one_per_venue(findings: pd.DataFrame) -> pd.DataFrame:
-    """Under ``profile="all"``: one row per (school, venue, rule), in the order given.
-
-    Of the rows of one venue the one measured under the rule's own profile is
-    kept (its rule id has no ``@``), else the first; its ``*_m`` columns carry
-    the distances under every profile. Other findings are returned as they are.
-    """
-    if not _all_profiles(findings) or findings.empty:
-        return findings
-    rule_ids = findings["rule_id"].astype(str)
-    keys = pd.DataFrame(
-        {
-            "school": findings["school_id"].astype(str).to_numpy(),
-            "hazard": findings["hazard_id"].astype(str).to_numpy(),
-            "rule": _base_rule(rule_ids).to_numpy(),
-            "other": rule_ids.str.contains("@", regex=False).to_numpy(),
-            "position": range(len(findings)),
-        }
-    )
-    first = keys.sort_values(["other", "position"], kind="stable").drop_duplicates(
-        ["school", "hazard", "rule"]
-    )
-    return findings.iloc[sorted(first["position"])]
 
 
 def _distances_side_by_side(row: Any, text: dict[str, Any]) -> str:
@@ -173,9 +144,9 @@ def problem_sentences(
     """
     text = form_text(lang)
     labels = (default_categories() if categories is None else categories).labels
-    every = _all_profiles(findings)
+    every = all_profiles(findings)
     out = []
-    for n, row in enumerate(_one_per_venue(findings).itertuples(index=False), start=1):
+    for n, row in enumerate(one_per_venue(findings).itertuples(index=False), start=1):
         values = {
             "n": n,
             "category": label_of(labels, str(row.category), lang),
@@ -241,7 +212,7 @@ def _form_rows(
     text = form_text(lang)
     water = water if water is not None else pd.Series(dtype=object)
     # a venue's findings under several profiles (profile="all") sort together, by their rule
-    ordered = findings.assign(_rule=_base_rule(findings["rule_id"])).sort_values(
+    ordered = findings.assign(_rule=base_rule(findings["rule_id"])).sort_values(
         ["_rule", "distance_m"], kind="stable"
     )
     by_school = dict(tuple(ordered.drop(columns="_rule").groupby("school_id", sort=False)))

@@ -29,13 +29,16 @@ from campus_geo.reports.charts import category_chart, figure_png, township_chart
 from campus_geo.reports.fonts import CJKFont
 from campus_geo.reports.provenance import Provenance, software_versions
 from campus_geo.rules import default_categories
-from campus_geo.settings import SEVERITIES, SEVERITY_LABELS
+from campus_geo.settings import PROFILES, SEVERITIES, SEVERITY_LABELS
 
 __all__ = [
     "SUMMARY_TEXT",
     "Analyses",
     "Summary",
     "Table",
+    "all_profiles",
+    "base_rule",
+    "one_per_venue",
     "save_summary_html",
     "summarise",
     "summary_tables",
@@ -168,6 +171,41 @@ class Summary:
     by_category: pd.DataFrame
 
 
+def all_profiles(findings: pd.DataFrame) -> bool:
+    """Whether the findings come from ``profile="all"`` (a distance column per profile)."""
+    return all(f"{p}_m" in findings.columns for p in PROFILES)
+
+
+def base_rule(rule_ids: pd.Series) -> pd.Series:
+    """The rule a finding's rule id comes from: ``<rule id>@<profile>`` under ``profile="all"``."""
+    return rule_ids.astype(str).str.split("@", n=1).str[0]
+
+
+def one_per_venue(findings: pd.DataFrame) -> pd.DataFrame:
+    """Under ``profile="all"``: one row per (school, venue, rule), in the order given.
+
+    Of the rows of one venue the one measured under the rule's own profile is
+    kept (its rule id has no ``@``), else the first; its ``*_m`` columns carry
+    the distances under every profile. Other findings are returned as they are.
+    """
+    if not all_profiles(findings) or findings.empty:
+        return findings
+    rule_ids = findings["rule_id"].astype(str)
+    keys = pd.DataFrame(
+        {
+            "school": findings["school_id"].astype(str).to_numpy(),
+            "hazard": findings["hazard_id"].astype(str).to_numpy(),
+            "rule": base_rule(rule_ids).to_numpy(),
+            "other": rule_ids.str.contains("@", regex=False).to_numpy(),
+            "position": range(len(findings)),
+        }
+    )
+    first = keys.sort_values(["other", "position"], kind="stable").drop_duplicates(
+        ["school", "hazard", "rule"]
+    )
+    return findings.iloc[sorted(first["position"])]
+
+
 def summarise(
     findings: pd.DataFrame,
     schools: pd.DataFrame | None = None,
@@ -203,10 +241,7 @@ def summarise(
     {'区教体局': 3, '区委政法委': 2}
     """
     order = (default_categories() if categories is None else categories).keys
-    if {"rule_id", "hazard_id"} <= set(findings.columns):  # profile="all": once, not per profile
-        rule = findings["rule_id"].astype(str).str.split("@", n=1).str[0]
-        key = pd.DataFrame({"s": findings["school_id"], "h": findings["hazard_id"], "r": rule})
-        findings = findings[~key.duplicated().to_numpy()]
+    findings = one_per_venue(findings)  # profile="all": a venue once, not once per profile
     township = findings["township"].fillna("").astype(str)
     category = findings["category"].astype(str)
     present = [c for c in order if c in set(category)] + sorted(set(category) - set(order))
