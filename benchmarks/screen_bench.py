@@ -101,6 +101,16 @@ TOWNS = np.array(
 )
 SCHOOL_SPREAD_M = 6_000.0  # Rayleigh scale of school positions around their town centre
 BACKGROUND_SPREAD_M = 8_000.0  # the same for background venues
+#: The dense district: one city district (Nanjing's longitude band border at 118.5 E runs
+#: through it) with its schools and venues packed within a few kilometres.
+DISTRICT = np.array([(118.50, 32.05)])
+DISTRICT_SCHOOL_SPREAD_M = 5_700.0
+DISTRICT_BACKGROUND_SPREAD_M = 7_300.0
+#: layout -> (town centres, school spread, background spread) of ``make_data``
+LAYOUTS = {
+    "towns": (TOWNS, SCHOOL_SPREAD_M, BACKGROUND_SPREAD_M),
+    "district": (DISTRICT, DISTRICT_SCHOOL_SPREAD_M, DISTRICT_BACKGROUND_SPREAD_M),
+}
 NEAR_RADIUS_M = 600.0  # "near" venues: uniform in a disc of this radius around a school centre
 SCHOOL_KINDS = ("kindergarten", "primary", "middle", "high")
 VENUE_CATEGORIES = ("internet_cafe", "entertainment", "arcade", "lottery", "tobacco_alcohol")
@@ -123,10 +133,14 @@ def _ids(prefix: str, n: int, width: int) -> np.ndarray:
     return np.char.add(prefix, np.char.zfill(np.arange(n).astype(str), width))
 
 
-def make_data(n_schools: int, n_venues: int, seed: int) -> tuple[Any, Any]:
+def make_data(n_schools: int, n_venues: int, seed: int, layout: str = "towns") -> tuple[Any, Any]:
     """Synthetic schools (rotated rectangles) and venues (points) in China, in EPSG:4326.
 
     Deterministic from `seed`; vectorised numpy throughout (no loop per school or venue).
+    `layout`: ``"towns"`` spreads them over the ~40 towns of :data:`TOWNS` (a province
+    or a nation: few pairs per venue); ``"district"`` packs them into one city district
+    (:data:`DISTRICT`: every school has hundreds of venues within 200 m, a dense
+    district of 10,000 schools and 1,000,000 venues has about 7 million pairs).
 
     Returns
     -------
@@ -145,16 +159,19 @@ def make_data(n_schools: int, n_venues: int, seed: int) -> tuple[Any, Any]:
     import pandas as pd
     import shapely
 
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}; expected one of {', '.join(LAYOUTS)}")
+    towns, school_spread, background_spread = LAYOUTS[layout]
     geod = _geod()
     rng = np.random.default_rng(seed)
 
     # schools ---------------------------------------------------------------
-    town = rng.integers(0, len(TOWNS), n_schools)
+    town = rng.integers(0, len(towns), n_schools)
     cx, cy, _ = geod.fwd(
-        TOWNS[town, 0],
-        TOWNS[town, 1],
+        towns[town, 0],
+        towns[town, 1],
         rng.uniform(-180.0, 180.0, n_schools),
-        rng.rayleigh(SCHOOL_SPREAD_M, n_schools),
+        rng.rayleigh(school_spread, n_schools),
     )
     width = rng.uniform(60.0, 300.0, n_schools)
     height = rng.uniform(60.0, 300.0, n_schools)
@@ -212,12 +229,12 @@ def make_data(n_schools: int, n_venues: int, seed: int) -> tuple[Any, Any]:
         NEAR_RADIUS_M * np.sqrt(rng.uniform(0.0, 1.0, n_near)),
     )
     # background: around a town centre
-    bg_town = rng.integers(0, len(TOWNS), n_bg)
+    bg_town = rng.integers(0, len(towns), n_bg)
     bx, by, _ = geod.fwd(
-        TOWNS[bg_town, 0],
-        TOWNS[bg_town, 1],
+        towns[bg_town, 0],
+        towns[bg_town, 1],
         rng.uniform(-180.0, 180.0, n_bg),
-        rng.rayleigh(BACKGROUND_SPREAD_M, n_bg),
+        rng.rayleigh(background_spread, n_bg),
     )
     vx = np.concatenate([ox, nx, bx])
     vy = np.concatenate([oy, ny_, by])
@@ -241,8 +258,11 @@ def make_data(n_schools: int, n_venues: int, seed: int) -> tuple[Any, Any]:
     return schools, venues
 
 
-def data_paths(n_schools: int, n_venues: int, seed: int) -> tuple[Path, Path]:
-    folder = OUT_DIR / f"data_v{GEN_VERSION}_{n_schools}x{n_venues}_seed{seed}"
+def data_paths(
+    n_schools: int, n_venues: int, seed: int, layout: str = "towns"
+) -> tuple[Path, Path]:
+    place = "" if layout == "towns" else f"{layout}_"
+    folder = OUT_DIR / f"data_v{GEN_VERSION}_{place}{n_schools}x{n_venues}_seed{seed}"
     return folder / "schools.parquet", folder / "venues.parquet"
 
 
@@ -257,9 +277,10 @@ def run_spec(method: str, schools_path: Path, venues_path: Path, **extra: Any) -
     }
 
 
-def _write_data(n_schools: int, n_venues: int, seed: int) -> None:
-    schools, venues = make_data(n_schools, n_venues, seed)
-    for gdf, path in zip((schools, venues), data_paths(n_schools, n_venues, seed), strict=True):
+def _write_data(n_schools: int, n_venues: int, seed: int, layout: str = "towns") -> None:
+    schools, venues = make_data(n_schools, n_venues, seed, layout)
+    paths = data_paths(n_schools, n_venues, seed, layout)
+    for gdf, path in zip((schools, venues), paths, strict=True):
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         gdf.to_parquet(tmp)
@@ -372,7 +393,7 @@ def _peak_rss_kib() -> tuple[int, int]:
 def _child(spec: dict[str, Any]) -> None:
     """Run one method in this (fresh) process and write its result files."""
     if spec["method"] == "generate":
-        _write_data(spec["n_schools"], spec["n_venues"], spec["seed"])
+        _write_data(spec["n_schools"], spec["n_venues"], spec["seed"], spec.get("layout", "towns"))
         return
     import geopandas as gpd
 

@@ -278,7 +278,7 @@ def nearest_on_segments(
     offsets: npt.NDArray[np.int64],
     segments: FloatArray,
     *,
-    max_rows: int = 2_000_000,
+    max_rows: int = 1 << 16,
 ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.int64]]:
     """Nearest point to each point (px, py) on the segments of its geometry `owner`.
 
@@ -286,7 +286,15 @@ def nearest_on_segments(
     the same point GEOS ``shortest_line`` returns, computed on coordinate arrays:
     written by hand because the venue layers are millions of points, and creating
     a shapely Point for each one costs more than this whole computation. Pairs
-    are processed in chunks of at most `max_rows` (pair, segment) rows.
+    are processed in chunks of at most `max_rows` (pair, segment) cells.
+
+    The pairs are put in buckets by their geometry's number of segments, rounded
+    up to a power of two (a campus rectangle has 4, an OSM outline 5 to a few
+    hundred): each bucket is a rectangular (pair, segment) grid, padded by
+    repeating the geometry's last segment, whose row minima numpy finds without
+    any ragged bookkeeping. Of equally near segments the first is taken. Grids of
+    about 65,000 cells keep the arrays of a step in the CPU's caches (a third of the
+    time of grids of a million cells).
 
     Returns
     -------
@@ -297,48 +305,70 @@ def nearest_on_segments(
         end of segment row ``r``, ``2 * r + 1`` for the second (rows of
         ``segments.reshape(-1, 2)``); -1 when it lies inside the segment.
     """
-    counts = offsets[owner + 1] - offsets[owner]
+    first = offsets[owner]
+    counts = offsets[owner + 1] - first
     qx = np.empty(len(px))
     qy = np.empty(len(px))
     vertex = np.empty(len(px), dtype=np.int64)
-    ends = np.cumsum(counts)
-    start = 0
-    while start < len(px):
-        base = ends[start - 1] if start else 0
-        stop = max(int(np.searchsorted(ends, base + max_rows, side="right")), start + 1)
-        chunk = slice(start, stop)
-        qx[chunk], qy[chunk], vertex[chunk] = _nearest_chunk(
-            px[chunk], py[chunk], offsets[owner[chunk]], counts[chunk], segments
-        )
-        start = stop
+    if not len(px):
+        return qx, qy, vertex
+    # bucket width: the count rounded up to a power of two, 2 ** bit_length(count - 1)
+    # (counts are >= 1; frexp's exponent of a positive integer is its bit length)
+    exponent = np.frexp((counts - 1).astype(np.float64))[1]
+    widths = np.flatnonzero(np.bincount(exponent))
+    for e in widths.tolist():
+        w = 1 << e
+        rows = np.flatnonzero(exponent == e) if len(widths) > 1 else np.arange(len(px))
+        step = max(1, max_rows // w)
+        for lo in range(0, len(rows), step):
+            r = rows[lo : lo + step]
+            qx[r], qy[r], vertex[r] = _nearest_grid(px[r], py[r], first[r], counts[r], w, segments)
     return qx, qy, vertex
 
 
-def _nearest_chunk(
+def _nearest_grid(
     px: FloatArray,
     py: FloatArray,
-    first_segment: npt.NDArray[np.int64],
+    first: npt.NDArray[np.int64],
     counts: npt.NDArray[np.int64],
+    width: int,
     segments: FloatArray,
 ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.int64]]:
-    rows = np.repeat(np.arange(len(px)), counts)
-    first_row = np.cumsum(counts) - counts
-    seg_row = np.repeat(first_segment - first_row, counts) + np.arange(len(rows))
-    seg = segments.take(seg_row, axis=0)
-    ax, ay, bx, by = seg[:, 0], seg[:, 1], seg[:, 2], seg[:, 3]
-    dx, dy = bx - ax, by - ay
-    length2 = dx * dx + dy * dy
-    x, y = px[rows], py[rows]
-    t = ((x - ax) * dx + (y - ay) * dy) / np.where(length2 > 0.0, length2, 1.0)
-    t = np.clip(np.where(length2 > 0.0, t, 0.0), 0.0, 1.0)
-    qx, qy = ax + t * dx, ay + t * dy
-    d2 = (x - qx) ** 2 + (y - qy) ** 2
-    best = np.minimum.reduceat(d2, first_row)
-    hit = np.flatnonzero(d2 == best[rows])
-    pick = hit[np.r_[True, rows[hit][1:] != rows[hit][:-1]]]
-    t = t[pick]
-    vertex = np.where(t == 0.0, 2 * seg_row[pick], np.where(t == 1.0, 2 * seg_row[pick] + 1, -1))
-    return qx[pick], qy[pick], vertex
+    """Nearest points on a (pair, segment) grid `width` segments wide (see nearest_on_segments)."""
+    col = np.arange(width)
+    seg_row = first[:, None] + col[None, :]
+    if (counts != width).any():  # pad with the last segment
+        np.minimum(seg_row, (first + counts - 1)[:, None], out=seg_row)
+    flat = seg_row.ravel()
+    ax, ay = segments[:, 0].take(flat), segments[:, 1].take(flat)
+    dx = segments[:, 2].take(flat)
+    dx -= ax
+    dy = segments[:, 3].take(flat)
+    dy -= ay
+    ax, ay, dx, dy = (v.reshape(seg_row.shape) for v in (ax, ay, dx, dy))
+    # the point relative to the segment's start, its parameter t along it (0 on a point)
+    ux = px[:, None] - ax
+    uy = py[:, None] - ay
+    length2 = dx * dx
+    length2 += dy * dy
+    length2[length2 <= 0.0] = np.inf  # a zero-length segment: t = 0
+    t = ux * dx
+    t += uy * dy
+    t /= length2
+    np.clip(t, 0.0, 1.0, out=t)
+    # squared distance from the point to its nearest point on each segment
+    ux -= t * dx
+    uy -= t * dy
+    ux *= ux
+    uy *= uy
+    ux += uy
+    best = np.argmin(ux, axis=1)
+    n = np.arange(len(px))
+    tb, sb = t[n, best], seg_row[n, best]
+    qx = ax[n, best] + tb * dx[n, best]
+    qy = ay[n, best] + tb * dy[n, best]
+    vertex = np.where(tb == 0.0, 2 * sb, np.where(tb == 1.0, 2 * sb + 1, -1))
+    return qx, qy, vertex
 
 
 def measured_lines(

@@ -162,8 +162,8 @@ def screen(
         Points with a ``hazard_id`` column: entrances of venues, used by the
         ``walk`` profile when known.
     workers
-        Processes measuring the candidate pairs when there are more than about
-        260,000 of them (forked, where the system can fork; see
+        Threads measuring the candidate pairs when there are more than about
+        260,000 of them (numpy, pyproj and GEOS release the GIL; see
         ``campus_geo.engine.parallel``). None: one per CPU core available. The
         findings are the same for any number.
     categories
@@ -177,7 +177,10 @@ def screen(
         :data:`FINDING_COLUMNS` plus the end points ``school_lon``,
         ``school_lat``, ``hazard_lon``, ``hazard_lat``; geometry the measured
         line (walk: the route) in EPSG:4326. Distances in metres on the WGS 84
-        ellipsoid.
+        ellipsoid. The straight measured lines are held as their end points
+        (:class:`campus_geo.adapters.geopandas.LineEnds`) and become shapely
+        LineStrings when first used as geometries: filtering, sorting and
+        writing the table cost no GEOS object per finding.
 
     Examples
     --------

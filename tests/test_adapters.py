@@ -2,7 +2,8 @@
 
 Each test pins one behaviour an adapter relies on, against the library's public
 result where there is one: a release of osmnx, branca or dask that changes it
-fails here, by name. The last tests check that the installed (tested) versions
+fails here, by name (for geopandas: the lazy measured lines of
+adapters.geopandas). The last tests check that the installed (tested) versions
 lie in the ranges pyproject.toml declares, and that every library the package
 imports is declared.
 """
@@ -19,8 +20,11 @@ import dask_geopandas
 import folium
 import geopandas as gpd
 import networkx as nx
+import numpy as np
 import osmnx as ox
+import pandas as pd
 import pytest
+import shapely
 from _osm_xml import OsmBuilder
 from packaging.requirements import Requirement
 from shapely.geometry import LineString, Point, Polygon
@@ -162,3 +166,42 @@ def test_explore_works_on_the_findings(tmp_path):
     html = m.get_root().render()
     assert "distance_m" in html
     assert osm.hazards.explore(column="category", tiles=None) is not None
+
+
+def test_line_ends_stay_coordinates_until_a_geometry_is_needed():
+    from geopandas.array import GeometryArray
+
+    from campus_geo.adapters.geopandas import LineEnds
+
+    ends = np.array(
+        [[113.0, 34.0, 113.001, 34.0], [113.5, 34.2, 113.5, 34.201], [114.0, 35.0, 114.002, 35.001]]
+    )
+    expected = shapely.linestrings(ends.reshape(-1, 2, 2))
+    lines = LineEnds(ends, crs=4326)
+    # what geopandas keeps: the geometries in `_data`, the CRS in `_crs`
+    assert isinstance(lines, GeometryArray)
+    index = pd.Index(["a", "b", "c"], name="finding_id")
+    frame = gpd.GeoDataFrame(
+        {"d": [1.0, 2.0, 3.0]}, geometry=gpd.GeoSeries(lines, index=index), crs=4326, index=index
+    )
+    kept = frame[frame["d"] > 1.0].iloc[::-1]
+    joined = pd.concat([frame, kept.copy()])
+    for part in (frame, kept, joined, frame.reset_index()):
+        values = part.geometry.values
+        assert isinstance(values, LineEnds)
+        assert not values.materialized
+    np.testing.assert_array_equal(joined.geometry.values.ends[3:], ends[[2, 1]])
+    np.testing.assert_array_equal(
+        frame.geometry.values.total_bounds, [113.0, 34.0, 114.002, 35.001]
+    )
+    assert frame.geometry.values[1].equals_exact(expected[1], 0.0)
+    assert not frame.geometry.values.materialized  # one line made, not the array
+    assert lines._crs == frame.crs
+    # a spatial operation makes the LineStrings, the same as shapely's
+    assert frame.geometry.values._data is frame.geometry.values._data
+    assert frame.geometry.values.materialized
+    assert all(shapely.equals_exact(frame.geometry.values._data, expected, 0.0))
+    assert frame.geometry.values.ends.flags.writeable is False
+    np.testing.assert_allclose(
+        frame.to_crs(3857).total_bounds[[0, 2]], [12579102.46, 12690644.59], atol=0.1
+    )

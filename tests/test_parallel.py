@@ -1,9 +1,9 @@
-"""Finding ids computed in numpy, and the screening's chunks on several processes."""
+"""Finding ids computed in numpy, and the screening's chunks on several threads."""
 
 from __future__ import annotations
 
 import gc
-import multiprocessing
+import threading
 
 import geopandas as gpd
 import numpy as np
@@ -132,31 +132,48 @@ def district(seed: int = 3) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.Geo
     return schools, hazards, entrances
 
 
-@pytest.mark.skipif(not _parallel.can_fork(), reason="this system cannot fork worker processes")
 @pytest.mark.parametrize("profile", [None, "entrance"])
-def test_chunks_on_worker_processes_give_the_same_findings(monkeypatch, profile):
+def test_chunks_on_worker_threads_give_the_same_findings(monkeypatch, profile):
     schools, hazards, entrances = district()
     whole = screen(schools, hazards, entrances=entrances, profile=profile, workers=1)
     assert len(whole) > 500
-    forks: list[int] = []
-    real_pool = multiprocessing.get_context("fork").Pool
+    threads: set[str] = set()
+    real_measure = pairs_mod._Candidates.measure
 
-    def counting_pool(processes: int):
-        forks.append(processes)
-        return real_pool(processes)
+    def recording(self, ctx, rows):
+        threads.add(threading.current_thread().name)
+        return real_measure(self, ctx, rows)
 
     monkeypatch.setattr(pairs_mod, "CHUNK_PAIRS", 97)  # dozens of chunks
-    monkeypatch.setattr(
-        _parallel.multiprocessing,
-        "get_context",
-        lambda method: type("Ctx", (), {"Pool": staticmethod(counting_pool)}),
-    )
+    monkeypatch.setattr(pairs_mod._Candidates, "measure", recording)
     chunked = screen(schools, hazards, entrances=entrances, profile=profile, workers=2)
-    assert forks  # a pool of worker processes ran ...
-    assert set(forks) == {2}  # ... of two
+    # the chunks ran on the pool's two threads, not on the caller's
+    assert threads == {"campus_geo-chunk_0", "campus_geo-chunk_1"}
     pd.testing.assert_frame_equal(chunked, whole, check_exact=True)
+    threads.clear()
     serial = screen(schools, hazards, entrances=entrances, profile=profile, workers=1)
+    assert threads == {threading.current_thread().name}
     pd.testing.assert_frame_equal(serial, whole, check_exact=True)
+
+
+def test_run_chunks_yields_in_order_with_few_chunks_in_flight():
+    started: list[int] = []
+    gate = threading.Event()
+
+    def task(i: int) -> int:
+        started.append(i)
+        if i == 0:
+            assert gate.wait(10)  # the first chunk is the slowest
+        return i * i
+
+    results = _parallel.run_chunks(task, 20, workers=2)
+    first = threading.Timer(0.2, gate.set)
+    first.start()
+    assert next(results) == 0
+    # while chunk 0 ran, at most AHEAD_PER_WORKER * workers chunks were started
+    assert len(started) <= _parallel.AHEAD_PER_WORKER * 2 + 1
+    assert list(results) == [i * i for i in range(1, 20)]
+    assert sorted(started) == list(range(20))
 
 
 def test_findings_order_school_rule_distance_then_hazard():
@@ -184,15 +201,18 @@ def test_findings_order_school_rule_distance_then_hazard():
         assert part["hazard"].is_monotonic_increasing
 
 
-def test_run_chunks_stays_in_this_process_when_it_cannot_fork(monkeypatch):
-    monkeypatch.setattr(_parallel, "can_fork", lambda: False)
-    seen: list[int] = []
-    out = list(_parallel.run_chunks(lambda i: seen.append(i) or i * i, 4, workers=8))
+def test_run_chunks_with_one_worker_runs_here_in_order():
+    seen: list[tuple[int, str]] = []
+    out = list(
+        _parallel.run_chunks(
+            lambda i: seen.append((i, threading.current_thread().name)) or i * i, 4, workers=1
+        )
+    )
     assert out == [0, 1, 4, 9]
-    assert seen == [0, 1, 2, 3]  # ran here, in order
+    here = threading.current_thread().name
+    assert seen == [(0, here), (1, here), (2, here), (3, here)]
 
 
-@pytest.mark.skipif(not _parallel.can_fork(), reason="this system cannot fork worker processes")
 def test_cli_workers_option_reaches_the_screening(tmp_path, monkeypatch):
     from click.testing import CliRunner
 

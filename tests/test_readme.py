@@ -15,7 +15,7 @@ def test_every_figure_block_has_the_script_that_writes_it():
     assert starts == ends
     assert set(starts) >= {
         "screen_bench", "coords_roundtrip", "registry_bench", "pbf_bench", "map_bench",
-        "walk_bench", "scale_bench", "import_bench",
+        "walk_bench", "scale_bench", "scale_plot", "import_bench",
     }  # fmt: skip
     for name in starts:
         script = (ROOT / "benchmarks" / f"{name}.py").read_text(encoding="utf-8")

@@ -9,7 +9,9 @@ map or a walk. The version ranges in ``pyproject.toml`` are the ones tested.
   street graph and the features of a PBF file (osmnx reads only XML);
 - :mod:`~campus_geo.adapters.branca`: the parent, the children and the id of a
   branca element, for reproducible offline map pages;
-- :mod:`~campus_geo.adapters.dask`: the empty frame (``_meta``) of a dask collection.
+- :mod:`~campus_geo.adapters.dask`: the empty frame (``_meta``) of a dask collection;
+- :mod:`~campus_geo.adapters.geopandas`: a geometry column held as line end points
+  (``GeometryArray``'s ``_data`` and ``_crs``), for the millions of measured lines.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ measuring core, so that the stream and the dask engine find exactly the pairs
 - :mod:`~campus_geo.engine.walk`: the ``walk`` profile and ``profile="all"``;
 - :mod:`~campus_geo.engine.ids`: stable 64-bit finding ids (FNV-1a, fmix64);
 - :mod:`~campus_geo.engine.pointindex`: box queries over millions of points;
-- :mod:`~campus_geo.engine.parallel`: chunks on forked worker processes.
+- :mod:`~campus_geo.engine.parallel`: chunks on worker threads.
 """
 
 from __future__ import annotations

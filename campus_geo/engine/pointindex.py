@@ -8,8 +8,7 @@ costs more than the whole index below; measured on 5 million venues. scipy's
 metric plane, which lon/lat is not. Here the points are sorted once by (row,
 longitude), a row being a band of :data:`ROW_DEG` degrees of latitude, and a
 box is answered with two binary searches per row it spans: numpy only, no
-per-point object, and the sorted arrays are shared copy-on-write with forked
-workers.
+per-point object, and the sorted arrays are read by every measuring thread.
 
 The answer is exact: every point whose coordinates lie in the box, edges
 included (the same pairs as ``STRtree.query`` with boxes, whose bounds test

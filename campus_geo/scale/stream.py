@@ -20,7 +20,7 @@ point per venue first (3 s and 1.9 GiB for five million). Here
    cache misses across millions of rows (their input positions still order
    ties, as in ``screen()``);
 2. the schools are cut into blocks of about 260,000 candidate pairs, in school
-   order; forked worker processes measure each block's pairs for every rule
+   order; worker threads measure each block's pairs for every rule
    group, exactly as ``screen()`` does (the same functions), and write the
    block's findings as one part file: the ids as hex text, the text columns
    gathered with Arrow, the measured lines written as WKB from their end
@@ -794,8 +794,8 @@ def screen_to_parquet(
         As for :func:`~campus_geo.screen.screen`; the profile is ``"boundary"``
         or ``"entrance"`` (:data:`STREAM_PROFILES`).
     workers
-        Processes measuring and writing the blocks (forked where the system can
-        fork); None: one per CPU core. The files are the same for any number.
+        Threads measuring and writing the blocks (numpy, pyproj, GEOS and Arrow
+        release the GIL); None: one per CPU core. The files are the same for any number.
 
     Returns
     -------
@@ -874,7 +874,7 @@ def screen_to_parquet(
     )
     out = Path(filepath)
     _clear(out)
-    _schema()  # made once here, inherited by the forked workers
+    _schema()  # made once here, before the worker threads read it
 
     def task(i: int) -> npt.NDArray[np.uint64]:
         lo, hi = int(cuts[i]), int(cuts[i + 1])
