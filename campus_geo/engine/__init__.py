@@ -25,7 +25,14 @@ from campus_geo.engine.findings import (
     rule_texts,
     str_array,
 )
-from campus_geo.engine.ids import fnv1a64, has_duplicates, hex_array, id_hash, id_strings
+from campus_geo.engine.ids import (
+    check_unique_ids,
+    fnv1a64,
+    has_duplicates,
+    hex_array,
+    id_hash,
+    id_strings,
+)
 from campus_geo.engine.pairs import (
     CHUNK_PAIRS,
     GroupPlan,
@@ -53,6 +60,7 @@ __all__ = [
     "PointIndex",
     "Setup",
     "Sources",
+    "check_unique_ids",
     "collector_paused",
     "empty_findings",
     "findings_frame",

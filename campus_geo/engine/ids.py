@@ -179,9 +179,12 @@ def id_strings(h: U64, *, check_unique: bool = True) -> pd.arrays.ArrowStringArr
     return hex_ids(h)
 
 
-def check_unique_ids(h: U64) -> None:
-    """Raise ValueError when two finding hashes are equal (see :func:`id_strings`)."""
-    if len(h) > 1 and has_duplicates(h):
+def check_unique_ids(h: U64, *, ordered: bool = False) -> None:
+    """Raise ValueError when two finding hashes are equal (see :func:`id_strings`).
+
+    `ordered`: the hashes are sorted already.
+    """
+    if len(h) > 1 and has_duplicates(h, ordered=ordered):
         msg = (
             "two findings have the same 64-bit id; report this (with the input files) "
             "so the id can be widened"

@@ -79,6 +79,7 @@ from campus_geo.engine import (
     PointIndex,
     Setup,
     Sources,
+    check_unique_ids,
     collector_paused,
     fnv1a64,
     group_plans,
@@ -888,13 +889,11 @@ def screen_to_parquet(
     written = list(run_chunks(task, len(cuts) - 1, workers=setup.ctx.workers))
     # sorted runs: a stable (merging) sort of their concatenation finds equal ids cheaply
     hashes = np.sort(np.concatenate([np.empty(0, dtype=np.uint64), *written]), kind="stable")
-    if has_duplicates(hashes, ordered=True):
+    try:
+        check_unique_ids(hashes, ordered=True)
+    except ValueError:
         shutil.rmtree(out)
-        msg = (
-            "two findings have the same 64-bit id; report this (with the input files) "
-            "so the id can be widened"
-        )
-        raise ValueError(msg)
+        raise
     if not len(hashes):  # no findings: one empty part, so that the folder reads back
         pq.write_table(_schema().empty_table(), out / "part.00000.parquet")
     log.info(

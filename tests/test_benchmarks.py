@@ -1,0 +1,60 @@
+"""The benchmark's data layouts and the scale plot's table (benchmarks/ is not a package)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+import scale_plot
+import screen_bench
+
+from campus_geo.geodesy import geodesic_distance
+from campus_geo.screen import screen
+
+
+def test_the_dense_district_packs_schools_and_venues_into_one_district():
+    schools, venues = screen_bench.make_data(200, 20_000, 1, "district")
+    again, _ = screen_bench.make_data(200, 20_000, 1, "district")
+    assert shapely.equals_exact(schools.geometry.values, again.geometry.values, 0.0).all()
+    centre = shapely.get_coordinates(shapely.centroid(schools.geometry.values))
+    reach = geodesic_distance(np.full(len(centre), 118.50), np.full(len(centre), 32.05), *centre.T)
+    assert np.median(reach) < 10_000  # one district, around its centre
+    # a band border (118.5 E) runs through it: schools on both sides
+    assert (centre[:, 0] < 118.5).any()
+    assert (centre[:, 0] > 118.5).any()
+    findings = screen(schools, venues, dist=200.0, workers=2)
+    towns_schools, towns_venues = screen_bench.make_data(200, 20_000, 1)
+    spread = screen(towns_schools, towns_venues, dist=200.0, workers=2)
+    # packed: more pairs per school than the same counts spread over 40 towns
+    assert len(findings) > 1.5 * len(spread)
+    assert (findings["distance_m"] <= 200.0).all()
+    with pytest.raises(ValueError, match="unknown layout"):
+        screen_bench.make_data(2, 2, 1, "city")
+
+
+def test_scale_plot_table_gives_ratios_to_duckdb_and_cost_per_million():
+    run = {
+        "schools": 10_000,
+        "venues": 1_000_000,
+        "layout": "district",
+        "pairs": 7_000_000,
+        "revision": "abc1234",
+        "methods": {
+            "screen": {"total_s": 8.0, "peak_mib": 2800.0},
+            "campus_geo": {"total_s": 6.0, "peak_mib": 700.0},
+            "duckdb": {"total_s": 4.0, "peak_mib": 1300.0},
+        },
+    }
+    table = scale_plot.table([run])
+    row = table.splitlines()[2]
+    assert row == (
+        "| 10,000 x 1,000,000 (dense district) | 7,000,000 | 8.00 / 2,800 | 6.00 / 700 "
+        "| 4.00 | — | 2.00 | 1.50 | 1.00 |"
+    )
+    assert table.endswith("campus_geo at abc1234.")
