@@ -46,6 +46,7 @@ from campus_geo.engine.pairs import (
     prepare_hazards,
     prepare_setup,
     resolve_rules,
+    screen_blocks,
     screen_group,
     screening_categories,
     sorted_pairs,
@@ -210,11 +211,31 @@ def screen(
         schools, haz, fnv1a64(str_array(hazards.index)), rule_list, entrances, workers
     )
     gates = setup.gates
+    plans = list(group_plans(setup))
     found = []
-    for plan in group_plans(setup):
+    # the straight-line groups in blocks of schools, each block on a worker thread
+    straight = [plan for plan in plans if plan.group.profile != "walk"]
+    pairs = screen_blocks(setup, straight) if straight else {}
+    per_rule = np.bincount(pairs["_rule"], minlength=len(rule_list)) if pairs else None
+    for plan in straight:
+        group = plan.group
+        count = (
+            0 if per_rule is None else int(sum(per_rule[rule_list.index(r)] for r in group.rules))
+        )
+        log.info(
+            "%s profile at %g m: %d findings from %d rules",
+            group.profile,
+            group.distance_m,
+            count,
+            len(group.rules),
+        )
+    if pairs and len(pairs["_rule"]):
+        found.append(pairs)
+    # the walk groups: their straight-line candidates walked on the network
+    for plan in (plan for plan in plans if plan.group.profile == "walk"):
         group = plan.group
         pairs = screen_group(plan.candidates(setup.ctx), setup.ctx)
-        if group.profile == "walk" and pairs:
+        if pairs:
             assert net is not None
             pairs = _walk_group(pairs, schools, entrances, hazards, hazard_entrances, net, group)
             pairs = sorted_pairs(pairs, len(rule_list))

@@ -39,6 +39,7 @@ from campus_geo.engine.pairs import (
     Hazards,
     Setup,
     Sources,
+    block_cuts,
     group_plans,
     hazard_arrays,
     merge_groups,
@@ -46,6 +47,7 @@ from campus_geo.engine.pairs import (
     prepare_setup,
     resolve_rules,
     school_sources,
+    screen_block,
     screening_categories,
 )
 from campus_geo.engine.parallel import collector_paused, run_chunks
@@ -60,6 +62,7 @@ __all__ = [
     "PointIndex",
     "Setup",
     "Sources",
+    "block_cuts",
     "check_unique_ids",
     "collector_paused",
     "empty_findings",
@@ -79,6 +82,7 @@ __all__ = [
     "rule_texts",
     "run_chunks",
     "school_sources",
+    "screen_block",
     "screening_categories",
     "str_array",
 ]

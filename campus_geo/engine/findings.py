@@ -116,14 +116,15 @@ def findings_frame(
     hazard_ids = str_array(hazards.index)
     note_code, texts = inside_notes(pairs["_note"], distance, note_texts)
     # Arrow's take releases the GIL: the text columns are gathered on two threads while
-    # this one makes the ids
+    # this one makes the ids. They stay text, not categoricals (which would hold each
+    # school's texts once): an analyst who sets a cell to a new text would get an error.
     gather = {
+        "hazard_id": (hazard_ids, h),
+        "hazard_name": (_str_column(hazards, "name"), h),
         "school_id": (school_ids, s),
         "school_name": (_str_column(schools, "name"), s),
         "township": (_str_column(schools, "township"), s),
         "village": (_str_column(schools, "village"), s),
-        "hazard_id": (hazard_ids, h),
-        "hazard_name": (_str_column(hazards, "name"), h),
         "category": (pd.array(list(categories), dtype="str"), category[h]),
         "notes": (pd.array(texts, dtype="str"), note_code),
     }

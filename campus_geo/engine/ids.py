@@ -25,6 +25,7 @@ collision among five million findings about as likely as one in a million;
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 import numpy as np
@@ -135,7 +136,9 @@ def _fmix64(h: U64) -> U64:
 
 def hex_array(h: U64) -> pa.LargeStringArray:
     """16 lowercase hex digits of each uint64, as an Arrow large_string array (no Python loop)."""
-    octets = h.astype(">u8").view(np.uint8)  # most significant first
+    octets = np.ascontiguousarray(h, dtype=np.uint64).view(np.uint8).reshape(-1, 8)
+    if sys.byteorder == "little":  # most significant first, without a byte-swapped copy
+        octets = octets[:, ::-1]
     # each octet's two digits in one lookup of a 256-entry table of digit pairs
     digits = _HEX_PAIRS[octets]  # indexing by uint8: 3x faster than take
     offsets = np.arange(0, 16 * len(h) + 1, 16, dtype=np.int64)

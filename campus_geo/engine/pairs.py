@@ -50,6 +50,7 @@ __all__ = [
     "Hazards",
     "Setup",
     "Sources",
+    "block_cuts",
     "entrance_geometries",
     "group_plans",
     "hazard_arrays",
@@ -59,6 +60,8 @@ __all__ = [
     "resolve_rules",
     "school_bands",
     "school_sources",
+    "screen_block",
+    "screen_blocks",
     "screen_group",
     "screening_categories",
     "sorted_pairs",
@@ -476,6 +479,60 @@ def screen_group(cand: _Candidates, ctx: Context) -> dict[str, npt.NDArray[Any]]
     return _gathered(run_chunks(task, len(cuts) - 1, workers=ctx.workers), capacity)
 
 
+def block_cuts(plans: list[GroupPlan], haz: Hazards, n_schools: int, size: int) -> IntArray:
+    """School positions cutting the schools into blocks of about `size` candidate pairs.
+
+    The candidates are counted from above without being visited (see PointIndex.count),
+    for a sample of the schools.
+    """
+    counts = np.zeros(n_schools, dtype=np.int64)
+    for plan in plans:
+        # every 8th school's count stands for the next seven's too: blocks of thousands
+        # of schools come out about as even, for an eighth of the binary searches
+        sample = np.arange(0, len(plan.eligible), 8)
+        counts[plan.eligible[sample]] += 8 * haz.count(plan.boxes[sample])
+    cum = np.cumsum(counts)
+    targets = np.arange(size, int(cum[-1]) if n_schools else 0, size)
+    cuts = np.unique(np.searchsorted(cum, targets, side="right"))
+    inner = cuts[(cuts > 0) & (cuts < n_schools)]
+    return np.concatenate([[0], inner, [n_schools]]).astype(np.int64)
+
+
+def screen_block(setup: Setup, plans: list[GroupPlan], lo: int, hi: int) -> dict[str, Any]:
+    """The findings of schools lo:hi for every rule group, merged in findings order."""
+    found = []
+    for plan in plans:
+        cand = plan.candidates(setup.ctx, lo, hi)
+        if len(cand.school):
+            pairs = cand.measure(setup.ctx, slice(None))
+            if len(pairs["_rule"]):
+                pairs["_note"] = setup.note_codes[plan.group.profile][pairs["_school"]]
+                found.append(pairs)
+    if len(found) > 1:
+        return merge_groups(found, len(setup.rules))
+    return found[0] if found else {}
+
+
+def screen_blocks(setup: Setup, plans: list[GroupPlan]) -> dict[str, npt.NDArray[Any]]:
+    """The pairs of straight-line groups (not walk) for every school, in findings order.
+
+    The schools are cut into blocks of about :data:`CHUNK_PAIRS` candidate pairs
+    (counted from above, :func:`block_cuts`); each block queries its own candidates
+    and measures them for every group on a worker thread (:func:`screen_block`), so
+    the candidate query runs in parallel too and no array of every candidate is made.
+    """
+    n_schools = len(setup.ctx.school_kind)
+    cuts = block_cuts(plans, setup.ctx.haz, n_schools, CHUNK_PAIRS)
+    capacity = 0
+    for plan in plans:  # an upper bound of the findings: a pair finds a row per table
+        capacity += int(setup.ctx.haz.count(plan.boxes).sum()) * len(plan.tables)
+
+    def task(i: int) -> dict[str, npt.NDArray[Any]]:
+        return screen_block(setup, plans, int(cuts[i]), int(cuts[i + 1]))
+
+    return _gathered(run_chunks(task, len(cuts) - 1, workers=setup.ctx.workers), capacity)
+
+
 def _gathered(
     parts: Iterator[dict[str, npt.NDArray[Any]]], capacity: int
 ) -> dict[str, npt.NDArray[Any]]:
@@ -489,6 +546,8 @@ def _gathered(
     out: dict[str, npt.NDArray[Any]] = {}
     filled = 0
     for part in parts:
+        if not part:
+            continue
         if not out:
             out = {k: np.empty((capacity, *v.shape[1:]), v.dtype) for k, v in part.items()}
         rows = len(part["_school"])

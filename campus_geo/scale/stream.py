@@ -74,11 +74,10 @@ from campus_geo.category_registry import CategoryRegistry
 from campus_geo.engine import (
     CHUNK_PAIRS,
     NOTE_TEXTS,
-    GroupPlan,
     Hazards,
     PointIndex,
-    Setup,
     Sources,
+    block_cuts,
     check_unique_ids,
     collector_paused,
     fnv1a64,
@@ -87,13 +86,13 @@ from campus_geo.engine import (
     hazard_arrays,
     hex_array,
     inside_notes,
-    merge_groups,
     prepare_hazards,
     prepare_setup,
     resolve_rules,
     rule_texts,
     run_chunks,
     school_sources,
+    screen_block,
     screening_categories,
     str_array,
 )
@@ -717,40 +716,6 @@ def _write(table: pa.Table, path: Path) -> None:
 # ----------------------------------------------------------------------------- screening
 
 
-def _block_cuts(plans: list[GroupPlan], haz: Hazards, n_schools: int, size: int) -> IntArray:
-    """School positions cutting the schools into blocks of about `size` candidate pairs.
-
-    The candidates are counted from above without being visited (see PointIndex.count),
-    for a sample of the schools.
-    """
-    counts = np.zeros(n_schools, dtype=np.int64)
-    for plan in plans:
-        # every 8th school's count stands for the next seven's too: blocks of thousands
-        # of schools come out about as even, for an eighth of the binary searches
-        sample = np.arange(0, len(plan.eligible), 8)
-        counts[plan.eligible[sample]] += 8 * haz.count(plan.boxes[sample])
-    cum = np.cumsum(counts)
-    targets = np.arange(size, int(cum[-1]) if n_schools else 0, size)
-    cuts = np.unique(np.searchsorted(cum, targets, side="right"))
-    inner = cuts[(cuts > 0) & (cuts < n_schools)]
-    return np.concatenate([[0], inner, [n_schools]]).astype(np.int64)
-
-
-def _block(setup: Setup, plans: list[GroupPlan], lo: int, hi: int) -> dict[str, Any]:
-    """The findings of schools lo:hi for every rule group, merged in findings order."""
-    found = []
-    for plan in plans:
-        cand = plan.candidates(setup.ctx, lo, hi)
-        if len(cand.school):
-            pairs = cand.measure(setup.ctx, slice(None))
-            if len(pairs["_rule"]):
-                pairs["_note"] = setup.note_codes[plan.group.profile][pairs["_school"]]
-                found.append(pairs)
-    if len(found) > 1:
-        return merge_groups(found, len(setup.rules))
-    return found[0] if found else {}
-
-
 def _clear(out: Path) -> None:
     if out.is_dir():
         for old in out.glob("part.*.parquet"):
@@ -854,7 +819,7 @@ def screen_to_parquet(
         sources=prepared.sources,
     )
     plans = list(group_plans(setup))
-    cuts = _block_cuts(plans, table.haz, len(school_layer), CHUNK_PAIRS)
+    cuts = block_cuts(plans, table.haz, len(school_layer), CHUNK_PAIRS)
     log.info(
         "%d schools and %d hazards read and indexed in %.1f s; measuring %d blocks on %d processes",
         len(school_layer),
@@ -879,7 +844,7 @@ def screen_to_parquet(
 
     def task(i: int) -> npt.NDArray[np.uint64]:
         lo, hi = int(cuts[i]), int(cuts[i + 1])
-        pairs = _block(setup, plans, lo, hi)
+        pairs = screen_block(setup, plans, lo, hi)
         if not pairs:
             return np.empty(0, dtype=np.uint64)
         _write(_findings_table(pairs, texts, table.haz, lo, hi), out / f"part.{i:05d}.parquet")
