@@ -25,6 +25,7 @@ import pandas as pd
 import shapely
 
 from campus_geo._validate import validate_entrances, validate_hazards, validate_schools
+from campus_geo.adapters.numpy import huge_pages_off
 from campus_geo.category_registry import CategoryRegistry
 from campus_geo.engine.findings import (
     FINDING_COLUMNS,
@@ -108,6 +109,7 @@ def finding_ids(
 # no cyclic garbage collection meanwhile: a full collection walks every object, and a
 # screening creates one per measured line (see collector_paused)
 @collector_paused()
+@huge_pages_off()  # fresh huge pages cost more than they save here (adapters.numpy)
 def screen(
     schools: gpd.GeoDataFrame,
     hazards: gpd.GeoDataFrame,

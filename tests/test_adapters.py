@@ -205,3 +205,46 @@ def test_line_ends_stay_coordinates_until_a_geometry_is_needed():
     np.testing.assert_allclose(
         frame.to_crs(3857).total_bounds[[0, 2]], [12579102.46, 12690644.59], atol=0.1
     )
+
+
+def test_numpy_huge_page_advice_is_off_while_screening_and_restored(monkeypatch):
+    from numpy._core import multiarray
+
+    from campus_geo.adapters import numpy as numpy_adapter
+    from campus_geo.screen import screen
+
+    # pinned: numpy's switch returns the setting it replaces
+    before = multiarray._set_madvise_hugepage(True)
+    try:
+        assert multiarray._set_madvise_hugepage(True) is True
+        seen = []
+        real = numpy_adapter.multiarray._set_madvise_hugepage
+
+        def spy(enabled):
+            seen.append(enabled)
+            return real(enabled)
+
+        monkeypatch.setattr(numpy_adapter.multiarray, "_set_madvise_hugepage", spy)
+        schools = gpd.GeoDataFrame(
+            {"name": ["学校"], "kind": ["primary"]},
+            geometry=[Polygon([(113, 34), (113.001, 34), (113.001, 34.001), (113, 34.001)])],
+            index=pd.Index(["s1"], name="school_id"),
+            crs=4326,
+        )
+        hazards = gpd.GeoDataFrame(
+            {"name": ["网吧"], "category": ["internet_cafe"]},
+            geometry=[Point(113.0005, 34.0015)],
+            index=pd.Index(["v1"], name="hazard_id"),
+            crs=4326,
+        )
+        found = screen(schools, hazards)
+        assert len(found) == 1
+        assert seen == [False, True]  # off for the call, restored after
+        with numpy_adapter.huge_pages_off(), numpy_adapter.huge_pages_off():
+            assert real(False) is False  # nested: still off inside
+        assert seen == [False, True, False, True]
+        monkeypatch.setenv("CAMPUS_GEO_HUGE_PAGES", "1")
+        screen(schools, hazards)
+        assert seen == [False, True, False, True]  # left alone
+    finally:
+        multiarray._set_madvise_hugepage(before)

@@ -11,7 +11,8 @@ map or a walk. The version ranges in ``pyproject.toml`` are the ones tested.
   branca element, for reproducible offline map pages;
 - :mod:`~campus_geo.adapters.dask`: the empty frame (``_meta``) of a dask collection;
 - :mod:`~campus_geo.adapters.geopandas`: a geometry column held as line end points
-  (``GeometryArray``'s ``_data`` and ``_crs``), for the millions of measured lines.
+  (``GeometryArray``'s ``_data`` and ``_crs``), for the millions of measured lines;
+- :mod:`~campus_geo.adapters.numpy`: numpy's huge-page advice, off while screening.
 """
 
 from __future__ import annotations

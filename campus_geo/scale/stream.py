@@ -70,6 +70,7 @@ from campus_geo._validate import (
     value_codes,
 )
 from campus_geo._version import __version__
+from campus_geo.adapters.numpy import huge_pages_off
 from campus_geo.category_registry import CategoryRegistry
 from campus_geo.engine import (
     CHUNK_PAIRS,
@@ -726,6 +727,7 @@ def _clear(out: Path) -> None:
 
 
 @collector_paused()  # as screen(): no full collection walks the objects meanwhile
+@huge_pages_off()  # as screen(): see campus_geo.adapters.numpy
 def screen_to_parquet(
     schools: gpd.GeoDataFrame | str | Path,
     hazards: gpd.GeoDataFrame | str | Path,
