@@ -224,13 +224,7 @@ def screen(
         count = (
             0 if per_rule is None else int(sum(per_rule[rule_list.index(r)] for r in group.rules))
         )
-        log.info(
-            "%s profile at %g m: %d findings from %d rules",
-            group.profile,
-            group.distance_m,
-            count,
-            len(group.rules),
-        )
+        _log_group(group, count)
     if pairs and len(pairs["_rule"]):
         found.append(pairs)
     # the walk groups: their straight-line candidates walked on the network
@@ -242,13 +236,7 @@ def screen(
             pairs = _walk_group(pairs, schools, entrances, hazards, hazard_entrances, net, group)
             pairs = sorted_pairs(pairs, len(rule_list))
         count = len(pairs["_rule"]) if pairs else 0
-        log.info(
-            "%s profile at %g m: %d findings from %d rules",
-            group.profile,
-            group.distance_m,
-            count,
-            len(group.rules),
-        )
+        _log_group(group, count)
         if count:
             pairs["_note"] = setup.note_codes[group.profile][pairs["_school"]]
             found.append(pairs)
@@ -276,6 +264,16 @@ def screen(
         schools_index=schools.index,
         hazards=hazards,
         walk=walk,
+    )
+
+
+def _log_group(group: Group, count: int) -> None:
+    log.info(
+        "%s profile at %g m: %d findings from %d rules",
+        group.profile,
+        group.distance_m,
+        count,
+        len(group.rules),
     )
 
 
