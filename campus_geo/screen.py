@@ -219,12 +219,10 @@ def screen(
     straight = [plan for plan in plans if plan.group.profile != "walk"]
     pairs = screen_blocks(setup, straight) if straight else {}
     per_rule = np.bincount(pairs["_rule"], minlength=len(rule_list)) if pairs else None
+    position = {rule.id: i for i, rule in enumerate(rule_list)}
     for plan in straight:
-        group = plan.group
-        count = (
-            0 if per_rule is None else int(sum(per_rule[rule_list.index(r)] for r in group.rules))
-        )
-        _log_group(group, count)
+        rows = [position[rule.id] for rule in plan.group.rules]
+        _log_group(plan.group, 0 if per_rule is None else int(per_rule[rows].sum()))
     if pairs and len(pairs["_rule"]):
         found.append(pairs)
     # the walk groups: their straight-line candidates walked on the network
