@@ -7,13 +7,18 @@ import pytest
 import shapely
 from _truth import truth_distance
 from conftest import EQ_M_PER_DEG, GEOD
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, Polygon
 
 from campus_geo.geodesy import (
     BAND_WIDTH_DEG,
+    SHORT_CHORD_M,
+    SHORT_GEODESIC_TOL_M,
     band_crs,
     band_of,
     degrees_margin,
+    geocentric,
     geodesic_buffer,
     geodesic_distance,
     measured_lines,
@@ -30,6 +35,59 @@ def test_equator_degree_is_a_times_pi_over_180():
 def test_meridian_arc_at_lat_34_matches_geographiclib():
     # 0.001 degree of latitude at 34.05 N; GeographicLib value, independent of pyproj's call path
     assert geodesic_distance(113.85, 34.05, 113.85, 34.051) == pytest.approx(110.9233, abs=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("lat_lo", "lat_hi"),
+    [(-90.0, 90.0), (-0.01, 0.01), (89.99, 90.0), (-90.0, -89.99), (18.0, 53.5)],
+)
+@pytest.mark.parametrize("longest", [1e-3, 200.0, 3000.0, SHORT_CHORD_M, 1.3 * SHORT_CHORD_M])
+def test_short_lines_are_within_10_nm_of_geographiclib(lat_lo, lat_hi, longest):
+    # the chord series against Karney's algorithm on lines placed with Geod.fwd: any
+    # latitude (poles and equator too), any azimuth, lon across +-180, up to the series'
+    # limit and past it (where GeographicLib itself measures)
+    rng = np.random.default_rng(11)
+    n = 100_000
+    lon1, lat1 = rng.uniform(-180.0, 180.0, n), rng.uniform(lat_lo, lat_hi, n)
+    lon2, lat2, _ = GEOD.fwd(lon1, lat1, rng.uniform(0.0, 360.0, n), rng.uniform(0, longest, n))
+    truth = GEOD.inv(lon1, lat1, lon2, lat2)[2]
+    error = np.abs(geodesic_distance(lon1, lat1, lon2, lat2) - truth)
+    assert SHORT_GEODESIC_TOL_M == 1e-8
+    assert error.max() <= SHORT_GEODESIC_TOL_M
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lon=st.floats(-180.0, 180.0),
+    lat=st.floats(-90.0, 90.0),
+    azimuth=st.floats(0.0, 360.0),
+    length=st.floats(0.0, 2 * SHORT_CHORD_M),
+)
+def test_any_line_is_within_10_nm_of_geographiclib(lon, lat, azimuth, length):
+    lon2, lat2, _ = GEOD.fwd(lon, lat, azimuth, length)
+    truth = GEOD.inv(lon, lat, lon2, lat2)[2]
+    assert abs(float(geodesic_distance(lon, lat, lon2, lat2)) - truth) <= SHORT_GEODESIC_TOL_M
+
+
+def test_lines_longer_than_the_series_limit_are_geographiclibs_own():
+    start_lon, start_lat = np.full(3, 113.85), np.full(3, 34.05)
+    lengths = np.array([SHORT_CHORD_M * 1.01, 5e5, 1e7])
+    lon2, lat2, _ = GEOD.fwd(start_lon, start_lat, np.array([0.0, 45.0, 90.0]), lengths)
+    truth = GEOD.inv(start_lon, start_lat, lon2, lat2)[2]
+    assert geodesic_distance(start_lon, start_lat, lon2, lat2).tolist() == truth.tolist()
+    # antipodes and one point: no chord series trouble at either end
+    assert geodesic_distance(0.0, 0.0, 180.0, 0.0) == pytest.approx(20003931.4586, abs=1e-4)
+    assert geodesic_distance(113.85, 34.05, 113.85, 34.05) == 0.0
+    # the pole at two longitudes is one point: 0 to the rounding of coordinates of 6,357 km
+    assert geodesic_distance(0.0, 90.0, 70.0, 90.0) < 1e-9
+
+
+def test_geocentric_coordinates_of_the_axes_and_a_pole():
+    x, y, z = geocentric([0.0, 90.0, 0.0], [0.0, 0.0, 90.0])
+    # a on the equator; b = a (1 - f) at the pole
+    np.testing.assert_allclose(x, [6378137.0, 0.0, 0.0], atol=1e-6)
+    np.testing.assert_allclose(y, [0.0, 6378137.0, 0.0], atol=1e-6)
+    np.testing.assert_allclose(z, [0.0, 0.0, 6356752.314245179], atol=1e-6)
 
 
 def test_band_projection_is_centred_on_its_band():

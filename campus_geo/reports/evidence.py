@@ -10,7 +10,7 @@ that a person can check without campus_geo:
   element timestamp), or the table file and its row;
 - the rule: id, distance, severity, legal basis, lead and responsible units,
   suggestion;
-- the measurement: profile, ellipsoid (WGS 84), algorithm (Karney's geodesic,
+- the measurement: profile, ellipsoid (WGS 84), algorithm (chord series or Karney's geodesic,
   GeographicLib), the transverse Mercator band in which the nearest points were
   found, the two end points in WGS 84 to 7 decimals (about 1 cm), the distance
   and the azimuth between them;
@@ -126,8 +126,9 @@ SHEET_TEXT: Final[dict[str, dict[str, Any]]] = {
             "路线自校门与隐患各接入最近路段上的最近点，含路段内的部分长度",
         },
         "ellipsoid_text": "WGS 84（长半轴 a = 6378137 米，扁率 f = 1/298.257223563）",
-        "algorithm_text": "椭球面大地线长度，Karney 算法（GeographicLib，经 pyproj.Geod.inv），"
-        "计算误差小于 1 微米。两端点是校园与隐患在下列投影平面中的最近点；距离在最近点处取极小值，"
+        "algorithm_text": "椭球面大地线长度：10 千米以内由两端点的地心弦长按椭球面法曲率级数换算，"
+        "与 Karney 算法（GeographicLib）相差小于 10 纳米；更长的由 Karney 算法（经 pyproj.Geod.inv）"
+        "计算。计算误差小于 1 微米。两端点是校园与隐患在下列投影平面中的最近点；距离在最近点处取极小值，"
         "投影使端点偏移数毫米时，对距离的影响小于 1 毫米。",
         "projection_text": "横轴墨卡托投影（WGS 84 椭球，比例因子 1；Evenden–Snyder 级数，"
         "带内与精确算法相差小于 5 纳米），中央经线 {lon0}，"
@@ -226,8 +227,10 @@ SHEET_TEXT: Final[dict[str, dict[str, Any]]] = {
             "edge, part-edges included",
         },
         "ellipsoid_text": "WGS 84 (a = 6378137 m, f = 1/298.257223563)",
-        "algorithm_text": "geodesic on the ellipsoid, Karney's algorithm (GeographicLib through "
-        "pyproj.Geod.inv), error below 1 µm. The end points are the nearest points of campus and "
+        "algorithm_text": "geodesic on the ellipsoid: up to 10 km from the geocentric chord of the "
+        "end points by the series in the ellipsoid's normal curvature, within 10 nm of Karney's "
+        "algorithm (GeographicLib); longer, Karney's algorithm (through pyproj.Geod.inv). Error "
+        "below 1 µm. The end points are the nearest points of campus and "
         "hazard in the projection below; the distance is stationary there, so the few-millimetre "
         "shift of the points caused by the projection changes it by less than 1 mm.",
         "projection_text": "transverse Mercator (WGS 84, scale 1; Evenden-Snyder series, "
