@@ -35,6 +35,7 @@ from campus_geo.engine.findings import (
     NOTE_TEXTS,
     empty_findings,
     findings_frame,
+    frame_texts,
     str_array,
 )
 from campus_geo.engine.ids import fnv1a64, id_hash, id_strings
@@ -217,7 +218,8 @@ def screen(
     found = []
     # the straight-line groups in blocks of schools, each block on a worker thread
     straight = [plan for plan in plans if plan.group.profile != "walk"]
-    pairs = screen_blocks(setup, straight) if straight else {}
+    texts = frame_texts(schools, hazards, NOTE_TEXTS, haz.categories)
+    pairs = screen_blocks(setup, straight, texts=texts) if straight else {}
     per_rule = np.bincount(pairs["_rule"], minlength=len(rule_list)) if pairs else None
     position = {rule.id: i for i, rule in enumerate(rule_list)}
     for plan in straight:

@@ -15,7 +15,7 @@ import shapely
 from campus_geo import screen as screen_mod
 from campus_geo.engine import pairs as pairs_mod
 from campus_geo.engine import parallel as _parallel
-from campus_geo.engine.ids import fnv1a64, id_hash, id_strings
+from campus_geo.engine.ids import fnv1a64, hex_digits, id_hash, id_strings
 from campus_geo.screen import NOTE_INSIDE, finding_ids, screen
 from campus_geo.settings import CATEGORIES
 
@@ -78,6 +78,11 @@ def test_finding_ids_are_the_documented_hash_chain():
 def test_id_strings_formats_sixteen_hex_digits_and_refuses_collisions():
     values = np.array([0, 0x0123456789ABCDEF, MASK], dtype=np.uint64)
     assert list(id_strings(values)) == ["0000000000000000", "0123456789abcdef", "ffffffffffffffff"]
+    # the digits made beforehand (on the worker threads) give the same strings
+    digits = hex_digits(values)
+    assert digits.shape == (3, 16)
+    assert bytes(digits[1]) == b"0123456789abcdef"
+    assert list(id_strings(values, digits=digits)) == list(id_strings(values))
     hashes = id_hash(*(fnv1a64(["s", "s"]), fnv1a64(["h", "h"]), fnv1a64(["r", "r"])))
     with pytest.raises(ValueError, match="same 64-bit id"):
         id_strings(hashes)
@@ -154,6 +159,30 @@ def test_chunks_on_worker_threads_give_the_same_findings(monkeypatch, profile):
     serial = screen(schools, hazards, entrances=entrances, profile=profile, workers=1)
     assert threads == {threading.current_thread().name}
     pd.testing.assert_frame_equal(serial, whole, check_exact=True)
+
+
+def test_texts_ids_and_coordinates_taken_on_the_workers_equal_the_frames_own(monkeypatch):
+    # screen() has each block format its ids, take its text columns and copy its ends on
+    # its worker (screen_blocks(texts=...)); findings_frame makes the same columns itself
+    # from the pairs when they come without them (walk groups, say)
+    schools, hazards, entrances = district()
+    monkeypatch.setattr(pairs_mod, "CHUNK_PAIRS", 97)  # dozens of blocks
+    blocks = screen(schools, hazards, entrances=entrances, workers=2)
+    real = screen_mod.screen_blocks
+    monkeypatch.setattr(
+        screen_mod, "screen_blocks", lambda setup, plans, texts=None: real(setup, plans)
+    )
+    own = screen(schools, hazards, entrances=entrances, workers=2)
+    pd.testing.assert_frame_equal(blocks, own, check_exact=True)
+    assert blocks["hazard_name"].array.__arrow_array__().num_chunks > 1  # the blocks' arrays
+    assert (blocks["notes"] == own["notes"]).all()
+    assert (blocks["distance_m"] == 0).any()
+    # the coordinate columns are the table's own: writing one leaves the measured line
+    first = blocks.index[0]
+    line = blocks.geometry.iloc[0]
+    blocks.loc[first, "school_lon"] = 0.0
+    assert blocks.geometry.iloc[0].equals_exact(line, 0.0)
+    assert blocks.geometry.iloc[0].coords[0][0] == own.loc[first, "school_lon"]
 
 
 def test_run_chunks_yields_in_order_with_few_chunks_in_flight():

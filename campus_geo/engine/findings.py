@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Final
 
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 
 from campus_geo.adapters.geopandas import LineEnds
 from campus_geo.engine.ids import check_unique_ids, fnv1a64, id_hash, id_strings
@@ -25,13 +27,18 @@ from campus_geo.rules import Rule
 from campus_geo.settings import CATEGORIES, DEFAULT_CRS
 
 __all__ = [
+    "END_COLUMNS",
     "FINDING_COLUMNS",
+    "HAZARD_TEXTS",
     "NOTE_INSIDE",
     "NOTE_NO_ENTRANCE",
     "NOTE_POINT_SCHOOL",
     "NOTE_TEXTS",
+    "SCHOOL_TEXTS",
+    "FrameTexts",
     "empty_findings",
     "findings_frame",
+    "frame_texts",
     "inside_notes",
     "rule_texts",
     "str_array",
@@ -89,6 +96,74 @@ def _str_column(gdf: gpd.GeoDataFrame, name: str) -> pd.api.extensions.Extension
     return str_array(gdf[name])
 
 
+#: The text columns a finding takes from its school and its hazard.
+SCHOOL_TEXTS: Final = ("school_id", "school_name", "township", "village")
+HAZARD_TEXTS: Final = ("hazard_id", "hazard_name")
+
+
+@dataclass(frozen=True)
+class FrameTexts:
+    """The text columns of findings, to be taken block by block on the worker threads.
+
+    Arrow's take releases the GIL, so the blocks' texts are gathered while other
+    blocks are measured, and the findings table's columns are the blocks' arrays,
+    chunked, not copied again (see :func:`findings_frame`).
+    """
+
+    school: dict[str, pa.Array]  # SCHOOL_TEXTS, one row per school position
+    hazard: dict[str, pa.Array]  # HAZARD_TEXTS, one row per hazard position
+    categories: pa.Array  # the text of each category code
+    notes: pa.Array  # the note texts, then each with NOTE_INSIDE (see inside_notes)
+
+    def take(
+        self, pairs: dict[str, npt.NDArray[Any]], category: npt.NDArray[np.integer[Any]]
+    ) -> dict[str, pa.Array]:
+        """The text columns of some pairs (a block's, in findings order)."""
+        s, h = pa.array(pairs["_school"]), pa.array(pairs["_hazard"])
+        out = {name: values.take(s) for name, values in self.school.items()}
+        out.update({name: values.take(h) for name, values in self.hazard.items()})
+        out["category"] = self.categories.take(pa.array(category[pairs["_hazard"]]))
+        inside = pairs["distance_m"] == 0.0
+        n_notes = len(self.notes) // 2
+        out["notes"] = self.notes.take(pa.array(pairs["_note"] + n_notes * inside))
+        return out
+
+
+def frame_texts(
+    schools: gpd.GeoDataFrame,
+    hazards: gpd.GeoDataFrame,
+    note_texts: list[str],
+    categories: Sequence[str] = CATEGORIES,
+) -> FrameTexts:
+    """The :class:`FrameTexts` of a screening's layers."""
+    inside = [f"{text}；{NOTE_INSIDE}" if text else NOTE_INSIDE for text in note_texts]
+
+    def arrow(values: pd.api.extensions.ExtensionArray) -> pa.Array:
+        # one array: a take from a chunked array (a file read in row groups) concatenates
+        # its chunks first, at every block
+        array = pa.array(values)
+        return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+    return FrameTexts(
+        school={
+            "school_id": arrow(str_array(schools.index)),
+            "school_name": arrow(_str_column(schools, "name")),
+            "township": arrow(_str_column(schools, "township")),
+            "village": arrow(_str_column(schools, "village")),
+        },
+        hazard={
+            "hazard_id": arrow(str_array(hazards.index)),
+            "hazard_name": arrow(_str_column(hazards, "name")),
+        },
+        categories=pa.array(list(categories), pa.large_string()),
+        notes=pa.array([*note_texts, *inside], pa.large_string()),
+    )
+
+
+#: The findings' coordinate columns: the measured line's ends (ends[:, 0] ... ends[:, 3]).
+END_COLUMNS: Final = ("school_lon", "school_lat", "hazard_lon", "hazard_lat")
+
+
 def findings_frame(
     pairs: dict[str, npt.NDArray[Any]],
     schools: gpd.GeoDataFrame,
@@ -128,6 +203,9 @@ def findings_frame(
         "category": (pd.array(list(categories), dtype="str"), category[h]),
         "notes": (pd.array(texts, dtype="str"), note_code),
     }
+    # texts taken block by block on the workers (screen_blocks with FrameTexts): chunked
+    done = {name: pd.array(pairs[name], dtype="str") for name in gather if name in pairs}
+    gather = {name: value for name, value in gather.items() if name not in done}
     with ThreadPoolExecutor(max_workers=3) as pool:
         taken = {name: pool.submit(values.take, rows) for name, (values, rows) in gather.items()}
         if "_id" in pairs:
@@ -140,8 +218,9 @@ def findings_frame(
             )
         # the check for equal ids sorts them: on a third thread while this one formats
         unique = pool.submit(check_unique_ids, hashes)
-        index = pd.Index(id_strings(hashes, check_unique=False), name="finding_id")
-        text = {name: future.result() for name, future in taken.items()}
+        digits = pairs.get("_hex")  # formatted on the worker threads (screen_blocks)
+        index = pd.Index(id_strings(hashes, check_unique=False, digits=digits), name="finding_id")
+        text = {**done, **{name: future.result() for name, future in taken.items()}}
         unique.result()
     ends = pairs["ends"]
     by_rule = rule_texts(rules)
@@ -164,11 +243,12 @@ def findings_frame(
         "enforcing_units": rule_text(by_rule["enforcing_units"]),
         "suggestion": rule_text(by_rule["suggestion"]),
         "notes": text["notes"],
-        # copies: the lines share `ends` (read-only), the columns may be written to
-        "school_lon": ends[:, 0].copy(),
-        "school_lat": ends[:, 1].copy(),
-        "hazard_lon": ends[:, 2].copy(),
-        "hazard_lat": ends[:, 3].copy(),
+        # the columns are not the lines' `ends` (a user may write to them): copied in with
+        # the pairs (screen_blocks(frame=True)) or here
+        **{
+            name: pairs[name] if name in pairs else ends[:, j].copy()
+            for j, name in enumerate(END_COLUMNS)
+        },
     }
     # the measured line; for the walk profile, the route
     lines = pairs["geometry"] if "geometry" in pairs else LineEnds(ends, crs=DEFAULT_CRS)

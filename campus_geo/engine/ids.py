@@ -38,6 +38,7 @@ __all__ = [
     "fnv1a64",
     "has_duplicates",
     "hex_array",
+    "hex_digits",
     "hex_ids",
     "id_hash",
     "id_strings",
@@ -134,22 +135,35 @@ def _fmix64(h: U64) -> U64:
     return h ^ (h >> np.uint64(33))
 
 
-def hex_array(h: U64) -> pa.LargeStringArray:
-    """16 lowercase hex digits of each uint64, as an Arrow large_string array (no Python loop)."""
+def hex_digits(h: U64) -> npt.NDArray[np.uint8]:
+    """16 lowercase hex digits (ASCII) of each uint64, one row of 16 bytes per hash."""
     octets = np.ascontiguousarray(h, dtype=np.uint64).view(np.uint8).reshape(-1, 8)
     if sys.byteorder == "little":  # most significant first, without a byte-swapped copy
         octets = octets[:, ::-1]
     # each octet's two digits in one lookup of a 256-entry table of digit pairs
-    digits = _HEX_PAIRS[octets]  # indexing by uint8: 3x faster than take
-    offsets = np.arange(0, 16 * len(h) + 1, 16, dtype=np.int64)
-    buffers = [None, pa.py_buffer(offsets), pa.py_buffer(digits)]
-    array: pa.LargeStringArray = pa.Array.from_buffers(pa.large_string(), len(h), buffers)
+    pairs = _HEX_PAIRS[octets]  # indexing by uint8: 3x faster than take
+    digits: npt.NDArray[np.uint8] = pairs.view(np.uint8).reshape(-1, 16)
+    return digits
+
+
+def hex_array(h: U64, digits: npt.NDArray[np.uint8] | None = None) -> pa.LargeStringArray:
+    """16 lowercase hex digits of each uint64, as an Arrow large_string array (no Python loop).
+
+    `digits`: the :func:`hex_digits` of `h`, when made already (on worker threads, say):
+    the array is then built on that buffer without copying it.
+    """
+    if digits is None:
+        digits = hex_digits(h)
+    n = len(digits)
+    offsets = np.arange(0, 16 * n + 1, 16, dtype=np.int64)
+    buffers = [None, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(digits))]
+    array: pa.LargeStringArray = pa.Array.from_buffers(pa.large_string(), n, buffers)
     return array
 
 
-def hex_ids(h: U64) -> pd.arrays.ArrowStringArray:
+def hex_ids(h: U64, digits: npt.NDArray[np.uint8] | None = None) -> pd.arrays.ArrowStringArray:
     """16 lowercase hex digits of each uint64, as a pandas string array (no Python loop)."""
-    ids: pd.arrays.ArrowStringArray = pd.array(hex_array(h), dtype="str")  # type: ignore[assignment]
+    ids: pd.arrays.ArrowStringArray = pd.array(hex_array(h, digits), dtype="str")  # type: ignore[assignment]
     return ids
 
 
@@ -167,7 +181,9 @@ def id_hash(school_hash: U64, hazard_hash: U64, rule_hash: U64) -> U64:
     return _fmix64(h ^ rule_hash)
 
 
-def id_strings(h: U64, *, check_unique: bool = True) -> pd.arrays.ArrowStringArray:
+def id_strings(
+    h: U64, *, check_unique: bool = True, digits: npt.NDArray[np.uint8] | None = None
+) -> pd.arrays.ArrowStringArray:
     """The finding ids (16 hex digits) of finding hashes.
 
     Raises
@@ -176,10 +192,12 @@ def id_strings(h: U64, *, check_unique: bool = True) -> pd.arrays.ArrowStringArr
         With `check_unique`, when two findings hash alike (about one chance in a
         million for five million findings): better no ids than a ledger that
         mixes two cases.
+
+    `digits`: their :func:`hex_digits`, when made already.
     """
     if check_unique:
         check_unique_ids(h)
-    return hex_ids(h)
+    return hex_ids(h, digits)
 
 
 def check_unique_ids(h: U64, *, ordered: bool = False) -> None:

@@ -13,18 +13,22 @@ import itertools
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 import shapely
+
+if TYPE_CHECKING:
+    import pyproj
 
 from campus_geo._validate import value_codes
 from campus_geo.category_registry import CategoryRegistry
-from campus_geo.engine.findings import str_array
-from campus_geo.engine.ids import fnv1a64, id_hash
+from campus_geo.engine.findings import END_COLUMNS, FrameTexts, str_array
+from campus_geo.engine.ids import fnv1a64, hex_digits, id_hash
 from campus_geo.engine.parallel import available_workers, run_chunks
 from campus_geo.engine.pointindex import PointIndex
 from campus_geo.geodesy import (
@@ -276,6 +280,49 @@ def project_sources(src: npt.NDArray[np.object_], bands: npt.NDArray[np.int64]) 
 _MAX_SCALE: Final = 1.0 + 1e-4
 
 
+def _measure_points(
+    src: Sources,
+    s: IntArray,
+    xy: npt.NDArray[np.float64],
+    forward: pyproj.Transformer,
+    inverse: pyproj.Transformer,
+    limit: float,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Distance and ends of pairs of a school (positions `s`) and a point (lon/lat `xy`).
+
+    See :func:`_measure_band`. Every pair is measured, the few surely farther than
+    `limit` too (3 % of a dense district's candidates): selecting the others would
+    copy every column, which costs more than measuring them.
+    """
+    lon, lat = xy[:, 0], xy[:, 1]
+    x, y = forward.transform(lon, lat)
+    qx, qy, vertex = nearest_on_segments(x, y, s, src.offsets, src.segments)
+    inside = src.areal[s]
+    inside[inside] = shapely.contains_xy(src.projected[s[inside]], x[inside], y[inside])
+    dx, dy = qx - x, qy - y
+    dx *= dx
+    dy *= dy
+    dx += dy  # squared planar distance
+    reach = limit * _MAX_SCALE + 1e-3
+    far = dx > reach * reach
+    far &= ~inside
+    # a nearest point at a corner of the outline (most of them) is that corner in lon/lat;
+    # only points inside a segment are projected back
+    ends = np.empty((len(s), 4))
+    ends[:, :2] = src.vertices.take(np.maximum(vertex, 0), axis=0)
+    along = np.flatnonzero(vertex < 0)
+    if len(along):
+        ends[along, 0], ends[along, 1] = inverse.transform(qx[along], qy[along])
+    ends[:, 2] = lon
+    ends[:, 3] = lat
+    # a venue inside the campus: both ends are the venue itself (distance 0 exactly)
+    ends[inside, :2] = xy[inside]
+    distance = geodesic_distance(ends[:, 0], ends[:, 1], lon, lat)
+    distance[far] = np.inf
+    ends[far] = np.nan
+    return distance, ends
+
+
 def _measure_band(
     src: Sources,
     s: IntArray,
@@ -291,40 +338,19 @@ def _measure_band(
     ``shortest_line``. Both find the nearest points in the band's transverse
     Mercator; the distance between them is measured on the ellipsoid. A point
     pair whose planar distance exceeds `limit` times :data:`_MAX_SCALE` is surely
-    farther than `limit` on the ellipsoid: it gets distance inf and NaN ends,
-    without the ellipsoidal measurement (a third of the candidates of a box query).
+    farther than `limit` on the ellipsoid: it gets distance inf and NaN ends.
     """
     forward, inverse = band_transformers(band)
     distance = np.empty(len(s))
     ends = np.empty((len(s), 4))
     xy = haz.point_xy.take(h, axis=0)
     point = ~np.isnan(xy[:, 0])
-    if point.any():
-        sp = s[point]
-        lon, lat = xy[point, 0], xy[point, 1]
-        x, y = forward.transform(lon, lat)
-        qx, qy, vertex = nearest_on_segments(x, y, sp, src.offsets, src.segments)
-        inside = src.areal[sp]
-        inside[inside] = shapely.contains_xy(src.projected[sp[inside]], x[inside], y[inside])
-        near = inside | (np.hypot(x - qx, y - qy) <= limit * _MAX_SCALE + 1e-3)
-        lon, lat, inside, vertex = lon[near], lat[near], inside[near], vertex[near]
-        # a nearest point at a corner of the outline (most of them) is that corner in
-        # lon/lat; only points inside a segment are projected back
-        q = src.vertices.take(np.maximum(vertex, 0), axis=0)
-        along = np.flatnonzero(vertex < 0)
-        q[along, 0], q[along, 1] = inverse.transform(qx[near][along], qy[near][along])
-        # a venue inside the campus: both ends are the venue itself (distance 0)
-        qlon, qlat = np.where(inside, lon, q[:, 0]), np.where(inside, lat, q[:, 1])
-        rows = np.flatnonzero(point)
-        far = rows[~near]
-        distance[far], ends[far] = np.inf, np.nan
-        rows = rows[near]
-        ends[rows] = np.column_stack([qlon, qlat, lon, lat])
-        # inside the campus the ends are one point: 0 m without GeographicLib (9 % of the
-        # findings of the benchmark's province of 50,000 schools)
-        distance[rows[inside]] = 0.0
-        out = ~inside
-        distance[rows[out]] = geodesic_distance(qlon[out], qlat[out], lon[out], lat[out])
+    if point.all():  # (most chunks) no boolean copies of every column
+        distance, ends = _measure_points(src, s, xy, forward, inverse, limit)
+    elif point.any():
+        distance[point], ends[point] = _measure_points(
+            src, s[point], xy[point], forward, inverse, limit
+        )
     if not point.all():
         other = ~point
         crs = band_crs(band)
@@ -513,13 +539,22 @@ def screen_block(setup: Setup, plans: list[GroupPlan], lo: int, hi: int) -> dict
     return found[0] if found else {}
 
 
-def screen_blocks(setup: Setup, plans: list[GroupPlan]) -> dict[str, npt.NDArray[Any]]:
+def screen_blocks(
+    setup: Setup, plans: list[GroupPlan], *, texts: FrameTexts | None = None
+) -> dict[str, Any]:
     """The pairs of straight-line groups (not walk) for every school, in findings order.
 
     The schools are cut into blocks of about :data:`CHUNK_PAIRS` candidate pairs
     (counted from above, :func:`block_cuts`); each block queries its own candidates
     and measures them for every group on a worker thread (:func:`screen_block`), so
     the candidate query runs in parallel too and no array of every candidate is made.
+
+    `texts`: the pairs are for a findings table (``findings_frame``): each block
+    also formats its ids (``"_hex"``, :func:`~campus_geo.engine.ids.hex_digits`) and
+    takes its text columns (:meth:`FrameTexts.take`, chunked Arrow arrays) on its
+    worker, and the ends come as the four columns :data:`END_COLUMNS` too (the
+    table's own, besides the measured lines' ends), copied in while the workers
+    measure rather than after them.
     """
     n_schools = len(setup.ctx.school_kind)
     cuts = block_cuts(plans, setup.ctx.haz, n_schools, CHUNK_PAIRS)
@@ -528,33 +563,49 @@ def screen_blocks(setup: Setup, plans: list[GroupPlan]) -> dict[str, npt.NDArray
         capacity += int(setup.ctx.haz.count(plan.boxes).sum()) * len(plan.tables)
 
     def task(i: int) -> dict[str, npt.NDArray[Any]]:
-        return screen_block(setup, plans, int(cuts[i]), int(cuts[i + 1]))
+        part = screen_block(setup, plans, int(cuts[i]), int(cuts[i + 1]))
+        if texts is not None and part:
+            part["_hex"] = hex_digits(part["_id"])
+            for j, name in enumerate(END_COLUMNS):
+                part[name] = part["ends"][:, j]
+            part.update(texts.take(part, setup.ctx.haz.category))
+        return part
 
     return _gathered(run_chunks(task, len(cuts) - 1, workers=setup.ctx.workers), capacity)
 
 
-def _gathered(
-    parts: Iterator[dict[str, npt.NDArray[Any]]], capacity: int
-) -> dict[str, npt.NDArray[Any]]:
+def _gathered(parts: Iterator[dict[str, Any]], capacity: int) -> dict[str, Any]:
     """One table of the chunks' tables, each copied in as it arrives.
 
     The copying overlaps the workers' measuring of the next chunks (a concatenation
     at the end took 1.1 s of 7 million findings, alone); the columns are allocated
     for `capacity` rows at the first chunk, and the pages of rows never written are
-    never touched (nor resident).
+    never touched (nor resident). Arrow columns are not copied: they are chunked.
     """
     out: dict[str, npt.NDArray[Any]] = {}
+    arrow: dict[str, list[pa.Array]] = {}
     filled = 0
     for part in parts:
         if not part:
             continue
         if not out:
-            out = {k: np.empty((capacity, *v.shape[1:]), v.dtype) for k, v in part.items()}
+            out = {
+                k: np.empty((capacity, *v.shape[1:]), v.dtype)
+                for k, v in part.items()
+                if isinstance(v, np.ndarray)
+            }
+            arrow = {k: [] for k, v in part.items() if not isinstance(v, np.ndarray)}
         rows = len(part["_school"])
         for key, values in part.items():
-            out[key][filled : filled + rows] = values
+            if key in arrow:
+                arrow[key].append(values)
+            else:
+                out[key][filled : filled + rows] = values
         filled += rows
-    return {key: values[:filled] for key, values in out.items()}
+    return {
+        **{key: values[:filled] for key, values in out.items()},
+        **{key: pa.chunked_array(chunks) for key, chunks in arrow.items()},
+    }
 
 
 def _screen_chunk(
