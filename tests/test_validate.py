@@ -6,6 +6,7 @@ import pytest
 from shapely.geometry import Point, Polygon
 
 from campus_geo import InputDataError
+from campus_geo._validate import validate_hazards
 from campus_geo.screen import screen
 
 
@@ -75,3 +76,34 @@ def test_missing_geometry(equator_layers):
 def test_not_a_geodataframe():
     with pytest.raises(InputDataError, match="must be a GeoDataFrame, got DataFrame"):
         screen(pd.DataFrame({"a": [1]}), gpd.GeoDataFrame(geometry=[Point(0, 0)], crs=4326))
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (Point(), "rows without geometry"),
+        (Point(113.0, float("nan")), "not a finite number"),
+        (Point(113.0, 95.0), "coordinates out of range"),
+        (None, "rows without geometry"),
+    ],
+)
+def test_a_layer_of_points_with_one_bad_point_names_it(bad, reason):
+    # a layer of points is checked in one pass over its coordinates; one bad point sends
+    # it to the check that says what is wrong with which row
+    good = [Point(113.0 + i * 1e-3, 34.0) for i in range(5)]
+    hazards = gpd.GeoDataFrame(
+        {"category": ["internet_cafe"] * 6},
+        geometry=[*good[:3], bad, *good[3:]],
+        index=pd.Index([f"h{i}" for i in range(6)], name="hazard_id"),
+        crs=4326,
+    )
+    with pytest.raises(InputDataError, match=reason) as caught:
+        validate_hazards(hazards)
+    assert "h3" in str(caught.value)
+    assert not any(f"h{i}" in str(caught.value) for i in (0, 1, 2, 4, 5))
+    ok = validate_hazards(hazards.drop(index="h3"))
+    assert list(ok.index) == ["h0", "h1", "h2", "h4", "h5"]
+    # in a projected CRS a point's metres are not judged as degrees
+    metres = hazards.drop(index="h3").set_crs(32650, allow_override=True)
+    metres.geometry = gpd.points_from_xy([500000.0 + i for i in range(5)], [3.7e6] * 5)
+    assert len(validate_hazards(metres)) == 5

@@ -624,9 +624,10 @@ def _screen_chunk(
         s, h = s[relevant], h[relevant]
     # measured band by band: sort the pairs by their school's band once
     # (band indices are below 720: numpy's stable sort of uint16 is a radix sort)
-    by_band = np.argsort(ctx.bands[s].astype(np.uint16), kind="stable")
-    s, h = s[by_band], h[by_band]
     pair_band = ctx.bands[s]
+    if len(s) and (pair_band != pair_band[0]).any():  # most chunks lie in one band
+        by_band = np.argsort(pair_band.astype(np.uint16), kind="stable")
+        s, h, pair_band = s[by_band], h[by_band], pair_band[by_band]
     bounds = [0, *(np.flatnonzero(np.diff(pair_band)) + 1).tolist(), len(s)] if len(s) else []
     distance = np.empty(len(s))
     ends = np.empty((len(s), 4))

@@ -823,7 +823,7 @@ def screen_to_parquet(
     plans = list(group_plans(setup))
     cuts = block_cuts(plans, table.haz, len(school_layer), CHUNK_PAIRS)
     log.info(
-        "%d schools and %d hazards read and indexed in %.1f s; measuring %d blocks on %d processes",
+        "%d schools and %d hazards read and indexed in %.1f s; measuring %d blocks on %d threads",
         len(school_layer),
         len(table.ids),
         time.perf_counter() - start,
