@@ -81,14 +81,17 @@ PSS_EVERY_S = 2.5
 # ----------------------------------------------------------------------------- helpers
 
 
-def _vmhwm_kib(pid: int | str = "self") -> int:
-    """Peak resident memory (VmHWM, KiB) of a process; 0 when it cannot be read."""
+def _vmhwm_kib(pid: int | str = "self", field: str = "VmHWM") -> int:
+    """Peak resident memory (VmHWM, KiB) of a process; 0 when it cannot be read.
+
+    `field`: another line of /proc/PID/status in KiB (``VmRSS``: resident now).
+    """
     try:
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return 0
     for line in status.splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1])
     return 0
 
@@ -235,6 +238,14 @@ def _run_campus_geo(spec: dict[str, Any]) -> None:
     )
 
 
+def _frame_mib(frame: Any) -> float:
+    """Memory of a findings GeoDataFrame: its columns and index, the lines as their ends."""
+    values = frame.drop(columns=frame.geometry.name).memory_usage(index=True, deep=True).sum()
+    lines = frame.geometry.values
+    ends = getattr(lines, "ends", None)  # LineEnds: the (n, 4) end points, lines made on demand
+    return float(values + (ends.nbytes if ends is not None else lines.nbytes)) / 2**20
+
+
 def _run_screen(spec: dict[str, Any]) -> None:
     import geopandas as gpd
 
@@ -247,6 +258,9 @@ def _run_screen(spec: dict[str, Any]) -> None:
     # load id and geometry only)
     venues = gpd.read_parquet(spec["venues"], columns=["hazard_id", "name", "category", "geometry"])
     t1 = time.perf_counter()
+    # what the user's own GeoDataFrames take before screen() starts: the peak of reading
+    # them, and what stays resident
+    load_peak, loaded = _vmhwm_kib(), _vmhwm_kib(field="VmRSS")
     findings = screen(schools, venues, dist=DIST, workers=CAMPUS_GEO_WORKERS)
     t2 = time.perf_counter()
     tree_kib = tree.stop()
@@ -261,7 +275,10 @@ def _run_screen(spec: dict[str, Any]) -> None:
             f"{CAMPUS_GEO_WORKERS} worker threads measure the pairs; screen() "
             "validates, indexes and hashes ids inside the query column (prepare 0) and "
             "returns a GeoDataFrame whose measured lines are held as their end points; "
-            f"peak: VmHWM ({own_kib / 1024:,.0f} MiB)"
+            f"peak: VmHWM ({own_kib / 1024:,.0f} MiB); the two GeoDataFrames read with "
+            f"geopandas: {load_peak / 1024:,.0f} MiB peak while reading, "
+            f"{loaded / 1024:,.0f} MiB resident when screen() starts; the findings "
+            f"({len(findings):,} rows): {_frame_mib(findings):,.0f} MiB"
         ),
     }
     _save_findings(findings, spec["result"] + ".findings.parquet")

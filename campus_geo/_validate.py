@@ -93,7 +93,7 @@ def check_geometry(
     one row ("school") in the message on a wrong type. Out-of-range
     coordinates and antimeridian crossings are judged in a geographic CRS only.
     """
-    problems = []
+    problems: list[str] = []
     geoms = gdf.geometry.values
     geographic = gdf.crs is None or gdf.crs.is_geographic
     if _all_usable_points(np.asarray(geoms), geographic) and (

@@ -29,12 +29,10 @@ from campus_geo.settings import CATEGORIES, DEFAULT_CRS
 __all__ = [
     "END_COLUMNS",
     "FINDING_COLUMNS",
-    "HAZARD_TEXTS",
     "NOTE_INSIDE",
     "NOTE_NO_ENTRANCE",
     "NOTE_POINT_SCHOOL",
     "NOTE_TEXTS",
-    "SCHOOL_TEXTS",
     "FrameTexts",
     "empty_findings",
     "findings_frame",
@@ -96,11 +94,6 @@ def _str_column(gdf: gpd.GeoDataFrame, name: str) -> pd.api.extensions.Extension
     return str_array(gdf[name])
 
 
-#: The text columns a finding takes from its school and its hazard.
-SCHOOL_TEXTS: Final = ("school_id", "school_name", "township", "village")
-HAZARD_TEXTS: Final = ("hazard_id", "hazard_name")
-
-
 @dataclass(frozen=True)
 class FrameTexts:
     """The text columns of findings, to be taken block by block on the worker threads.
@@ -110,8 +103,8 @@ class FrameTexts:
     chunked, not copied again (see :func:`findings_frame`).
     """
 
-    school: dict[str, pa.Array]  # SCHOOL_TEXTS, one row per school position
-    hazard: dict[str, pa.Array]  # HAZARD_TEXTS, one row per hazard position
+    school: dict[str, pa.Array]  # school_id, school_name, township, village: a row a school
+    hazard: dict[str, pa.Array]  # hazard_id, hazard_name: a row a hazard (position)
     categories: pa.Array  # the text of each category code
     notes: pa.Array  # the note texts, then each with NOTE_INSIDE (see inside_notes)
 
@@ -244,7 +237,7 @@ def findings_frame(
         "suggestion": rule_text(by_rule["suggestion"]),
         "notes": text["notes"],
         # the columns are not the lines' `ends` (a user may write to them): copied in with
-        # the pairs (screen_blocks(frame=True)) or here
+        # the pairs (screen_blocks with FrameTexts) or here
         **{
             name: pairs[name] if name in pairs else ends[:, j].copy()
             for j, name in enumerate(END_COLUMNS)
