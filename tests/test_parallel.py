@@ -185,6 +185,43 @@ def test_texts_ids_and_coordinates_taken_on_the_workers_equal_the_frames_own(mon
     assert blocks.geometry.iloc[0].coords[0][0] == own.loc[first, "school_lon"]
 
 
+@pytest.mark.parametrize("profile", [None, "entrance"])
+def test_points_projected_once_into_their_bands_give_the_same_findings(monkeypatch, profile):
+    # with many pairs a point, each point is projected once into its own band
+    # (pairs.with_planes) and a pair whose school lies in another band projects it again:
+    # the district spans three bands (its venues four), so both happen; the findings are the
+    # same, bit for bit
+    schools, hazards, entrances = district()
+    monkeypatch.setattr(pairs_mod, "PLANE_PAIRS_PER_POINT", 1e9)  # never
+    monkeypatch.setattr(pairs_mod, "CHUNK_PAIRS", 97)
+    per_pair = screen(schools, hazards, entrances=entrances, profile=profile, workers=2)
+    made: list[pairs_mod.Hazards] = []
+    real = pairs_mod.with_planes
+
+    def recording(haz, pairs, workers):
+        out = real(haz, pairs, workers)
+        made.append(out)
+        return out
+
+    monkeypatch.setattr(pairs_mod, "PLANE_PAIRS_PER_POINT", 0.0)  # always
+    monkeypatch.setattr(pairs_mod, "_PLANE_CHUNK", 700)  # several tasks
+    monkeypatch.setattr(pairs_mod, "with_planes", recording)
+    planes = screen(schools, hazards, entrances=entrances, profile=profile, workers=2)
+    pd.testing.assert_frame_equal(planes, per_pair, check_exact=True)
+    (haz,) = made
+    assert haz.plane is not None
+    assert haz.plane_band is not None
+    point = ~np.isnan(haz.point_xy[:, 0])
+    assert len(np.unique(haz.plane_band[point])) >= 3
+    assert (haz.plane_band[~point] == -1).all()
+    # a point's own band, and the projection of that band
+    i = int(np.flatnonzero(point)[0])
+    band = int(haz.plane_band[i])
+    x, y = pairs_mod.band_transformers(band)[0].transform(*haz.point_xy[i])
+    assert (haz.plane[i, 0], haz.plane[i, 1]) == (x, y)
+    assert band == int(pairs_mod.band_of(haz.point_xy[i, 0]))
+
+
 def test_run_chunks_yields_in_order_with_few_chunks_in_flight():
     started: list[int] = []
     gate = threading.Event()

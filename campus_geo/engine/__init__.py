@@ -46,9 +46,11 @@ from campus_geo.engine.pairs import (
     prepare_hazards,
     prepare_setup,
     resolve_rules,
+    sampled_counts,
     school_sources,
     screen_block,
     screening_categories,
+    with_planes,
 )
 from campus_geo.engine.parallel import collector_paused, run_chunks
 from campus_geo.engine.pointindex import PointIndex
@@ -81,8 +83,10 @@ __all__ = [
     "resolve_rules",
     "rule_texts",
     "run_chunks",
+    "sampled_counts",
     "school_sources",
     "screen_block",
     "screening_categories",
     "str_array",
+    "with_planes",
 ]

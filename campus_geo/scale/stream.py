@@ -44,7 +44,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -92,10 +92,12 @@ from campus_geo.engine import (
     resolve_rules,
     rule_texts,
     run_chunks,
+    sampled_counts,
     school_sources,
     screen_block,
     screening_categories,
     str_array,
+    with_planes,
 )
 from campus_geo.rules import Rule
 from campus_geo.scale.tasks import (
@@ -821,7 +823,11 @@ def screen_to_parquet(
         sources=prepared.sources,
     )
     plans = list(group_plans(setup))
-    cuts = block_cuts(plans, table.haz, len(school_layer), CHUNK_PAIRS)
+    counts = sampled_counts(plans, table.haz, len(school_layer))
+    cuts = block_cuts(plans, table.haz, len(school_layer), CHUNK_PAIRS, counts)
+    # many pairs a point (a dense district): each point projected once, into its band
+    haz = with_planes(table.haz, int(counts.sum()), setup.ctx.workers)
+    setup = replace(setup, ctx=replace(setup.ctx, haz=haz))
     log.info(
         "%d schools and %d hazards read and indexed in %.1f s; measuring %d blocks on %d threads",
         len(school_layer),
