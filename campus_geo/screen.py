@@ -7,8 +7,9 @@ measured line between the two nearest points (see geodesy.py for how it is
 measured and how exact it is).
 
 The work is vectorised: one spatial-index query per longitude band and
-(profile, distance) group, GEOS for the nearest points, GeographicLib for the
-ellipsoidal distance. No Python loop runs per school or per pair.
+(profile, distance) group, nearest points on coordinate arrays (GEOS for other
+geometries than points), the ellipsoidal distance from the geocentric chord
+(GeographicLib beyond 10 km). No Python loop runs per school or per pair.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """Candidate pairs and their measure: the heart of the screening engine.
 
 One spatial-index query per longitude band and (profile, distance) group finds
-every candidate pair; GEOS finds the nearest points in the band's transverse
-Mercator and GeographicLib measures them on the WGS 84 ellipsoid (see
-:mod:`campus_geo.geodesy`). Large screenings run in chunks on worker processes
-(:mod:`campus_geo.engine.parallel`). No Python loop runs per school or per pair.
+every candidate pair; the nearest points are found in the band's transverse
+Mercator (on coordinate arrays for point hazards, by GEOS for the others) and
+measured on the WGS 84 ellipsoid (see :mod:`campus_geo.geodesy`). Large
+screenings run in blocks on worker threads (:mod:`campus_geo.engine.parallel`).
+No Python loop runs per school or per pair.
 """
 
 from __future__ import annotations
