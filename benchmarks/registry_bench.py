@@ -35,7 +35,7 @@ import numpy as np
 import readme
 
 from campus_geo.coords import wgs84_to_gcj02
-from campus_geo.demo.tables import _SCOPES, CSV_COLUMNS, credit_code
+from campus_geo.demo.tables import BUSINESS_SCOPES, CSV_COLUMNS, credit_code
 from campus_geo.registry import hazards_from_registry
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -95,7 +95,7 @@ def rows(n: int, seed: int = 1) -> list[list[object]]:
             credit_code(rng, individual=True),
             f"JY1419950{i:07d}" if rng.random() < 0.5 else "",
             f"许安市青禾区某某路{i}号",
-            _SCOPES[variant],
+            BUSINESS_SCOPES[variant],
             x,
             y,
             status,

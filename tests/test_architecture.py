@@ -170,6 +170,18 @@ def test_no_private_names_across_modules() -> None:
     assert bad == []
 
 
+def test_benchmarks_and_scripts_take_no_private_names() -> None:
+    # what lies beside the package uses what it offers, as a user would
+    bad = []
+    root = PACKAGE.parent
+    for path in sorted([*root.glob("benchmarks/*.py"), *root.glob("scripts/*.py")]):
+        for imp in _imports(f"{path.parent.name}.{path.stem}", path):
+            pieces = [*imp.target.split("."), *([imp.name] if imp.name else [])]
+            if any(p.startswith("_") and not p.endswith("__") for p in pieces):
+                bad.append(f"{path.relative_to(root)}:{imp.line} takes {'.'.join(pieces)}")
+    assert bad == []
+
+
 def _runtime_graph() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {m: set() for m in MODULES}
     for imp in IMPORTS:

@@ -25,6 +25,7 @@ from campus_geo.coords import wgs84_to_gcj02
 from campus_geo.reports.workbook import save_workbook_reproducibly
 
 __all__ = [
+    "BUSINESS_SCOPES",
     "CSV_COLUMNS",
     "REGISTRY_COLUMNS",
     "ROSTER_COLUMNS",
@@ -77,7 +78,7 @@ _KIND_LABELS: Final = {
 _REGION: Final = "419950"  # a fictional county code (no real 4199xx county exists)
 
 #: business scope (经营范围) by venue variant; neutral variants not listed are not registered
-_SCOPES: Final[dict[str, str]] = {
+BUSINESS_SCOPES: Final[dict[str, str]] = {
     "netcafe": "互联网上网服务；预包装食品销售（不含冷藏冷冻食品）",
     "netcafe_name": "互联网上网服务；饮料零售",
     "netcafe_terminal": "互联网上网服务；餐饮服务（咖啡制作）",
@@ -310,7 +311,7 @@ def _identities(
     """Credit code, licence number and status of every registrable venue, by name."""
     out = {}
     for v in venues:
-        if v.variant in _SCOPES:
+        if v.variant in BUSINESS_SCOPES:
             companies = ("fuel", "fuel_cnpc", "gas", "prep")
             individual = v.variant not in companies and rng.random() < 0.6
             status = "在营" if rng.random() < 0.12 else "存续"
@@ -325,7 +326,7 @@ def _registry_row(v: RegistryVenue, ident: tuple[str, str, str]) -> dict[str, ob
         "统一社会信用代码": ident[0],
         "许可证号": ident[1],
         "经营场所": v.address,
-        "经营范围": _SCOPES[v.variant],
+        "经营范围": BUSINESS_SCOPES[v.variant],
         "经度": round(float(glon), 6),
         "纬度": round(float(glat), 6),
         "登记状态": ident[2],
@@ -337,7 +338,7 @@ def _pick_rows(
     venues: Sequence[RegistryVenue], rng: random.Random, osm_hazards: int, extra: int
 ) -> list[RegistryVenue]:
     """Planted and registry-only venues, plus a sample of the mapped ones."""
-    listed = [v for v in venues if v.variant in _SCOPES]
+    listed = [v for v in venues if v.variant in BUSINESS_SCOPES]
     fixed = [v for v in listed if v.planted or not v.in_osm]
     mapped = [v for v in listed if v.in_osm and not v.planted and v.category]
     neutral = [v for v in listed if v.in_osm and not v.category]
