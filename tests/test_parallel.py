@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import threading
+from dataclasses import replace
 
 import geopandas as gpd
 import numpy as np
@@ -220,6 +221,17 @@ def test_points_projected_once_into_their_bands_give_the_same_findings(monkeypat
     x, y = pairs_mod.band_transformers(band)[0].transform(*haz.point_xy[i])
     assert (haz.plane[i, 0], haz.plane[i, 1]) == (x, y)
     assert band == int(pairs_mod.band_of(haz.point_xy[i, 0]))
+    # and the pairs measure from those coordinates: planes moved 150 m east change findings
+    made.clear()
+
+    def moved(haz, pairs, workers):
+        out = real(haz, pairs, workers)
+        assert out.plane is not None
+        return replace(out, plane=out.plane + np.array([150.0, 0.0]))
+
+    monkeypatch.setattr(pairs_mod, "with_planes", moved)
+    shifted = screen(schools, hazards, entrances=entrances, profile=profile, workers=2)
+    assert not shifted["distance_m"].equals(per_pair["distance_m"])
 
 
 def test_run_chunks_yields_in_order_with_few_chunks_in_flight():

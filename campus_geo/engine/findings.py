@@ -129,7 +129,7 @@ def frame_texts(
     categories: Sequence[str] = CATEGORIES,
 ) -> FrameTexts:
     """The :class:`FrameTexts` of a screening's layers."""
-    inside = [f"{text}；{NOTE_INSIDE}" if text else NOTE_INSIDE for text in note_texts]
+    inside = [_with_inside(text) for text in note_texts]
 
     def arrow(values: pd.api.extensions.ExtensionArray) -> pa.Array:
         # one array: a take from a chunked array (a file read in row groups) concatenates
@@ -266,6 +266,11 @@ def rule_texts(rules: list[Rule]) -> dict[str, list[str]]:
     }
 
 
+def _with_inside(text: str) -> str:
+    """A note with NOTE_INSIDE added (the note of a venue inside the campus)."""
+    return f"{text}；{NOTE_INSIDE}" if text else NOTE_INSIDE
+
+
 def inside_notes(
     note_code: IntArray, distance: npt.NDArray[np.float64], note_texts: list[str]
 ) -> tuple[IntArray, list[str]]:
@@ -274,7 +279,7 @@ def inside_notes(
     texts = list(note_texts)
     inside = distance == 0.0
     for code in np.unique(note_code[inside]):
-        texts.append(f"{texts[code]}；{NOTE_INSIDE}" if texts[code] else NOTE_INSIDE)
+        texts.append(_with_inside(texts[code]))
         note_code[inside & (note_code == code)] = len(texts) - 1
     return note_code, texts
 

@@ -61,6 +61,7 @@ __all__ = [
     "group_plans",
     "hazard_arrays",
     "merge_groups",
+    "planned_blocks",
     "prepare_hazards",
     "prepare_setup",
     "resolve_rules",
@@ -592,6 +593,19 @@ def sampled_counts(plans: list[GroupPlan], haz: Hazards, n_schools: int) -> IntA
     return counts
 
 
+def planned_blocks(setup: Setup, plans: list[GroupPlan]) -> tuple[Setup, IntArray]:
+    """The block cuts of a screening (:func:`block_cuts`), and its setup for measuring them.
+
+    With many candidate pairs a point (a dense district) the setup's points are
+    projected once into their bands (:func:`with_planes`).
+    """
+    n_schools = len(setup.ctx.school_kind)
+    counts = sampled_counts(plans, setup.ctx.haz, n_schools)
+    cuts = block_cuts(plans, setup.ctx.haz, n_schools, CHUNK_PAIRS, counts)
+    haz = with_planes(setup.ctx.haz, int(counts.sum()), setup.ctx.workers)
+    return replace(setup, ctx=replace(setup.ctx, haz=haz)), cuts
+
+
 def block_cuts(
     plans: list[GroupPlan],
     haz: Hazards,
@@ -644,15 +658,10 @@ def screen_blocks(
     table's own, besides the measured lines' ends), copied in while the workers
     measure rather than after them.
     """
-    n_schools = len(setup.ctx.school_kind)
-    counts = sampled_counts(plans, setup.ctx.haz, n_schools)
-    cuts = block_cuts(plans, setup.ctx.haz, n_schools, CHUNK_PAIRS, counts)
     capacity = 0
     for plan in plans:  # an upper bound of the findings: a pair finds a row per table
         capacity += int(setup.ctx.haz.count(plan.boxes).sum()) * len(plan.tables)
-    # many pairs a point (a dense district): each point projected once, into its band
-    haz = with_planes(setup.ctx.haz, int(counts.sum()), setup.ctx.workers)
-    setup = replace(setup, ctx=replace(setup.ctx, haz=haz))
+    setup, cuts = planned_blocks(setup, plans)
 
     def task(i: int) -> dict[str, npt.NDArray[Any]]:
         part = screen_block(setup, plans, int(cuts[i]), int(cuts[i + 1]))

@@ -44,7 +44,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -73,12 +73,10 @@ from campus_geo._version import __version__
 from campus_geo.adapters.numpy import huge_pages_off
 from campus_geo.category_registry import CategoryRegistry
 from campus_geo.engine import (
-    CHUNK_PAIRS,
     NOTE_TEXTS,
     Hazards,
     PointIndex,
     Sources,
-    block_cuts,
     check_unique_ids,
     collector_paused,
     fnv1a64,
@@ -87,17 +85,16 @@ from campus_geo.engine import (
     hazard_arrays,
     hex_array,
     inside_notes,
+    planned_blocks,
     prepare_hazards,
     prepare_setup,
     resolve_rules,
     rule_texts,
     run_chunks,
-    sampled_counts,
     school_sources,
     screen_block,
     screening_categories,
     str_array,
-    with_planes,
 )
 from campus_geo.rules import Rule
 from campus_geo.scale.tasks import (
@@ -823,11 +820,7 @@ def screen_to_parquet(
         sources=prepared.sources,
     )
     plans = list(group_plans(setup))
-    counts = sampled_counts(plans, table.haz, len(school_layer))
-    cuts = block_cuts(plans, table.haz, len(school_layer), CHUNK_PAIRS, counts)
-    # many pairs a point (a dense district): each point projected once, into its band
-    haz = with_planes(table.haz, int(counts.sum()), setup.ctx.workers)
-    setup = replace(setup, ctx=replace(setup.ctx, haz=haz))
+    setup, cuts = planned_blocks(setup, plans)
     log.info(
         "%d schools and %d hazards read and indexed in %.1f s; measuring %d blocks on %d threads",
         len(school_layer),
