@@ -29,7 +29,8 @@ import screen_bench as sb
 PNG = Path(__file__).resolve().parent / "scale_plot.png"
 #: method -> (short name, matplotlib style)
 SHOWN = {
-    "screen": ("campus_geo screen()", "-o"),
+    "screen": ("campus_geo screen() of GeoDataFrames (read with geopandas)", "-o"),
+    "screen_files": ("campus_geo screen() of the files' paths", "-P"),
     "campus_geo": ("campus_geo stream (GeoParquet in and out)", "-s"),
     "duckdb": ("DuckDB ST_DWithin in UTM (inexact)", "--^"),
     "utm": ("geopandas UTM sjoin dwithin (inexact)", "--v"),
@@ -51,10 +52,11 @@ def _size(run: dict[str, Any]) -> str:
 def table(runs: list[dict[str, Any]]) -> str:
     """Markdown: per run, each method's seconds / MiB and ratio to DuckDB; campus_geo's cost."""
     lines = [
-        "| schools x venues | pairs | `screen()` s / MiB | stream s / MiB | DuckDB s "
-        "| geopandas UTM s | `screen()` / DuckDB | stream / DuckDB "
+        "| schools x venues | pairs | `screen()` s / MiB | `screen(paths)` s / MiB "
+        "| stream s / MiB | DuckDB s | geopandas UTM s | `screen()` / DuckDB "
+        "| `screen(paths)` / DuckDB | stream / DuckDB "
         "| `screen()` s per million venues + pairs |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
 
     def cell(run: dict[str, Any], method: str, memory: bool = True) -> str:
@@ -72,9 +74,10 @@ def table(runs: list[dict[str, Any]]) -> str:
         per = f"{screen['total_s'] / ((run['venues'] + run['pairs']) / 1e6):.2f}" if screen else "—"
         lines.append(
             f"| {_size(run)} | {run['pairs']:,} | {cell(run, 'screen')} "
+            f"| {cell(run, 'screen_files')} "
             f"| {cell(run, 'campus_geo')} | {cell(run, 'duckdb', memory=False)} "
             f"| {cell(run, 'utm', memory=False)} | {ratio(run, 'screen')} "
-            f"| {ratio(run, 'campus_geo')} | {per} |"
+            f"| {ratio(run, 'screen_files')} | {ratio(run, 'campus_geo')} | {per} |"
         )
     revisions = sorted({run["revision"] for run in runs})
     return "\n".join(lines) + f"\n\ncampus_geo at {', '.join(revisions)}."

@@ -15,7 +15,8 @@ geometries than points), the ellipsoidal distance from the geocentric chord
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -25,9 +26,15 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
-from campus_geo._validate import validate_entrances, validate_hazards, validate_schools
+from campus_geo._validate import validate_entrances, validate_hazards
 from campus_geo.adapters.numpy import huge_pages_off
 from campus_geo.category_registry import CategoryRegistry
+from campus_geo.engine.columns import (
+    is_path,
+    read_hazard_table,
+    read_hazards_frame,
+    read_schools,
+)
 from campus_geo.engine.findings import (
     FINDING_COLUMNS,
     NOTE_INSIDE,
@@ -43,6 +50,7 @@ from campus_geo.engine.ids import fnv1a64, id_hash, id_strings
 from campus_geo.engine.pairs import (
     ALL_PROFILES,
     Group,
+    Hazards,
     entrance_geometries,
     group_plans,
     merge_groups,
@@ -113,13 +121,13 @@ def finding_ids(
 @collector_paused()
 @huge_pages_off()  # fresh huge pages cost more than they save here (adapters.numpy)
 def screen(
-    schools: gpd.GeoDataFrame,
-    hazards: gpd.GeoDataFrame,
+    schools: gpd.GeoDataFrame | str | Path,
+    hazards: gpd.GeoDataFrame | str | Path,
     *,
     rules: Sequence[Rule] | str | Path | None = None,
     profile: str | None = None,
     dist: float | None = None,
-    entrances: gpd.GeoDataFrame | None = None,
+    entrances: gpd.GeoDataFrame | str | Path | None = None,
     network: WalkNetwork | None = None,
     hazard_entrances: gpd.GeoDataFrame | None = None,
     workers: int | None = None,
@@ -137,6 +145,14 @@ def screen(
     hazards
         Canonical hazards layer: index ``hazard_id``, columns ``name``,
         ``category``; any geometry type. Any CRS.
+
+        `schools`, `hazards` and `entrances` may also be GeoParquet files (or
+        folders of parts) named by their paths. A hazards file is then read as
+        columns (:func:`campus_geo.engine.columns.read_hazard_table`): its
+        points never become shapely objects nor its ids Python strings, which
+        for millions of venues is most of the time and memory of reading them
+        with ``geopandas.read_parquet`` (the ``walk`` and ``"all"`` profiles
+        read the file with geopandas: they need the frame).
     rules
         Rule table: a list of :class:`~campus_geo.rules.Rule` (such as a
         :class:`~campus_geo.rules.RuleTable` from :func:`~campus_geo.rules.read_rules`),
@@ -196,12 +212,21 @@ def screen(
     True
     """
     table, registry = screening_categories(rules, categories)
-    schools = validate_schools(schools)
-    hazards = validate_hazards(hazards, categories=registry.keys)
-    if entrances is not None:
-        entrances = validate_entrances(entrances)
-    present = sorted(hazards["category"].unique())
     skip = () if context else registry.context_keys
+    schools = read_schools(schools)
+    if entrances is not None:
+        entrances = validate_entrances(
+            gpd.read_parquet(entrances) if is_path(entrances) else entrances
+        )
+
+    def walks() -> bool:  # whether a rule is measured on the streets, before reading the file
+        keys = list(registry.keys)
+        return profile in ("walk", ALL_PROFILES) or any(
+            r.profile == "walk" for r in resolve_rules(table, profile, dist, keys, skip)
+        )
+
+    given = _hazard_input(hazards, registry.keys, walks)
+    hazards, haz, present = given.frame, given.haz, given.present
     if profile == ALL_PROFILES:
         rule_list, base_of = expand_all_profiles(resolve_rules(table, None, dist, present, skip))
     else:
@@ -210,17 +235,17 @@ def screen(
     net = require_network(network) if walking else None
     if hazard_entrances is not None:
         hazard_entrances = validate_hazard_entrances(hazard_entrances)
-    haz = prepare_hazards(hazards, registry.keys)
     setup = prepare_setup(
-        schools, haz, fnv1a64(str_array(hazards.index)), rule_list, entrances, workers
+        schools, haz, given.hashes, rule_list, entrances, workers, hazard_rank=given.rank
     )
     gates = setup.gates
     plans = list(group_plans(setup))
     found = []
     # the straight-line groups in blocks of schools, each block on a worker thread
     straight = [plan for plan in plans if plan.group.profile != "walk"]
-    texts = frame_texts(schools, hazards, NOTE_TEXTS, haz.categories)
+    texts = frame_texts(schools, given.texts, NOTE_TEXTS, haz.categories, hazard_rank=given.rank)
     pairs = screen_blocks(setup, straight, texts=texts) if straight else {}
+    del texts, given  # taken: the findings hold their own texts
     per_rule = np.bincount(pairs["_rule"], minlength=len(rule_list)) if pairs else None
     position = {rule.id: i for i, rule in enumerate(rule_list)}
     for plan in straight:
@@ -234,6 +259,7 @@ def screen(
         pairs = screen_group(plan.candidates(setup.ctx), setup.ctx)
         if pairs:
             assert net is not None
+            assert hazards is not None  # a walk reads the hazards as a frame
             pairs = _walk_group(pairs, schools, entrances, hazards, hazard_entrances, net, group)
             pairs = sorted_pairs(pairs, len(rule_list))
         count = len(pairs["_rule"]) if pairs else 0
@@ -253,8 +279,11 @@ def screen(
     if profile != ALL_PROFILES:
         return findings
 
+    assert hazards is not None  # "all" reads the hazards as a frame
+
     def walk(s: npt.NDArray[np.int64], h: npt.NDArray[np.int64], limits: Any) -> Any:
         assert net is not None
+        assert hazards is not None
         return _walk_distances(s, h, limits, schools, entrances, hazards, hazard_entrances, net)
 
     return mark_profile_dependence(
@@ -265,6 +294,53 @@ def screen(
         schools_index=schools.index,
         hazards=hazards,
         walk=walk,
+    )
+
+
+@dataclass(frozen=True)
+class _HazardInput:
+    """The hazards as screen() measures them, from a GeoDataFrame or a GeoParquet file."""
+
+    frame: gpd.GeoDataFrame | None  # validated; None: read as columns
+    haz: Hazards
+    hashes: npt.NDArray[np.uint64]  # of the ids, as haz
+    rank: npt.NDArray[np.int64] | None  # see Context.hazard_rank
+    present: list[str]  # the categories present
+    texts: gpd.GeoDataFrame | dict[str, Any]  # see frame_texts
+
+
+def _hazard_input(
+    hazards: gpd.GeoDataFrame | str | Path,
+    keys: tuple[str, ...],
+    walks: Callable[[], bool],
+) -> _HazardInput:
+    """Validate the hazards, or read a file of them; as columns unless the rules walk.
+
+    `walks()`: whether some rule is measured on the street network (or ``"all"``
+    compares the profiles), which takes the hazards as a frame.
+    """
+    if isinstance(hazards, str | Path) and not walks():
+        table, _ = read_hazard_table(Path(hazards), lambda: None, keys)
+        return _HazardInput(
+            frame=None,
+            haz=table.haz,
+            hashes=table.hashes,
+            rank=table.rank,
+            present=sorted(keys[c] for c in np.unique(table.haz.category)),
+            texts={"hazard_id": table.ids, "hazard_name": table.names},
+        )
+    frame = (
+        read_hazards_frame(Path(hazards), keys)
+        if isinstance(hazards, str | Path)
+        else validate_hazards(hazards, categories=keys)
+    )
+    return _HazardInput(
+        frame=frame,
+        haz=prepare_hazards(frame, keys),
+        hashes=fnv1a64(str_array(frame.index)),
+        rank=None,
+        present=sorted(frame["category"].unique()),
+        texts=frame,
     )
 
 

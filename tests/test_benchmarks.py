@@ -47,6 +47,7 @@ def test_scale_plot_table_gives_ratios_to_duckdb_and_cost_per_million():
         "revision": "abc1234",
         "methods": {
             "screen": {"total_s": 8.0, "peak_mib": 2800.0},
+            "screen_files": {"total_s": 5.0, "peak_mib": 1400.0},
             "campus_geo": {"total_s": 6.0, "peak_mib": 700.0},
             "duckdb": {"total_s": 4.0, "peak_mib": 1300.0},
         },
@@ -54,7 +55,7 @@ def test_scale_plot_table_gives_ratios_to_duckdb_and_cost_per_million():
     table = scale_plot.table([run])
     row = table.splitlines()[2]
     assert row == (
-        "| 10,000 x 1,000,000 (dense district) | 7,000,000 | 8.00 / 2,800 | 6.00 / 700 "
-        "| 4.00 | — | 2.00 | 1.50 | 1.00 |"
+        "| 10,000 x 1,000,000 (dense district) | 7,000,000 | 8.00 / 2,800 | 5.00 / 1,400 "
+        "| 6.00 / 700 | 4.00 | — | 2.00 | 1.25 | 1.50 | 1.00 |"
     )
     assert table.endswith("campus_geo at abc1234.")

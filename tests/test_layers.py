@@ -57,6 +57,33 @@ def test_nanjing_ninth_middle_school_is_flagged_with_party_ktv(nanjing):
 
 
 @pytest.mark.realdata
+@pytest.mark.parametrize("extract", ["nanjing", "beijing"])
+def test_screen_of_geoparquet_files_equals_screen_of_frames_on_real_extracts(
+    extract, request, tmp_path
+):
+    """A district's layers written as GeoParquet and screened from their paths (the venues
+    read as columns): the same findings as from the frames, to the bit."""
+    osm = request.getfixturevalue(extract)
+    osm.schools.to_parquet(tmp_path / "schools.parquet")
+    osm.hazards.to_parquet(tmp_path / "hazards.parquet")
+    osm.entrances.to_parquet(tmp_path / "entrances.parquet")
+    got = screen(
+        tmp_path / "schools.parquet",
+        tmp_path / "hazards.parquet",
+        entrances=tmp_path / "entrances.parquet",
+    )
+    expected = screen(osm.schools, osm.hazards, entrances=osm.entrances)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert shapely.equals_exact(got.geometry.values, expected.geometry.values, tolerance=0).all()
+    if extract == "nanjing":  # the party KTV of 南京市第九中学, as above
+        hit = got[(got["school_id"] == "way/444227092") & (got["hazard_id"] == "node/1492963343")]
+        assert hit["distance_m"].iloc[0] == pytest.approx(183.586, abs=0.001)
+    else:  # 中关村中学 and the 蚂蚁 bar taken as an internet café, below
+        assert list(got["hazard_id"]) == ["node/1747551911"]
+        assert got["distance_m"].iloc[0] == pytest.approx(125.899, abs=0.001)
+
+
+@pytest.mark.realdata
 def test_nanjing_non_k12_schools_are_excluded_with_reasons(nanjing):
     reasons = nanjing.excluded.set_index("name")["reason"]
     assert reasons["秦淮区委党校"] == "党校"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -18,8 +19,10 @@ from shapely.geometry import Point, Polygon
 from test_scale import assert_same, clustered_layers, flat
 
 from campus_geo import demo, layers
+from campus_geo import screen as screen_module
 from campus_geo._errors import InputDataError
 from campus_geo.cli import cli
+from campus_geo.engine import columns
 from campus_geo.engine import pairs as pairs_module
 from campus_geo.engine import pointindex as _pointindex
 from campus_geo.engine.pointindex import PointIndex
@@ -150,7 +153,7 @@ def test_demo_district_from_geoparquet_files_gives_screens_findings(
 def test_many_row_groups_and_dictionary_categories_read_alike(district, tmp_path, monkeypatch):
     """A file of many small row groups is read group by group, its categories
     dictionary-encoded, whatever order their dictionary has; the findings are screen()'s."""
-    monkeypatch.setattr(stream, "_BATCH_ROWS", 16)
+    monkeypatch.setattr(columns, "_BATCH_ROWS", 16)
     hazards = district.hazards.copy()
     hazards["name"] = hazards["name"].astype(object)
     hazards.iloc[::3, hazards.columns.get_loc("name")] = None  # no name: "" as screen() says
@@ -176,7 +179,7 @@ def test_many_row_groups_and_dictionary_categories_read_alike(district, tmp_path
 
 
 def test_unknown_and_missing_categories_in_later_row_groups_are_named(tmp_path, monkeypatch):
-    monkeypatch.setattr(stream, "_BATCH_ROWS", 2)
+    monkeypatch.setattr(columns, "_BATCH_ROWS", 2)
     schools = one_school()
     hazards = gpd.GeoDataFrame(
         {"category": ["lottery", "lottery", "lottery", None, "bar"]},
@@ -340,8 +343,8 @@ def test_equal_hashes_of_distinct_ids_are_not_duplicates(district, tmp_path, mon
     """Two distinct ids with the same 64-bit hash (about one chance in a million at five
     million venues) are compared as text: not a duplicate, and the screening goes on."""
     district.hazards.to_parquet(tmp_path / "hazards.parquet")
-    checked = stream._checked_hashes  # as if two of the ids' hashes were equal
-    monkeypatch.setattr(stream, "_checked_hashes", lambda *args: (*checked(*args)[:2], True))
+    checked = columns._checked_hashes  # as if two of the ids' hashes were equal
+    monkeypatch.setattr(columns, "_checked_hashes", lambda *args: (*checked(*args)[:2], True))
     stream.screen_to_parquet(district.schools, tmp_path / "hazards.parquet", tmp_path / "out")
     assert_same(read_back(tmp_path / "out"), flat(screen(district.schools, district.hazards)))
 
@@ -451,3 +454,110 @@ def test_planar_prefilter_never_drops_a_pair_within_the_distance():
     found = screen(school, venues, dist=200.0)
     assert list(found["hazard_id"]) == ["in"]
     assert found["distance_m"].iloc[0] == pytest.approx(199.9995, abs=1e-5)
+
+
+# ----------------------------------------------------------------------------- screen() from files
+
+
+def _counting(monkeypatch, module, name):
+    """Count the calls of module.name (still called)."""
+    calls = []
+    real = getattr(module, name)
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+def test_screen_of_geoparquet_paths_reads_columns_and_equals_screen_of_frames(
+    district, tmp_path, small_blocks, monkeypatch
+):
+    """screen() given the files reads the venues as columns (no GeoDataFrame of them) and
+    returns exactly the findings of screen() given the frames: ids, texts, distances,
+    end points, lines, dtypes and order."""
+    district.schools.to_parquet(tmp_path / "schools.parquet")
+    district.hazards.to_parquet(tmp_path / "hazards.parquet")
+    district.entrances.to_parquet(tmp_path / "entrances.parquet")
+    expected = screen(
+        district.schools, district.hazards, entrances=district.entrances, context=True, workers=2
+    )
+    read = _counting(monkeypatch, screen_module, "read_hazard_table")
+    frames = _counting(monkeypatch, gpd, "read_parquet")
+    got = screen(
+        tmp_path / "schools.parquet",
+        str(tmp_path / "hazards.parquet"),
+        entrances=tmp_path / "entrances.parquet",
+        context=True,
+        workers=2,
+    )
+    assert len(read) == 1
+    assert [Path(call[0]).stem for call in frames] == ["schools", "entrances"]  # not the venues
+    assert len(got) == len(expected) == 317
+    assert_same(got, expected)
+    assert got["hazard_name"].dtype == "str"
+    first = got.index[0]
+    got.loc[first, "hazard_name"] = "新名称"  # the texts are the analyst's to edit
+    assert got.loc[first, "hazard_name"] == "新名称"
+
+
+def test_screen_of_a_file_keeps_input_order_for_ties(tmp_path):
+    h = 2.0**-10  # as test_ties_go_by_input_order_though_the_hazards_are_stored_in_index_order
+    school = gpd.GeoDataFrame(
+        {"kind": ["primary"]},
+        geometry=[shapely.box(0.25 - h, -h, 0.25 + h, h)],
+        index=pd.Index(["s1"], name="school_id"),
+        crs=4326,
+    )
+    venues = gpd.GeoDataFrame(
+        {"category": ["lottery", "lottery"]},
+        geometry=[Point(0.25, 2 * h), Point(0.25, -2 * h)],
+        index=pd.Index(["north", "south"], name="hazard_id"),
+        crs=4326,
+    )
+    venues.to_parquet(tmp_path / "venues.parquet")
+    got = screen(school, tmp_path / "venues.parquet", dist=200.0)
+    assert list(got["hazard_id"]) == ["north", "south"]
+    assert got["distance_m"].iloc[0] == got["distance_m"].iloc[1]
+    assert_same(got, screen(school, venues, dist=200.0))
+
+
+def test_screen_of_a_file_walks_with_the_frame(district, tmp_path, monkeypatch):
+    """The walk profile needs the hazards as a frame: the file is read with geopandas."""
+    from campus_geo.network import walk_network_from_osm
+
+    net = walk_network_from_osm(demo.DEMO_DIR / "district.osm")
+    district.hazards.to_parquet(tmp_path / "hazards.parquet")
+    read = _counting(monkeypatch, screen_module, "read_hazard_table")
+    kwargs = {"entrances": district.entrances, "network": net, "profile": "walk"}
+    got = screen(district.schools, tmp_path / "hazards.parquet", **kwargs)
+    assert not read
+    expected = screen(district.schools, district.hazards, **kwargs)
+    assert len(got) == len(expected) > 0
+    assert_same(got, expected)
+
+
+def test_screen_of_bad_files_names_the_file_rows_and_fix(tmp_path):
+    schools = one_school()
+    hazards = gpd.GeoDataFrame(
+        {"name": ["a", "b"], "category": ["internet_cafe", "casino"]},
+        geometry=[Point(114.0, 34.001), None],
+        index=pd.Index(["h1", "h2"], name="hazard_id"),
+        crs=4326,
+    )
+    path = tmp_path / "bad.parquet"
+    hazards.to_parquet(path)
+    with pytest.raises(InputDataError) as err:
+        screen(schools, path)
+    assert str(err.value).startswith(f"2 problem(s) in `{path}`")
+    assert "rows without geometry (hazard_id: h2)" in str(err.value)
+    assert "unknown category value(s) casino in rows h2" in str(err.value)
+    hazards.iloc[:1].to_file(tmp_path / "venues.gpkg")
+    with pytest.raises(
+        InputDataError, match=r"venues\.gpkg is not GeoParquet.*geopandas\.read_file"
+    ):
+        screen(schools, tmp_path / "venues.gpkg")
+    with pytest.raises(InputDataError, match=r"missing\.parquet does not exist; check the path"):
+        screen(tmp_path / "missing.parquet", path)

@@ -7,6 +7,7 @@ measuring core, so that the stream and the dask engine find exactly the pairs
 
 - :mod:`~campus_geo.engine.pairs`: rules grouped by (profile, distance), hazards
   indexed, schools' sources projected into their bands, candidate pairs measured;
+- :mod:`~campus_geo.engine.columns`: hazards read from GeoParquet as columns;
 - :mod:`~campus_geo.engine.findings`: the findings table built from measured pairs;
 - :mod:`~campus_geo.engine.walk`: the ``walk`` profile and ``profile="all"``;
 - :mod:`~campus_geo.engine.ids`: stable 64-bit finding ids (FNV-1a, fmix64);
@@ -16,6 +17,17 @@ measuring core, so that the stream and the dask engine find exactly the pairs
 
 from __future__ import annotations
 
+from campus_geo.engine.columns import (
+    MAX_CATEGORIES,
+    HazardTable,
+    arrow_text,
+    canonical,
+    hazard_table,
+    is_path,
+    read_hazard_table,
+    read_hazards_frame,
+    read_schools,
+)
 from campus_geo.engine.findings import (
     FINDING_COLUMNS,
     NOTE_TEXTS,
@@ -59,13 +71,17 @@ from campus_geo.engine.pointindex import PointIndex
 __all__ = [
     "CHUNK_PAIRS",
     "FINDING_COLUMNS",
+    "MAX_CATEGORIES",
     "NOTE_TEXTS",
     "GroupPlan",
+    "HazardTable",
     "Hazards",
     "PointIndex",
     "Setup",
     "Sources",
+    "arrow_text",
     "block_cuts",
+    "canonical",
     "check_unique_ids",
     "collector_paused",
     "empty_findings",
@@ -74,14 +90,19 @@ __all__ = [
     "group_plans",
     "has_duplicates",
     "hazard_arrays",
+    "hazard_table",
     "hex_array",
     "id_hash",
     "id_strings",
     "inside_notes",
+    "is_path",
     "merge_groups",
     "planned_blocks",
     "prepare_hazards",
     "prepare_setup",
+    "read_hazard_table",
+    "read_hazards_frame",
+    "read_schools",
     "resolve_rules",
     "rule_texts",
     "run_chunks",

@@ -7,7 +7,7 @@ build their findings from these pieces.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Final
@@ -104,15 +104,18 @@ class FrameTexts:
     """
 
     school: dict[str, pa.Array]  # school_id, school_name, township, village: a row a school
-    hazard: dict[str, pa.Array]  # hazard_id, hazard_name: a row a hazard (position)
+    hazard: dict[str, pa.Array]  # hazard_id, hazard_name: a row a hazard (input order)
     categories: pa.Array  # the text of each category code
     notes: pa.Array  # the note texts, then each with NOTE_INSIDE (see inside_notes)
+    #: the row of `hazard` of each hazard position (None: the same); see Context.hazard_rank
+    hazard_rank: IntArray | None = None
 
     def take(
         self, pairs: dict[str, npt.NDArray[Any]], category: npt.NDArray[np.integer[Any]]
     ) -> dict[str, pa.Array]:
         """The text columns of some pairs (a block's, in findings order)."""
-        s, h = pa.array(pairs["_school"]), pa.array(pairs["_hazard"])
+        rows = pairs["_hazard"] if self.hazard_rank is None else self.hazard_rank[pairs["_hazard"]]
+        s, h = pa.array(pairs["_school"]), pa.array(rows)
         out = {name: values.take(s) for name, values in self.school.items()}
         out.update({name: values.take(h) for name, values in self.hazard.items()})
         out["category"] = self.categories.take(pa.array(category[pairs["_hazard"]]))
@@ -124,11 +127,18 @@ class FrameTexts:
 
 def frame_texts(
     schools: gpd.GeoDataFrame,
-    hazards: gpd.GeoDataFrame,
+    hazards: gpd.GeoDataFrame | Mapping[str, pa.Array],
     note_texts: list[str],
     categories: Sequence[str] = CATEGORIES,
+    *,
+    hazard_rank: IntArray | None = None,
 ) -> FrameTexts:
-    """The :class:`FrameTexts` of a screening's layers."""
+    """The :class:`FrameTexts` of a screening's layers.
+
+    `hazards`: the hazards layer, or its ``hazard_id`` and ``hazard_name`` texts
+    as Arrow arrays in input order (a hazards file read as columns), whose row of
+    each hazard position is `hazard_rank`.
+    """
     inside = [_with_inside(text) for text in note_texts]
 
     def arrow(values: pd.api.extensions.ExtensionArray) -> pa.Array:
@@ -144,12 +154,17 @@ def frame_texts(
             "township": arrow(_str_column(schools, "township")),
             "village": arrow(_str_column(schools, "village")),
         },
-        hazard={
-            "hazard_id": arrow(str_array(hazards.index)),
-            "hazard_name": arrow(_str_column(hazards, "name")),
-        },
+        hazard=(
+            {
+                "hazard_id": arrow(str_array(hazards.index)),
+                "hazard_name": arrow(_str_column(hazards, "name")),
+            }
+            if isinstance(hazards, gpd.GeoDataFrame)
+            else {name: hazards[name] for name in ("hazard_id", "hazard_name")}
+        ),
         categories=pa.array(list(categories), pa.large_string()),
         notes=pa.array([*note_texts, *inside], pa.large_string()),
+        hazard_rank=hazard_rank,
     )
 
 
@@ -160,7 +175,7 @@ END_COLUMNS: Final = ("school_lon", "school_lat", "hazard_lon", "hazard_lat")
 def findings_frame(
     pairs: dict[str, npt.NDArray[Any]],
     schools: gpd.GeoDataFrame,
-    hazards: gpd.GeoDataFrame,
+    hazards: gpd.GeoDataFrame | None,
     category: npt.NDArray[np.integer[Any]],
     note_texts: list[str],
     rules: list[Rule],
@@ -169,7 +184,8 @@ def findings_frame(
     """Assemble the findings of pairs in findings order (take by position, no per-row Python).
 
     ``pairs["_note"]`` indexes `note_texts`; `category` holds each hazard's position in
-    `categories`.
+    `categories`. `hazards` may be None when the pairs bring their texts (taken by
+    :func:`~campus_geo.engine.pairs.screen_blocks` with :class:`FrameTexts`).
     """
     s, h, r, distance = pairs["_school"], pairs["_hazard"], pairs["_rule"], pairs["distance_m"]
 
@@ -180,33 +196,38 @@ def findings_frame(
         small = codes.astype(np.int8 if len(uniques) < 128 else np.int32)
         return pd.Categorical.from_codes(small[r], categories=pd.Index(uniques, dtype="str"))
 
-    school_ids = str_array(schools.index)
-    hazard_ids = str_array(hazards.index)
     note_code, texts = inside_notes(pairs["_note"], distance, note_texts)
+
+    def of_hazards() -> gpd.GeoDataFrame:
+        if hazards is None:
+            msg = "findings_frame needs the hazards layer unless the pairs bring their texts"
+            raise ValueError(msg)
+        return hazards
+
     # Arrow's take releases the GIL: the text columns are gathered on two threads while
     # this one makes the ids. They stay text, not categoricals (which would hold each
     # school's texts once): an analyst who sets a cell to a new text would get an error.
-    gather = {
-        "hazard_id": (hazard_ids, h),
-        "hazard_name": (_str_column(hazards, "name"), h),
-        "school_id": (school_ids, s),
-        "school_name": (_str_column(schools, "name"), s),
-        "township": (_str_column(schools, "township"), s),
-        "village": (_str_column(schools, "village"), s),
-        "category": (pd.array(list(categories), dtype="str"), category[h]),
-        "notes": (pd.array(texts, dtype="str"), note_code),
+    sources: dict[str, Any] = {
+        "hazard_id": lambda: (str_array(of_hazards().index), h),
+        "hazard_name": lambda: (_str_column(of_hazards(), "name"), h),
+        "school_id": lambda: (str_array(schools.index), s),
+        "school_name": lambda: (_str_column(schools, "name"), s),
+        "township": lambda: (_str_column(schools, "township"), s),
+        "village": lambda: (_str_column(schools, "village"), s),
+        "category": lambda: (pd.array(list(categories), dtype="str"), category[h]),
+        "notes": lambda: (pd.array(texts, dtype="str"), note_code),
     }
     # texts taken block by block on the workers (screen_blocks with FrameTexts): chunked
-    done = {name: pd.array(pairs[name], dtype="str") for name in gather if name in pairs}
-    gather = {name: value for name, value in gather.items() if name not in done}
+    done = {name: pd.array(pairs[name], dtype="str") for name in sources if name in pairs}
+    gather = {name: source() for name, source in sources.items() if name not in done}
     with ThreadPoolExecutor(max_workers=3) as pool:
         taken = {name: pool.submit(values.take, rows) for name, (values, rows) in gather.items()}
         if "_id" in pairs:
             hashes = pairs["_id"]
         else:  # walked pairs: hashed here
             hashes = id_hash(
-                fnv1a64(school_ids.take(s)),
-                fnv1a64(hazard_ids.take(h)),
+                fnv1a64(str_array(schools.index).take(s)),
+                fnv1a64(str_array(of_hazards().index).take(h)),
                 fnv1a64([x.id for x in rules])[r],
             )
         # the check for equal ids sorts them: on a third thread while this one formats

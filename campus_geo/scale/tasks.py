@@ -21,6 +21,7 @@ import shapely
 from campus_geo._errors import InputDataError
 from campus_geo._validate import validate_hazards, validate_schools
 from campus_geo.category_registry import CategoryRegistry
+from campus_geo.engine import canonical
 from campus_geo.geodesy import degrees_margin
 from campus_geo.rules import Rule
 from campus_geo.screen import CSV_COLUMNS, screen
@@ -62,13 +63,6 @@ SORT: Final = ["_school_pos", "_rule_pos", "distance_m", "_hazard_pos"]
 HELPERS: Final = [c for c in SORT if c != "distance_m"]
 FLOAT_COLUMNS: Final = ("threshold_m", "distance_m", *CSV_COLUMNS[-4:])
 PART_BITS: Final = 32  # position = partition << 32 | row: orders like the concatenation
-
-
-def canonical(part: pd.DataFrame, id_name: str) -> gpd.GeoDataFrame:
-    """A partition indexed by its ids, named `id_name` (a column of that name, else the index)."""
-    if part.index.name != id_name and id_name in part.columns:
-        part = part.set_index(id_name)
-    return gpd.GeoDataFrame(part.rename_axis(id_name))
 
 
 def positions(part: gpd.GeoDataFrame, number: int) -> gpd.GeoDataFrame:
