@@ -24,6 +24,7 @@ from campus_geo.geodesy import (
     measured_lines,
     nearest_on_segments,
     outline_segments,
+    segment_columns,
 )
 
 
@@ -169,6 +170,36 @@ def test_nearest_on_segments_equals_geos_shortest_line():
     # the ends of the outline's segments: their own vertices, the points' own coordinates
     assert (vertex[at_end] // 2 >= offsets[owner[at_end]]).all()
     assert (vertex[at_end] // 2 < offsets[owner[at_end] + 1]).all()
+
+
+def test_nearest_on_segments_reads_whole_windows_and_never_the_next_geometry():
+    """Each pair's row of segments is a window from its geometry's first segment: the
+    cells past the geometry's own (the next geometry's, or the padding after the last)
+    are never taken, whatever they hold; precomputed columns give the same points."""
+    # a 5-segment line (a window of 8) right before a segment nearer to every point, and
+    # one more 5-segment line last, whose window reaches 3 rows into the padding
+    zigzag = LineString([(0, 0), (10, 5), (20, 0), (30, 5), (40, 0), (50, 5)])
+    geoms = np.array(
+        [zigzag, LineString([(0, 100), (50, 100)]), shapely.affinity.translate(zigzag, 0, 200)],
+        dtype=object,
+    )
+    offsets, segments = outline_segments(geoms)
+    assert np.diff(offsets).tolist() == [5, 1, 5]
+    rng = np.random.default_rng(5)
+    owner = np.repeat([0, 2], 200)
+    x = rng.uniform(-10, 60, 400)
+    y = np.where(owner == 0, rng.uniform(20, 90, 400), rng.uniform(220, 290, 400))
+    columns = segment_columns(segments, 8)
+    assert columns.shape == (5, 11 + 8)  # 11 segments, then 8 rows of padding
+    got = nearest_on_segments(x, y, owner, offsets, segments, columns=columns)
+    computed = nearest_on_segments(x, y, owner, offsets, segments)
+    assert all(np.array_equal(a, b) for a, b in zip(got, computed, strict=True))
+    expected = shapely.get_coordinates(shapely.shortest_line(geoms[owner], shapely.points(x, y)))
+    assert np.abs(got[0] - expected[::2, 0]).max() < 1e-9
+    assert np.abs(got[1] - expected[::2, 1]).max() < 1e-9
+    assert (got[1][owner == 0] <= 5.0).all()  # the zigzag's, never the line at y = 100
+    with pytest.raises(ValueError, match="padded for 4, not 8 wide"):
+        nearest_on_segments(x, y, owner, offsets, segments, columns=segment_columns(segments, 4))
 
 
 def test_measured_line_point_to_edge_on_equator():

@@ -38,10 +38,12 @@ from campus_geo.geodesy import (
     band_transformers,
     degrees_margin,
     geodesic_distance,
+    grid_width,
     nearest_ends,
     nearest_on_segments,
     outline_segments,
     project,
+    segment_columns,
 )
 from campus_geo.rules import Rule, RuleTable, adhoc_rules, categories_of, rule_table
 from campus_geo.settings import CATEGORIES, PROFILES, SCHOOL_KINDS
@@ -309,6 +311,8 @@ class Sources:
     areal: npt.NDArray[np.bool_]
     offsets: npt.NDArray[np.int64]  # segments of school i: rows offsets[i]:offsets[i + 1]
     segments: npt.NDArray[np.float64]
+    #: segment_columns of the segments, padded for the school of most segments
+    columns: npt.NDArray[np.float64]
     #: the segments' ends in lon/lat, (2 * len(segments), 2): a nearest point that is an
     #: end is taken from here, exactly, instead of being projected back
     vertices: npt.NDArray[np.float64]
@@ -324,9 +328,11 @@ def project_sources(src: npt.NDArray[np.object_], bands: npt.NDArray[np.int64]) 
     areal = np.isin(shapely.get_type_id(projected), [3, 6])
     shapely.prepare(projected[areal])
     offsets, segments = outline_segments(projected)
+    widest = 1 << int(grid_width(np.diff(offsets)).max(initial=0))
+    columns = segment_columns(segments, widest)
     # the same outline in lon/lat: project() moves coordinates, so the segments line up
     _, lonlat = outline_segments(src)
-    return Sources(projected, areal, offsets, segments, lonlat.reshape(-1, 2), bands, src)
+    return Sources(projected, areal, offsets, segments, columns, lonlat.reshape(-1, 2), bands, src)
 
 
 #: Relative bound on how much a band's transverse Mercator (scale 1 on its central meridian)
@@ -368,7 +374,7 @@ def _measure_points(
     """
     lon, lat = xy[:, 0], xy[:, 1]
     x, y = plane
-    qx, qy, vertex = nearest_on_segments(x, y, s, src.offsets, src.segments)
+    qx, qy, vertex = nearest_on_segments(x, y, s, src.offsets, src.segments, columns=src.columns)
     inside = src.areal[s]
     inside[inside] = shapely.contains_xy(src.projected[s[inside]], x[inside], y[inside])
     dx, dy = qx - x, qy - y
