@@ -84,7 +84,6 @@ from campus_geo.engine import (
 )
 from campus_geo.rules import Rule
 from campus_geo.scale.tasks import (
-    FLOAT_COLUMNS,
     HELPERS,
     STRAIGHT_PROFILES,
     empty_partition,
@@ -120,9 +119,6 @@ _DICTIONARY_COLUMNS: Final = [
     "notes",
 ]
 
-#: Columns written without compression: random hex and doubles, which snappy hardly shrinks,
-#: and the lines (41 bytes each, 7.4 MB a block: snappy made 4.4 MB of them in 7 ms more)
-_UNCOMPRESSED: Final = frozenset(["finding_id", *FLOAT_COLUMNS, "geometry"])
 #: Rows per data page at most: pages close at pyarrow's 1 MB instead of every 20,000 rows
 #: (a block of dictionary codes had a dozen pages of a few kB, each with its own overhead)
 _PAGE_ROWS: Final = 1 << 20
@@ -256,20 +252,21 @@ def _write(table: pa.Table, path: Path) -> None:
     them; the pandas and GeoParquet metadata say the rest. Dictionary encoding
     is asked only for the repeated texts (trying it on unique ids, lines and
     coordinates only costs), statistics only for the columns a reader filters
-    on, no compression for the columns snappy barely shrinks (hex ids,
-    coordinates, distances, lines), and pages of up to 1 MB whatever their
-    rows. Measured on a block of 156,697 findings: 0.076 s instead of 0.40 s
-    with the defaults, for a file 17 % larger than with snappy everywhere; on
-    one of 164,821, pages of 1 MB and the lines uncompressed cut another 22 %
-    (medians of 15: 87 against 111 ms, 22.1 against 19.1 MB).
+    on, no compression (snappy barely shrinks hex ids, coordinates, distances,
+    lines and venue names, and the dictionary codes are run-length encoded
+    already), and pages of up to 1 MB whatever their rows. Measured on a block
+    of 156,697 findings: 0.076 s instead of 0.40 s with the defaults, for a file
+    17 % larger than with snappy everywhere; on one of 164,821, pages of 1 MB and
+    the lines uncompressed cut another 22 % (medians of 15: 87 against 111 ms,
+    22.1 against 19.1 MB); on four blocks of the dense district, snappy on the
+    venue ids and names and the dictionary codes took 16 % more time for 12 %
+    smaller files (medians of 8: 314 against 263 ms, 84 against 95 MB).
     """
     with pq.ParquetWriter(
         path,
         table.schema,
         use_dictionary=_DICTIONARY_COLUMNS,
-        compression={
-            name: "none" if name in _UNCOMPRESSED else "snappy" for name in table.column_names
-        },
+        compression="none",
         write_statistics=["school_id", "category", "rule_id", "distance_m"],
         max_rows_per_page=_PAGE_ROWS,
         store_schema=False,
