@@ -35,6 +35,7 @@ Never buffer in degrees or in EPSG:3857: its scale at latitude 34 degrees is
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
@@ -43,7 +44,6 @@ import numpy as np
 import numpy.typing as npt
 import pyproj
 import shapely
-from numpy.lib.stride_tricks import sliding_window_view
 
 from campus_geo.settings import DEFAULT_CRS, ELLIPSOID
 
@@ -51,6 +51,7 @@ __all__ = [
     "BAND_WIDTH_DEG",
     "SHORT_CHORD_M",
     "SHORT_GEODESIC_TOL_M",
+    "SegmentGrids",
     "band_crs",
     "band_of",
     "degrees_margin",
@@ -65,7 +66,7 @@ __all__ = [
     "nearest_on_segments",
     "outline_segments",
     "project",
-    "segment_columns",
+    "segment_grids",
     "to_band",
 ]
 
@@ -230,7 +231,13 @@ def geocentric(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, Floa
 
 
 def geodesic_distance(
-    lon1: npt.ArrayLike, lat1: npt.ArrayLike, lon2: npt.ArrayLike, lat2: npt.ArrayLike
+    lon1: npt.ArrayLike,
+    lat1: npt.ArrayLike,
+    lon2: npt.ArrayLike,
+    lat2: npt.ArrayLike,
+    *,
+    geocentric1: npt.ArrayLike | None = None,
+    geocentric2: npt.ArrayLike | None = None,
 ) -> FloatArray:
     """Ellipsoidal (WGS 84) distance in metres between point pairs given in degrees.
 
@@ -250,6 +257,10 @@ def geodesic_distance(
     tests/test_geodesy.py checks it against GeographicLib at every latitude and
     azimuth, up to and across :data:`SHORT_CHORD_M`.
 
+    `geocentric1`, `geocentric2`: the ends' :func:`geocentric` coordinates as an
+    array (3, n), when made already (a venue measured against many schools): the
+    same numbers, not computed again.
+
     Examples
     --------
     >>> round(float(geodesic_distance(113.85, 34.05, 113.85, 34.051)), 3)
@@ -258,8 +269,9 @@ def geodesic_distance(
     ends = np.broadcast_arrays(lon1, lat1, lon2, lat2)
     shape = ends[0].shape
     lon1, lat1, lon2, lat2 = (np.asarray(v, dtype=np.float64).ravel() for v in ends)
-    x1, y1, z1 = geocentric(lon1, lat1)
-    x2, y2, z2 = geocentric(lon2, lat2)
+    n = len(lon1)
+    x1, y1, z1 = geocentric(lon1, lat1) if geocentric1 is None else _rows(geocentric1, n)
+    x2, y2, z2 = geocentric(lon2, lat2) if geocentric2 is None else _rows(geocentric2, n)
     dxy2 = x2 - x1
     dxy2 *= dxy2
     dy = y2 - y1
@@ -268,22 +280,22 @@ def geodesic_distance(
     dz2 *= dz2
     chord2 = dxy2 + dz2
     # |grad F| / 2 at the midpoint, F = (x2 + y2) / a2 + z2 / b2 - 1 (its Hessian is diag 2/a2, 2/b2)
-    x1 += x2
-    y1 += y2
-    z1 += z2
-    x1 *= x1
-    y1 *= y1
-    x1 += y1
-    x1 *= 0.25 / _A**4
-    z1 *= z1
-    z1 *= 0.25 / _B**4
-    x1 += z1
-    np.sqrt(x1, out=x1)
+    sx = x1 + x2
+    sy = y1 + y2
+    sz = z1 + z2
+    sx *= sx
+    sy *= sy
+    sx += sy
+    sx *= 0.25 / _A**4
+    sz *= sz
+    sz *= 0.25 / _B**4
+    sx += sz
+    np.sqrt(sx, out=sx)
     # normal curvature along the chord, times the chord squared: (d H d / 2) / |grad F / 2|
     dxy2 *= 1.0 / _A**2
     dz2 *= 1.0 / _B**2
     dxy2 += dz2
-    dxy2 /= x1  # k c**2
+    dxy2 /= sx  # k c**2
     dxy2 *= dxy2
     dxy2 /= 24.0 * np.where(chord2 > 0.0, chord2, 1.0)  # k**2 c**2 / 24
     dxy2 += 1.0
@@ -293,6 +305,12 @@ def geodesic_distance(
     if long.any():
         distance[long] = GEOD.inv(lon1[long], lat1[long], lon2[long], lat2[long])[2]
     return distance.reshape(shape)
+
+
+def _rows(xyz: npt.ArrayLike, n: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The three rows of geocentric coordinates given as (3, n)."""
+    rows = np.asarray(xyz, dtype=np.float64).reshape(3, n)
+    return rows[0], rows[1], rows[2]
 
 
 def nearest_ends(
@@ -364,24 +382,19 @@ def outline_segments(
     return offsets, segments.take(order, axis=0)
 
 
-def segment_columns(segments: FloatArray, widest: int) -> FloatArray:
-    """The segments as :func:`nearest_on_segments` reads them: one column per quantity.
+@dataclass(frozen=True)
+class SegmentGrids:
+    """Each geometry's segments as one row of a grid, grids by width (see nearest_on_segments).
 
-    Rows x1, y1, dx, dy and the squared length (inf for a zero-length segment, whose
-    parameter t is then 0), each contiguous, with `widest` rows of padding at the end,
-    so that a window of that many segments from any geometry's first one stays
-    inside the array. Computed once per set of outlines, not once per pair and segment.
+    A geometry of n segments is a row of the grid ``2 ** e`` wide, ``e`` the bit
+    length of ``n - 1``, padded by repeating its last segment. Each grid holds five
+    planes, each contiguous: x1, y1, dx, dy and the squared length (inf for a
+    zero-length segment, whose parameter t is then 0).
     """
-    columns = np.zeros((5, len(segments) + widest))
-    m = len(segments)
-    columns[0, :m], columns[1, :m] = segments[:, 0], segments[:, 1]
-    np.subtract(segments[:, 2], segments[:, 0], out=columns[2, :m])
-    np.subtract(segments[:, 3], segments[:, 1], out=columns[3, :m])
-    length2 = columns[4]
-    np.multiply(columns[2], columns[2], out=length2)
-    length2 += columns[3] * columns[3]
-    length2[length2 <= 0.0] = np.inf
-    return columns
+
+    bucket: npt.NDArray[np.int64]  # e of each geometry
+    row: npt.NDArray[np.int64]  # each geometry's row in the grid of its bucket
+    grids: dict[int, FloatArray]  # e -> array (5, rows, 2 ** e)
 
 
 def grid_width(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
@@ -389,7 +402,34 @@ def grid_width(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     # 2 ** bit_length(count - 1); counts are >= 1, and frexp's exponent of a positive
     # integer is its bit length
     exponent: npt.NDArray[np.int64] = np.frexp((counts - 1).astype(np.float64))[1]
-    return exponent
+    return exponent.astype(np.int64)
+
+
+def segment_grids(offsets: npt.NDArray[np.int64], segments: FloatArray) -> SegmentGrids:
+    """The :class:`SegmentGrids` of geometries' segments (see :func:`outline_segments`).
+
+    Computed once per set of outlines, not once per pair and segment: they take
+    at most twice the memory of the segments (the padding), 40 bytes a cell.
+    """
+    counts = np.diff(offsets)
+    bucket = grid_width(counts)
+    row = np.zeros(len(counts), dtype=np.int64)
+    grids: dict[int, FloatArray] = {}
+    dx = segments[:, 2] - segments[:, 0]
+    dy = segments[:, 3] - segments[:, 1]
+    length2 = dx * dx
+    length2 += dy * dy
+    length2[length2 <= 0.0] = np.inf
+    planes = (segments[:, 0], segments[:, 1], dx, dy, length2)
+    for e in np.unique(bucket[counts > 0]).tolist():
+        w = 1 << e
+        members = np.flatnonzero((bucket == e) & (counts > 0))
+        row[members] = np.arange(len(members))
+        # each member's segments, its last one repeated up to the width
+        cells = offsets[members, None] + np.arange(w)[None, :]
+        np.minimum(cells, (offsets[members + 1] - 1)[:, None], out=cells)
+        grids[e] = np.stack([plane.take(cells) for plane in planes])
+    return SegmentGrids(bucket, row, grids)
 
 
 def nearest_on_segments(
@@ -400,7 +440,7 @@ def nearest_on_segments(
     segments: FloatArray,
     *,
     max_rows: int = 1 << 16,
-    columns: FloatArray | None = None,
+    grids: SegmentGrids | None = None,
 ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.int64]]:
     """Nearest point to each point (px, py) on the segments of its geometry `owner`.
 
@@ -412,17 +452,17 @@ def nearest_on_segments(
 
     The pairs are put in buckets by their geometry's number of segments, rounded
     up to a power of two (a campus rectangle has 4, an OSM outline 5 to a few
-    hundred): each bucket is a rectangular (pair, segment) grid whose row minima
-    numpy finds without any ragged bookkeeping. A pair's row of the grid is a
-    window of consecutive segments from its geometry's first one, copied whole
-    from each of :func:`segment_columns` (a row copy, not a gather per cell: half
-    the time); the cells past its geometry's segments are not taken. Of equally
-    near segments the first is taken. Grids of about 65,000 cells keep the arrays
-    of a step in the CPU's caches (a third of the time of grids of a million cells).
+    hundred): each bucket is a rectangular (pair, segment) grid, padded by
+    repeating the geometry's last segment, whose row minima numpy finds without
+    any ragged bookkeeping. A pair's row is its geometry's row of
+    :class:`SegmentGrids`, copied whole (one contiguous copy a pair and quantity:
+    a fifth of the time of gathering each cell, whose differences were also worked
+    out again for every pair). Of equally near segments the first is taken. Grids
+    of about 65,000 cells keep the arrays of a step in the CPU's caches (a third of
+    the time of grids of a million cells).
 
-    `columns`: :func:`segment_columns` of `segments`, padded for the widest
-    geometry; computed here when not given (callers measuring many chunks against
-    the same outlines compute them once).
+    `grids`: :func:`segment_grids` of `offsets` and `segments`; made here when not
+    given (callers measuring many chunks against the same outlines make them once).
 
     Returns
     -------
@@ -433,45 +473,36 @@ def nearest_on_segments(
         end of segment row ``r``, ``2 * r + 1`` for the second (rows of
         ``segments.reshape(-1, 2)``); -1 when it lies inside the segment.
     """
-    first = offsets[owner]
-    counts = offsets[owner + 1] - first
     qx = np.empty(len(px))
     qy = np.empty(len(px))
     vertex = np.empty(len(px), dtype=np.int64)
     if not len(px):
         return qx, qy, vertex
-    exponent = grid_width(counts)
+    if grids is None:
+        grids = segment_grids(offsets, segments)
+    first = offsets[owner]
+    exponent = grids.bucket[owner]
     widths = np.flatnonzero(np.bincount(exponent))
-    if columns is None:
-        columns = segment_columns(segments, 1 << int(widths[-1]))
     for e in widths.tolist():
         w = 1 << e
-        if columns.shape[1] < len(segments) + w - 1:
-            msg = f"segment columns padded for {columns.shape[1] - len(segments)}, not {w} wide"
-            raise ValueError(msg)
-        windows = sliding_window_view(columns, w, axis=1)  # (5, rows, w): no copy
         rows = np.flatnonzero(exponent == e) if len(widths) > 1 else np.arange(len(px))
         step = max(1, max_rows // w)
+        grid = grids.grids[e]
         for lo in range(0, len(rows), step):
             r = rows[lo : lo + step]
-            qx[r], qy[r], vertex[r] = _nearest_grid(px[r], py[r], first[r], counts[r], w, windows)
+            cells = grid.take(grids.row[owner[r]], axis=1)  # (5, pairs, w): row copies
+            qx[r], qy[r], vertex[r] = _nearest_grid(px[r], py[r], first[r], cells)
     return qx, qy, vertex
 
 
 def _nearest_grid(
-    px: FloatArray,
-    py: FloatArray,
-    first: npt.NDArray[np.int64],
-    counts: npt.NDArray[np.int64],
-    width: int,
-    windows: FloatArray,
+    px: FloatArray, py: FloatArray, first: npt.NDArray[np.int64], cells: FloatArray
 ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.int64]]:
-    """Nearest points on a (pair, segment) grid `width` segments wide (see nearest_on_segments).
+    """Nearest points on a (pair, segment) grid (see nearest_on_segments).
 
-    `windows`: the (5, rows, width) windows of the segment columns.
+    `cells`: (5, pairs, width): x1, y1, dx, dy, squared length of each pair's segments.
     """
-    # fancy indexing copies each window row whole (take would first copy every window)
-    ax, ay, dx, dy, length2 = (windows[k][first] for k in range(5))
+    ax, ay, dx, dy, length2 = cells
     # the point relative to the segment's start, its parameter t along it (0 on a point)
     ux = px[:, None] - ax
     uy = py[:, None] - ay
@@ -485,8 +516,6 @@ def _nearest_grid(
     ux *= ux
     uy *= uy
     ux += uy
-    if (counts != width).any():  # the cells past a geometry's own segments
-        ux[np.arange(width)[None, :] >= counts[:, None]] = np.inf
     best = np.argmin(ux, axis=1)
     n = np.arange(len(px))
     tb, sb = t[n, best], first + best

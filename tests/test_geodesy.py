@@ -24,7 +24,7 @@ from campus_geo.geodesy import (
     measured_lines,
     nearest_on_segments,
     outline_segments,
-    segment_columns,
+    segment_grids,
 )
 
 
@@ -89,6 +89,31 @@ def test_geocentric_coordinates_of_the_axes_and_a_pole():
     np.testing.assert_allclose(x, [6378137.0, 0.0, 0.0], atol=1e-6)
     np.testing.assert_allclose(y, [0.0, 6378137.0, 0.0], atol=1e-6)
     np.testing.assert_allclose(z, [0.0, 0.0, 6356752.314245179], atol=1e-6)
+
+
+def test_geocentric_coordinates_given_are_the_ones_computed():
+    """Ends whose geocentric coordinates are given (made once a venue) measure the same,
+    bit for bit, past the series limit too (GeographicLib takes the lon/lat there)."""
+    rng = np.random.default_rng(11)
+    lon1, lat1 = rng.uniform(-180, 180, 10_000), rng.uniform(-89, 89, 10_000)
+    lon2, lat2, _ = GEOD.fwd(lon1, lat1, rng.uniform(0, 360, 10_000), rng.uniform(0, 3e4, 10_000))
+    computed = geodesic_distance(lon1, lat1, lon2, lat2)
+    given = geodesic_distance(
+        lon1,
+        lat1,
+        lon2,
+        lat2,
+        geocentric1=np.array(geocentric(lon1, lat1)),
+        geocentric2=np.array(geocentric(lon2, lat2)),
+    )
+    assert np.array_equal(given, computed)
+    assert (computed > SHORT_CHORD_M).any()
+    # one side given is one side not computed: the other side still is
+    xyz = np.array(geocentric(lon2, lat2))
+    assert np.array_equal(geodesic_distance(lon1, lat1, lon2, lat2, geocentric2=xyz), computed)
+    # they are used: other coordinates give other lengths
+    moved = geodesic_distance(lon1, lat1, lon2, lat2, geocentric2=xyz + 1.0)
+    assert not np.array_equal(moved[computed <= SHORT_CHORD_M], computed[computed <= SHORT_CHORD_M])
 
 
 def test_band_projection_is_centred_on_its_band():
@@ -172,12 +197,10 @@ def test_nearest_on_segments_equals_geos_shortest_line():
     assert (vertex[at_end] // 2 < offsets[owner[at_end] + 1]).all()
 
 
-def test_nearest_on_segments_reads_whole_windows_and_never_the_next_geometry():
-    """Each pair's row of segments is a window from its geometry's first segment: the
-    cells past the geometry's own (the next geometry's, or the padding after the last)
-    are never taken, whatever they hold; precomputed columns give the same points."""
-    # a 5-segment line (a window of 8) right before a segment nearer to every point, and
-    # one more 5-segment line last, whose window reaches 3 rows into the padding
+def test_nearest_on_segments_grids_pad_with_the_last_segment_never_the_next_geometry():
+    """Each geometry is a row of the grid of its width, padded with its own last segment:
+    the next geometry's segments are never measured; grids made once give the same points."""
+    # two 5-segment lines (grids 8 wide) around a line nearer to many of the points
     zigzag = LineString([(0, 0), (10, 5), (20, 0), (30, 5), (40, 0), (50, 5)])
     geoms = np.array(
         [zigzag, LineString([(0, 100), (50, 100)]), shapely.affinity.translate(zigzag, 0, 200)],
@@ -185,21 +208,25 @@ def test_nearest_on_segments_reads_whole_windows_and_never_the_next_geometry():
     )
     offsets, segments = outline_segments(geoms)
     assert np.diff(offsets).tolist() == [5, 1, 5]
+    grids = segment_grids(offsets, segments)
+    assert grids.bucket.tolist() == [3, 0, 3]
+    assert grids.row.tolist() == [0, 0, 1]
+    assert {e: g.shape for e, g in grids.grids.items()} == {0: (5, 1, 1), 3: (5, 2, 8)}
+    # x1 of the first zigzag's row: its five segments, then its last one again
+    assert grids.grids[3][0, 0].tolist() == [0, 10, 20, 30, 40, 40, 40, 40]
     rng = np.random.default_rng(5)
     owner = np.repeat([0, 2], 200)
     x = rng.uniform(-10, 60, 400)
     y = np.where(owner == 0, rng.uniform(20, 90, 400), rng.uniform(220, 290, 400))
-    columns = segment_columns(segments, 8)
-    assert columns.shape == (5, 11 + 8)  # 11 segments, then 8 rows of padding
-    got = nearest_on_segments(x, y, owner, offsets, segments, columns=columns)
-    computed = nearest_on_segments(x, y, owner, offsets, segments)
-    assert all(np.array_equal(a, b) for a, b in zip(got, computed, strict=True))
+    got = nearest_on_segments(x, y, owner, offsets, segments, grids=grids, max_rows=24)
+    made = nearest_on_segments(x, y, owner, offsets, segments)
+    assert all(np.array_equal(a, b) for a, b in zip(got, made, strict=True))
     expected = shapely.get_coordinates(shapely.shortest_line(geoms[owner], shapely.points(x, y)))
     assert np.abs(got[0] - expected[::2, 0]).max() < 1e-9
     assert np.abs(got[1] - expected[::2, 1]).max() < 1e-9
     assert (got[1][owner == 0] <= 5.0).all()  # the zigzag's, never the line at y = 100
-    with pytest.raises(ValueError, match="padded for 4, not 8 wide"):
-        nearest_on_segments(x, y, owner, offsets, segments, columns=segment_columns(segments, 4))
+    # a nearest point at the last segment's far end names that end, not a padded copy
+    assert (got[2][got[2] >= 0] // 2 < offsets[owner[got[2] >= 0] + 1]).all()
 
 
 def test_measured_line_point_to_edge_on_equator():

@@ -33,17 +33,18 @@ from campus_geo.engine.ids import fnv1a64, hex_digits, id_hash
 from campus_geo.engine.parallel import available_workers, run_chunks
 from campus_geo.engine.pointindex import PointIndex
 from campus_geo.geodesy import (
+    SegmentGrids,
     band_crs,
     band_of,
     band_transformers,
     degrees_margin,
+    geocentric,
     geodesic_distance,
-    grid_width,
     nearest_ends,
     nearest_on_segments,
     outline_segments,
     project,
-    segment_columns,
+    segment_grids,
 )
 from campus_geo.rules import Rule, RuleTable, adhoc_rules, categories_of, rule_table
 from campus_geo.settings import CATEGORIES, PROFILES, SCHOOL_KINDS
@@ -185,6 +186,9 @@ class Hazards:
     #: when made (:func:`with_planes`): a pair whose school lies in that band takes them
     plane: npt.NDArray[np.float64] | None = None
     plane_band: npt.NDArray[np.int16] | None = None
+    #: each point's geocentric x, y, z (3, n) (NaN: not a point), made with the planes:
+    #: a pair takes them instead of computing them again (geodesy.geodesic_distance)
+    xyz: npt.NDArray[np.float64] | None = None
 
     def query(self, bounds: npt.NDArray[np.float64]) -> tuple[IntArray, IntArray]:
         """(box, hazard) position pairs whose bounds meet the boxes, sorted by box."""
@@ -265,6 +269,7 @@ def with_planes(haz: Hazards, pairs: int, workers: int) -> Hazards:
         return haz
     plane = np.full((n, 2), np.nan)
     plane_band = np.full(n, -1, dtype=np.int16)  # band indices are below 720
+    xyz = np.full((3, n), np.nan)
     cuts = [*range(0, n, _PLANE_CHUNK), n]
 
     def task(i: int) -> None:
@@ -272,6 +277,7 @@ def with_planes(haz: Hazards, pairs: int, workers: int) -> Hazards:
         rows = rows[~np.isnan(lon[rows])]
         if not len(rows):  # sites and water areas only
             return
+        xyz[0, rows], xyz[1, rows], xyz[2, rows] = geocentric(lon[rows], lat[rows])
         band = band_of(lon[rows])
         order = np.argsort(band, kind="stable")
         rows, band = rows[order], band[order]
@@ -284,7 +290,7 @@ def with_planes(haz: Hazards, pairs: int, workers: int) -> Hazards:
 
     for _ in run_chunks(task, len(cuts) - 1, workers=workers):
         pass
-    return replace(haz, plane=plane, plane_band=plane_band)
+    return replace(haz, plane=plane, plane_band=plane_band, xyz=xyz)
 
 
 @dataclass(frozen=True)
@@ -311,11 +317,11 @@ class Sources:
     areal: npt.NDArray[np.bool_]
     offsets: npt.NDArray[np.int64]  # segments of school i: rows offsets[i]:offsets[i + 1]
     segments: npt.NDArray[np.float64]
-    #: segment_columns of the segments, padded for the school of most segments
-    columns: npt.NDArray[np.float64]
+    grids: SegmentGrids  # the segments laid out for nearest_on_segments
     #: the segments' ends in lon/lat, (2 * len(segments), 2): a nearest point that is an
     #: end is taken from here, exactly, instead of being projected back
     vertices: npt.NDArray[np.float64]
+    vertex_xyz: npt.NDArray[np.float64]  # their geocentric x, y, z, (3, 2 * len(segments))
     bands: IntArray  # the band each school was projected into
     lonlat: npt.NDArray[np.object_]  # each school's geometry as given (lon/lat)
 
@@ -328,11 +334,12 @@ def project_sources(src: npt.NDArray[np.object_], bands: npt.NDArray[np.int64]) 
     areal = np.isin(shapely.get_type_id(projected), [3, 6])
     shapely.prepare(projected[areal])
     offsets, segments = outline_segments(projected)
-    widest = 1 << int(grid_width(np.diff(offsets)).max(initial=0))
-    columns = segment_columns(segments, widest)
+    grids = segment_grids(offsets, segments)
     # the same outline in lon/lat: project() moves coordinates, so the segments line up
     _, lonlat = outline_segments(src)
-    return Sources(projected, areal, offsets, segments, columns, lonlat.reshape(-1, 2), bands, src)
+    vertices = lonlat.reshape(-1, 2)
+    xyz = np.array(geocentric(vertices[:, 0], vertices[:, 1]))
+    return Sources(projected, areal, offsets, segments, grids, vertices, xyz, bands, src)
 
 
 #: Relative bound on how much a band's transverse Mercator (scale 1 on its central meridian)
@@ -364,17 +371,19 @@ def _measure_points(
     plane: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
     inverse: pyproj.Transformer,
     limit: float,
+    xyz: npt.NDArray[np.float64] | None = None,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Distance and ends of pairs of a school (positions `s`) and a point (lon/lat `xy`).
 
-    `plane`: the points in the band's projection (:func:`_plane_xy`). See
+    `plane`: the points in the band's projection (:func:`_plane_xy`); `xyz`: their
+    geocentric coordinates (3, n) when made already (:attr:`Hazards.xyz`). See
     :func:`_measure_band`. Every pair is measured, the few surely farther than
     `limit` too (3 % of a dense district's candidates): selecting the others would
     copy every column, which costs more than measuring them.
     """
     lon, lat = xy[:, 0], xy[:, 1]
     x, y = plane
-    qx, qy, vertex = nearest_on_segments(x, y, s, src.offsets, src.segments, columns=src.columns)
+    qx, qy, vertex = nearest_on_segments(x, y, s, src.offsets, src.segments, grids=src.grids)
     inside = src.areal[s]
     inside[inside] = shapely.contains_xy(src.projected[s[inside]], x[inside], y[inside])
     dx, dy = qx - x, qy - y
@@ -386,16 +395,26 @@ def _measure_points(
     far &= ~inside
     # a nearest point at a corner of the outline (most of them) is that corner in lon/lat;
     # only points inside a segment are projected back
+    # (and so are its geocentric coordinates, made once per screening)
     ends = np.empty((len(s), 4))
-    ends[:, :2] = src.vertices.take(np.maximum(vertex, 0), axis=0)
+    corner = np.maximum(vertex, 0)
+    ends[:, :2] = src.vertices.take(corner, axis=0)
+    school_xyz = src.vertex_xyz.take(corner, axis=1)
     along = np.flatnonzero(vertex < 0)
     if len(along):
         ends[along, 0], ends[along, 1] = inverse.transform(qx[along], qy[along])
+        school_xyz[:, along] = geocentric(ends[along, 0], ends[along, 1])
     ends[:, 2] = lon
     ends[:, 3] = lat
     # a venue inside the campus: both ends are the venue itself (distance 0 exactly)
     ends[inside, :2] = xy[inside]
-    distance = geodesic_distance(ends[:, 0], ends[:, 1], lon, lat)
+    if xyz is not None:
+        school_xyz[:, inside] = xyz[:, inside]
+    elif inside.any():
+        school_xyz[:, inside] = geocentric(xy[inside, 0], xy[inside, 1])
+    distance = geodesic_distance(
+        ends[:, 0], ends[:, 1], lon, lat, geocentric1=school_xyz, geocentric2=xyz
+    )
     distance[far] = np.inf
     ends[far] = np.nan
     return distance, ends
@@ -425,11 +444,13 @@ def _measure_band(
     point = ~np.isnan(xy[:, 0])
     if point.all():  # (most chunks) no boolean copies of every column
         plane = _plane_xy(haz, h, band, xy)
-        distance, ends = _measure_points(src, s, xy, plane, inverse, limit)
+        xyz = None if haz.xyz is None else haz.xyz.take(h, axis=1)
+        distance, ends = _measure_points(src, s, xy, plane, inverse, limit, xyz)
     elif point.any():
         hp, xp = h[point], xy[point]
+        xyz = None if haz.xyz is None else haz.xyz.take(hp, axis=1)
         distance[point], ends[point] = _measure_points(
-            src, s[point], xp, _plane_xy(haz, hp, band, xp), inverse, limit
+            src, s[point], xp, _plane_xy(haz, hp, band, xp), inverse, limit, xyz
         )
     if not point.all():
         other = ~point
