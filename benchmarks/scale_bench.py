@@ -194,6 +194,20 @@ class _TreePss:
         return self.peak_kib
 
 
+def _one_call(seconds: float, tree: _TreePss, note: str) -> dict[str, Any]:
+    """The timings of a method that is one call, reading included (no load or prepare)."""
+    tree_kib = tree.stop()
+    own_kib = _vmhwm_kib()
+    return {
+        "load": None,
+        "prepare": None,
+        "query": seconds,
+        "total": seconds,
+        "vmhwm_kib": max(own_kib, tree_kib),
+        "note": f"{note}; peak: VmHWM ({own_kib / 1024:,.0f} MiB)",
+    }
+
+
 def _run_campus_geo(spec: dict[str, Any]) -> None:
     """The province route: both files in, findings.parquet (a folder of parts) out."""
     import pyarrow.parquet as pq
@@ -206,21 +220,12 @@ def _run_campus_geo(spec: dict[str, Any]) -> None:
     count = screen_to_parquet(
         spec["schools"], spec["venues"], out, dist=DIST, workers=CAMPUS_GEO_WORKERS
     )
-    t1 = time.perf_counter()
-    tree_kib = tree.stop()
-    own_kib = _vmhwm_kib()
-    timings = {
-        "load": None,
-        "prepare": None,
-        "query": t1 - t0,
-        "total": t1 - t0,
-        "vmhwm_kib": max(own_kib, tree_kib),
-        "note": (
-            f"one call reads both files, measures on {CAMPUS_GEO_WORKERS} worker threads "
-            f"and writes the {count:,} findings (all columns and measured lines) "
-            f"as GeoParquet; peak: VmHWM ({own_kib / 1024:,.0f} MiB)"
-        ),
-    }
+    timings = _one_call(
+        time.perf_counter() - t0,
+        tree,
+        f"one call reads both files, measures on {CAMPUS_GEO_WORKERS} worker threads "
+        f"and writes the {count:,} findings (all columns and measured lines) as GeoParquet",
+    )
     table = pq.read_table(
         out, columns=["finding_id", "school_id", "hazard_id", "distance_m", "geometry"]
     )
@@ -294,22 +299,13 @@ def _run_screen_files(spec: dict[str, Any]) -> None:
     tree = _TreePss()
     t0 = time.perf_counter()
     findings = screen(spec["schools"], spec["venues"], dist=DIST, workers=CAMPUS_GEO_WORKERS)
-    t1 = time.perf_counter()
-    tree_kib = tree.stop()
-    own_kib = _vmhwm_kib()
-    timings = {
-        "load": None,
-        "prepare": None,
-        "query": t1 - t0,
-        "total": t1 - t0,
-        "vmhwm_kib": max(own_kib, tree_kib),
-        "note": (
-            f"one call reads both files (the venues as columns: no GeoDataFrame of them), "
-            f"{CAMPUS_GEO_WORKERS} worker threads measure the pairs, and it returns the "
-            f"findings GeoDataFrame ({len(findings):,} rows: {_frame_mib(findings):,.0f} MiB); "
-            f"peak: VmHWM ({own_kib / 1024:,.0f} MiB)"
-        ),
-    }
+    timings = _one_call(
+        time.perf_counter() - t0,
+        tree,
+        "one call reads both files (the venues as columns: no GeoDataFrame of them), "
+        f"{CAMPUS_GEO_WORKERS} worker threads measure the pairs, and it returns the "
+        f"findings GeoDataFrame ({len(findings):,} rows: {_frame_mib(findings):,.0f} MiB)",
+    )
     _save_findings(findings, spec["result"] + ".findings.parquet")
     _save(spec, timings, findings["school_id"], findings["hazard_id"], findings["distance_m"])
 
