@@ -30,6 +30,7 @@ from campus_geo._validate import validate_entrances, validate_hazards
 from campus_geo.adapters.numpy import huge_pages_off
 from campus_geo.category_registry import CategoryRegistry
 from campus_geo.engine.columns import (
+    MAX_CATEGORIES,
     is_path,
     read_hazard_table,
     read_hazards_frame,
@@ -317,9 +318,10 @@ def _hazard_input(
     """Validate the hazards, or read a file of them; as columns unless the rules walk.
 
     `walks()`: whether some rule is measured on the street network (or ``"all"``
-    compares the profiles), which takes the hazards as a frame.
+    compares the profiles), which takes the hazards as a frame; so do more
+    categories than the columns' one-byte codes hold.
     """
-    if isinstance(hazards, str | Path) and not walks():
+    if isinstance(hazards, str | Path) and len(keys) <= MAX_CATEGORIES and not walks():
         table, _ = read_hazard_table(Path(hazards), lambda: None, keys)
         return _HazardInput(
             frame=None,

@@ -27,6 +27,7 @@ from campus_geo.engine import pairs as pairs_module
 from campus_geo.engine import pointindex as _pointindex
 from campus_geo.engine.pointindex import PointIndex
 from campus_geo.geodesy import band_of, band_transformers
+from campus_geo.rules import default_categories
 from campus_geo.scale import stream
 from campus_geo.screen import screen
 
@@ -538,6 +539,22 @@ def test_screen_of_a_file_walks_with_the_frame(district, tmp_path, monkeypatch):
     got = screen(district.schools, tmp_path / "hazards.parquet", **kwargs)
     assert not read
     expected = screen(district.schools, district.hazards, **kwargs)
+    assert len(got) == len(expected) > 0
+    assert_same(got, expected)
+
+
+def test_screen_of_a_file_with_more_categories_than_a_byte_reads_the_frame(
+    district, tmp_path, monkeypatch
+):
+    """Category codes of a file read as columns are one byte: a registry of more categories
+    than that reads the file with geopandas, with the same findings."""
+    many = default_categories().with_keys(f"extra_{i}" for i in range(130))
+    assert len(many.keys) > 127
+    district.hazards.to_parquet(tmp_path / "hazards.parquet")
+    read = _counting(monkeypatch, screen_module, "read_hazard_table")
+    got = screen(district.schools, tmp_path / "hazards.parquet", categories=many)
+    assert not read
+    expected = screen(district.schools, district.hazards, categories=many)
     assert len(got) == len(expected) > 0
     assert_same(got, expected)
 
