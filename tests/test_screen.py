@@ -424,3 +424,25 @@ def test_a_category_defined_only_in_the_users_table_is_screened_from_a_geodatafr
         screen(schools, hazards)
     with pytest.raises(InputDataError, match="trampolin_park"):
         screen(schools, hazards.assign(category="trampolin_park"), rules=rules)
+
+
+def test_a_bad_lonlat_layer_is_refused_by_its_check_though_it_is_indexed_beside_it(
+    equator_layers,
+):
+    """A hazards layer in lon/lat is indexed on a thread while it is checked: what the
+    check finds is what is raised, whatever the index made of the bad rows."""
+    from campus_geo import InputDataError
+
+    schools, _ = equator_layers
+    hazards = gpd.GeoDataFrame(
+        {"name": ["a", "b", "c"], "category": ["lottery", "lottery", "casino"]},
+        geometry=[Point(0.002, 0.0), None, Point(float("nan"), 0.0)],
+        index=pd.Index(["h1", "h1", "h3"], name="hazard_id"),
+        crs="EPSG:4326",
+    )
+    with pytest.raises(InputDataError) as err:
+        screen(schools, hazards)
+    message = str(err.value)
+    assert "duplicate hazard_id values: h1" in message
+    assert "unknown category value(s) casino" in message
+    assert "h3" in message  # the point without usable coordinates, by its id
