@@ -27,12 +27,14 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
-from campus_geo._validate import validate_entrances, validate_hazards
+from campus_geo._validate import validate_hazards
 from campus_geo.adapters.numpy import huge_pages_off
 from campus_geo.category_registry import CategoryRegistry
 from campus_geo.engine.columns import (
     MAX_CATEGORIES,
-    is_path,
+    HazardTable,
+    hazard_table,
+    read_entrances,
     read_hazard_table,
     read_hazards_frame,
     read_schools,
@@ -46,17 +48,14 @@ from campus_geo.engine.findings import (
     empty_findings,
     findings_frame,
     frame_texts,
-    str_array,
 )
 from campus_geo.engine.ids import fnv1a64, id_hash, id_strings
 from campus_geo.engine.pairs import (
     ALL_PROFILES,
     Group,
-    Hazards,
     entrance_geometries,
     group_plans,
     merge_groups,
-    prepare_hazards,
     prepare_setup,
     resolve_rules,
     screen_blocks,
@@ -217,9 +216,7 @@ def screen(
     skip = () if context else registry.context_keys
     schools = read_schools(schools)
     if entrances is not None:
-        entrances = validate_entrances(
-            gpd.read_parquet(entrances) if is_path(entrances) else entrances
-        )
+        entrances = read_entrances(entrances)
 
     def walks() -> bool:  # whether a rule is measured on the streets, before reading the file
         keys = list(registry.keys)
@@ -228,7 +225,7 @@ def screen(
         )
 
     given = _hazard_input(hazards, registry.keys, walks)
-    hazards, haz, present = given.frame, given.haz, given.present
+    hazards, haz, present = given.frame, given.table.haz, given.present
     if profile == ALL_PROFILES:
         rule_list, base_of = expand_all_profiles(resolve_rules(table, None, dist, present, skip))
     else:
@@ -238,16 +235,23 @@ def screen(
     if hazard_entrances is not None:
         hazard_entrances = validate_hazard_entrances(hazard_entrances)
     setup = prepare_setup(
-        schools, haz, given.hashes, rule_list, entrances, workers, hazard_rank=given.rank
+        schools,
+        haz,
+        given.table.hashes,
+        rule_list,
+        entrances,
+        workers,
+        hazard_rank=given.table.rank,
     )
     gates = setup.gates
     plans = list(group_plans(setup))
     found = []
     # the straight-line groups in blocks of schools, each block on a worker thread
     straight = [plan for plan in plans if plan.group.profile != "walk"]
-    texts = frame_texts(schools, given.texts, NOTE_TEXTS, haz.categories, hazard_rank=given.rank)
+    ids, names, rank = given.table.ids, given.table.names, given.table.rank
+    texts = frame_texts(schools, ids, names, NOTE_TEXTS, haz.categories, hazard_rank=rank)
     pairs = screen_blocks(setup, straight, texts=texts) if straight else {}
-    del texts, given  # taken: the findings hold their own texts
+    del texts, given, ids, names  # taken: the findings hold their own texts
     per_rule = np.bincount(pairs["_rule"], minlength=len(rule_list)) if pairs else None
     position = {rule.id: i for i, rule in enumerate(rule_list)}
     for plan in straight:
@@ -304,11 +308,8 @@ class _HazardInput:
     """The hazards as screen() measures them, from a GeoDataFrame or a GeoParquet file."""
 
     frame: gpd.GeoDataFrame | None  # validated; None: read as columns
-    haz: Hazards
-    hashes: npt.NDArray[np.uint64]  # of the ids, as haz
-    rank: npt.NDArray[np.int64] | None  # see Context.hazard_rank
+    table: HazardTable  # ids, names, hashes, indexed arrays
     present: list[str]  # the categories present
-    texts: gpd.GeoDataFrame | dict[str, Any]  # see frame_texts
 
 
 def _hazard_input(
@@ -324,36 +325,23 @@ def _hazard_input(
     """
     if isinstance(hazards, str | Path) and len(keys) <= MAX_CATEGORIES and not walks():
         table, _ = read_hazard_table(Path(hazards), lambda: None, keys)
-        return _HazardInput(
-            frame=None,
-            haz=table.haz,
-            hashes=table.hashes,
-            rank=table.rank,
-            present=sorted(keys[c] for c in np.unique(table.haz.category)),
-            texts={"hazard_id": table.ids, "hazard_name": table.names},
-        )
+        present = sorted(keys[c] for c in np.unique(table.haz.category))
+        return _HazardInput(None, table, present)
     if isinstance(hazards, str | Path):
         frame = read_hazards_frame(Path(hazards), keys)
-        haz = prepare_hazards(frame, keys)
+        table = hazard_table(frame, keys)
     elif isinstance(hazards, gpd.GeoDataFrame) and _in_lonlat(hazards):
         # indexed on a thread while the layer is checked (shapely and numpy release the
         # GIL; 5 million venues: 1.7 s instead of 2.3); validation is in lon/lat already,
         # so the index is that of the layer it returns; a problem it finds is what is raised
         with ThreadPoolExecutor(max_workers=1) as pool:
-            indexing = pool.submit(prepare_hazards, hazards, keys)
+            indexing = pool.submit(hazard_table, hazards, keys)
             frame = validate_hazards(hazards, categories=keys)
-            haz = indexing.result()
+            table = indexing.result()
     else:
         frame = validate_hazards(hazards, categories=keys)
-        haz = prepare_hazards(frame, keys)
-    return _HazardInput(
-        frame=frame,
-        haz=haz,
-        hashes=fnv1a64(str_array(frame.index)),
-        rank=None,
-        present=sorted(frame["category"].unique()),
-        texts=frame,
-    )
+        table = hazard_table(frame, keys)
+    return _HazardInput(frame, table, sorted(frame["category"].unique()))
 
 
 def _in_lonlat(layer: gpd.GeoDataFrame) -> bool:

@@ -581,3 +581,10 @@ def test_screen_of_bad_files_names_the_file_rows_and_fix(tmp_path):
         screen(schools, tmp_path / "venues.gpkg")
     with pytest.raises(InputDataError, match=r"missing\.parquet does not exist; check the path"):
         screen(tmp_path / "missing.parquet", path)
+    # a gates file is named in its problems too
+    gates = gpd.GeoDataFrame(
+        {"school_id": ["s1"]}, geometry=[Point(114.0, 34.0).buffer(1e-4)], crs=4326
+    )
+    gates.to_parquet(tmp_path / "gates.parquet")
+    with pytest.raises(InputDataError, match=r"gates\.parquet` has non-point geometries"):
+        screen(schools, hazards.iloc[:1], entrances=tmp_path / "gates.parquet")

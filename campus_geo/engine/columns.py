@@ -45,6 +45,7 @@ from campus_geo._errors import InputDataError
 from campus_geo._validate import (
     check_geometry,
     id_list,
+    validate_entrances,
     validate_hazards,
     validate_schools,
     value_codes,
@@ -63,6 +64,7 @@ __all__ = [
     "canonical",
     "hazard_table",
     "is_path",
+    "read_entrances",
     "read_hazard_table",
     "read_hazards_frame",
     "read_schools",
@@ -479,7 +481,10 @@ def arrow_text(values: pd.Series | pd.Index | None, n: int = 0) -> pa.LargeStrin
     """Text as screen() reads it ("" for missing), as one Arrow large_string array."""
     if values is None:
         return pa.array([""] * n, pa.large_string())
-    return pa.array(str_array(values)).cast(pa.large_string())
+    array = pa.array(str_array(values)).cast(pa.large_string())
+    # one array: a take from a chunked one (a file read in row groups) concatenates its
+    # chunks first, at every block of findings
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
 def is_path(layer: object) -> bool:
@@ -502,6 +507,15 @@ def _check_parquet_path(path: Path) -> None:
             "GeoDataFrame.to_parquet"
         )
         raise InputDataError(msg)
+
+
+def read_entrances(entrances: gpd.GeoDataFrame | str | Path) -> gpd.GeoDataFrame:
+    """A gates layer, validated: a GeoDataFrame, or GeoParquet read with geopandas."""
+    if isinstance(entrances, str | Path):
+        path = Path(entrances)
+        _check_parquet_path(path)
+        return validate_entrances(gpd.read_parquet(path), name=str(path))
+    return validate_entrances(entrances)
 
 
 def read_schools(schools: gpd.GeoDataFrame | str | Path) -> gpd.GeoDataFrame:

@@ -7,7 +7,7 @@ build their findings from these pieces.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Final
@@ -127,7 +127,8 @@ class FrameTexts:
 
 def frame_texts(
     schools: gpd.GeoDataFrame,
-    hazards: gpd.GeoDataFrame | Mapping[str, pa.Array],
+    hazard_ids: pa.Array,
+    hazard_names: pa.Array,
     note_texts: list[str],
     categories: Sequence[str] = CATEGORIES,
     *,
@@ -135,9 +136,9 @@ def frame_texts(
 ) -> FrameTexts:
     """The :class:`FrameTexts` of a screening's layers.
 
-    `hazards`: the hazards layer, or its ``hazard_id`` and ``hazard_name`` texts
-    as Arrow arrays in input order (a hazards file read as columns), whose row of
-    each hazard position is `hazard_rank`.
+    `hazard_ids`, `hazard_names`: the hazards' texts as Arrow arrays in input order
+    (:class:`campus_geo.engine.columns.HazardTable`), whose row of each hazard
+    position is `hazard_rank`.
     """
     inside = [_with_inside(text) for text in note_texts]
 
@@ -154,14 +155,7 @@ def frame_texts(
             "township": arrow(_str_column(schools, "township")),
             "village": arrow(_str_column(schools, "village")),
         },
-        hazard=(
-            {
-                "hazard_id": arrow(str_array(hazards.index)),
-                "hazard_name": arrow(_str_column(hazards, "name")),
-            }
-            if isinstance(hazards, gpd.GeoDataFrame)
-            else {name: hazards[name] for name in ("hazard_id", "hazard_name")}
-        ),
+        hazard={"hazard_id": hazard_ids, "hazard_name": hazard_names},
         categories=pa.array(list(categories), pa.large_string()),
         notes=pa.array([*note_texts, *inside], pa.large_string()),
         hazard_rank=hazard_rank,

@@ -52,7 +52,6 @@ import pyarrow.parquet as pq
 
 from campus_geo._errors import InputDataError
 from campus_geo._validate import (
-    validate_entrances,
     validate_hazards,
 )
 from campus_geo._version import __version__
@@ -70,9 +69,9 @@ from campus_geo.engine import (
     hazard_table,
     hex_array,
     inside_notes,
-    is_path,
     planned_blocks,
     prepare_setup,
+    read_entrances,
     read_hazard_table,
     read_schools,
     resolve_rules,
@@ -349,8 +348,7 @@ def screen_to_parquet(
         layer = read_schools(schools)
         gates = None
         if entrances is not None:
-            ent = gpd.read_parquet(entrances) if is_path(entrances) else entrances
-            gates = validate_entrances(ent)
+            gates = read_entrances(entrances)
         kinds = {
             r.profile for r in resolve_rules(rule_table, profile, dist, list(vocabulary), skip)
         }
