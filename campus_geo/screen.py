@@ -250,7 +250,9 @@ def screen(
     straight = [plan for plan in plans if plan.group.profile != "walk"]
     ids, names, rank = given.table.ids, given.table.names, given.table.rank
     texts = frame_texts(schools, ids, names, NOTE_TEXTS, haz.categories, hazard_rank=rank)
-    pairs = screen_blocks(setup, straight, texts=texts) if straight else {}
+    # alone: no walk group's pairs to merge with, so the positions need not be kept
+    alone = len(straight) == len(plans)
+    pairs = screen_blocks(setup, straight, texts=texts, positions=not alone) if straight else {}
     del texts, given, ids, names  # taken: the findings hold their own texts
     per_rule = np.bincount(pairs["_rule"], minlength=len(rule_list)) if pairs else None
     position = {rule.id: i for i, rule in enumerate(rule_list)}

@@ -207,6 +207,45 @@ def test_line_ends_stay_coordinates_until_a_geometry_is_needed():
     )
 
 
+def test_line_ends_on_a_frames_columns_share_them_and_survive_a_written_cell():
+    import pickle
+
+    from campus_geo.adapters.geopandas import LineEnds
+
+    ends = np.array(
+        [[113.0, 34.0, 113.001, 34.0], [113.5, 34.2, 113.5, 34.201], [114.0, 35.0, 114.002, 35.001]]
+    )
+    names = ["x1", "y1", "x2", "y2"]
+    index = pd.Index(["a", "b", "c"], name="finding_id")
+    frame = gpd.GeoDataFrame(
+        {name: ends[:, j].copy() for j, name in enumerate(names)}, index=index, copy=False
+    )
+    lines = LineEnds.of_columns([frame[name] for name in names], crs=4326)
+    frame.set_geometry(lines, inplace=True)
+    values = frame.geometry.values
+    assert isinstance(values, LineEnds)
+    assert np.shares_memory(values._xyxy()[0], frame["x1"].to_numpy())  # no copy of the ends
+    assert values.nbytes == 0  # what it holds is the frame's
+    np.testing.assert_array_equal(values.ends, ends)
+    assert not values.ends.flags.writeable
+    np.testing.assert_array_equal(values.bounds[2], [114.0, 35.0, 114.002, 35.001])
+    # an analyst corrects a coordinate: the frame copies its column, the line stays measured
+    frame.loc["a", "x1"] = 0.0
+    assert frame.geometry.iloc[0].coords[0] == (113.0, 34.0)
+    assert frame.loc["a", "x1"] == 0.0
+    # filtering, taking, slicing, concatenating and pickling work on the coordinates, lazily
+    kept = frame[frame["y2"] > 34.1].iloc[::-1]
+    joined = pd.concat([frame, kept.copy()])
+    for part in (kept, joined, frame.iloc[1:], frame.copy(), pickle.loads(pickle.dumps(frame))):
+        assert isinstance(part.geometry.values, LineEnds)
+        assert not part.geometry.values.materialized
+    np.testing.assert_array_equal(joined.geometry.values.ends[3:], ends[[2, 1]])
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(frame)).geometry.values.ends, ends)
+    assert frame.geometry.values[2].equals_exact(shapely.linestrings(ends[2].reshape(2, 2)), 0.0)
+    made = frame.geometry.values._data
+    assert all(shapely.equals_exact(made, shapely.linestrings(ends.reshape(-1, 2, 2)), 0.0))
+
+
 def test_numpy_huge_page_advice_is_off_while_screening_and_restored(monkeypatch):
     from numpy._core import multiarray
 

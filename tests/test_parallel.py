@@ -170,14 +170,15 @@ def test_texts_ids_and_coordinates_taken_on_the_workers_equal_the_frames_own(mon
     monkeypatch.setattr(pairs_mod, "CHUNK_PAIRS", 97)  # dozens of blocks
     blocks = screen(schools, hazards, entrances=entrances, workers=2)
     real = screen_mod.screen_blocks
-    monkeypatch.setattr(
-        screen_mod, "screen_blocks", lambda setup, plans, texts=None: real(setup, plans)
-    )
+    monkeypatch.setattr(screen_mod, "screen_blocks", lambda setup, plans, **_: real(setup, plans))
     own = screen(schools, hazards, entrances=entrances, workers=2)
     pd.testing.assert_frame_equal(blocks, own, check_exact=True)
     assert blocks["hazard_name"].array.__arrow_array__().num_chunks > 1  # the blocks' arrays
     assert (blocks["notes"] == own["notes"]).all()
     assert (blocks["distance_m"] == 0).any()
+    # the measured lines are held on the table's coordinate columns, not on a copy of them
+    assert blocks.geometry.values.nbytes == 0
+    assert own.geometry.values.nbytes == own.geometry.values.ends.nbytes
     # the coordinate columns are the table's own: writing one leaves the measured line
     first = blocks.index[0]
     line = blocks.geometry.iloc[0]

@@ -40,6 +40,9 @@ class LineEnds(GeometryArray):  # type: ignore[misc]
         from this one (never copied into shapely objects until needed).
     crs
         The CRS of the coordinates.
+
+    :meth:`of_columns` makes one on four float columns of a frame instead (the
+    findings' ``school_lon`` ... ``hazard_lat``), sharing their memory.
     """
 
     def __init__(self, ends: npt.NDArray[np.float64], crs: Any = None) -> None:
@@ -47,17 +50,47 @@ class LineEnds(GeometryArray):  # type: ignore[misc]
         if view.ndim != 2 or view.shape[1] != 4:
             raise ValueError(f"ends must have shape (n, 4), not {view.shape}")
         view.flags.writeable = False
-        self._ends = view
+        self._ends: npt.NDArray[np.float64] | None = view
+        self._columns: tuple[pd.Series, ...] = ()
         self._lines: npt.NDArray[np.object_] | None = None
         self._crs = None
         self.crs = crs
         self._sindex = None
 
+    @classmethod
+    def of_columns(cls, columns: Sequence[pd.Series], crs: Any = None) -> LineEnds:
+        """Lines on four float64 columns x1, y1, x2, y2 of a frame, without copying them.
+
+        The Series are kept, not only their arrays: under pandas' copy-on-write a
+        frame copies a column before it writes to it while another Series shares it,
+        so an analyst who corrects a coordinate cell leaves the measured line as it
+        was (and what it shares with the frame stays unchanged).
+        """
+        if len(columns) != 4 or any(c.dtype != np.float64 for c in columns):
+            return cls(np.column_stack([np.asarray(c, dtype=np.float64) for c in columns]), crs)
+        lines = cls(np.empty((0, 4)), crs)
+        lines._ends = None
+        lines._columns = tuple(columns)
+        return lines
+
+    def _xyxy(self) -> tuple[npt.NDArray[np.float64], ...]:
+        """The four coordinate arrays x1, y1, x2, y2 (read-only views)."""
+        if self._ends is None:
+            return tuple(c.to_numpy() for c in self._columns)
+        return tuple(self._ends[:, j] for j in range(4))
+
+    def _rows(self, idx: Any) -> npt.NDArray[np.float64]:
+        """The (k, 4) ends of some rows (a slice of the array is a view of it)."""
+        if self._ends is not None:
+            rows: npt.NDArray[np.float64] = self._ends[idx]
+            return rows
+        return np.column_stack([c[idx] for c in self._xyxy()])
+
     # geopandas reads and writes the geometries as ``_data``: made here on first use
     @property  # type: ignore[override]
     def _data(self) -> npt.NDArray[np.object_]:
         if self._lines is None:
-            self._lines = shapely.linestrings(self._ends.reshape(-1, 2, 2))
+            self._lines = shapely.linestrings(self.ends.reshape(-1, 2, 2))
         return self._lines
 
     @_data.setter
@@ -66,8 +99,12 @@ class LineEnds(GeometryArray):  # type: ignore[misc]
 
     @property
     def ends(self) -> npt.NDArray[np.float64]:
-        """The (n, 4) end coordinates (read-only)."""
-        return self._ends
+        """The (n, 4) end coordinates (read-only; made anew from the columns of :meth:`of_columns`)."""
+        if self._ends is not None:
+            return self._ends
+        ends = np.column_stack(self._xyxy())
+        ends.flags.writeable = False
+        return ends
 
     @property
     def materialized(self) -> bool:
@@ -80,21 +117,25 @@ class LineEnds(GeometryArray):  # type: ignore[misc]
     @property
     def size(self) -> int:
         """The number of lines."""
-        return len(self._ends) if self._lines is None else int(self._lines.size)
+        if self._lines is not None:
+            return int(self._lines.size)
+        return len(self._ends) if self._ends is not None else len(self._columns[0])
 
     @property
     def nbytes(self) -> int:
-        """Bytes held: the ends while lazy."""
-        return int(self._ends.nbytes) if self._lines is None else int(self._lines.nbytes)
+        """Bytes held: the ends while lazy (those of a frame's columns are the frame's)."""
+        if self._lines is not None:
+            return int(self._lines.nbytes)
+        return int(self._ends.nbytes) if self._ends is not None else 0
 
     def __getitem__(self, idx: Any) -> Any:
         if self._lines is not None:
             return super().__getitem__(idx)
         if isinstance(idx, numbers.Integral):
-            return shapely.linestrings(self._ends[idx].reshape(2, 2))
+            return shapely.linestrings(np.array([c[idx] for c in self._xyxy()]).reshape(2, 2))
         if not isinstance(idx, slice):
             idx = pd.api.indexers.check_array_indexer(self, idx)
-        return self._like(self._ends[idx])
+        return self._like(self._rows(idx))
 
     def take(
         self,
@@ -106,12 +147,17 @@ class LineEnds(GeometryArray):  # type: ignore[misc]
         rows = np.asarray(indices, dtype=np.intp)
         if self._lines is not None or (allow_fill and (rows < 0).any()):
             return super().take(indices, allow_fill=allow_fill, fill_value=fill_value)
-        return self._like(self._ends.take(rows, axis=0))
+        if self._ends is not None:
+            return self._like(self._ends.take(rows, axis=0))
+        return self._like(np.column_stack([c.take(rows) for c in self._xyxy()]))
 
     def copy(self, *args: Any, **kwargs: Any) -> GeometryArray:  # noqa: ARG002 (pandas' signature)
-        """A copy; while lazy it shares the read-only ends."""
-        # the ends are read-only: a copy may share them
-        return super().copy() if self._lines is not None else self._like(self._ends)
+        """A copy; while lazy it shares the read-only ends (or the columns' Series)."""
+        if self._lines is not None:
+            return super().copy()
+        if self._ends is not None:
+            return self._like(self._ends)
+        return LineEnds.of_columns(self._columns, crs=self._crs)
 
     @classmethod
     def _concat_same_type(cls, to_concat: Sequence[GeometryArray]) -> GeometryArray:
@@ -126,7 +172,7 @@ class LineEnds(GeometryArray):  # type: ignore[misc]
         if self._lines is not None:
             na: npt.NDArray[np.bool_] = super().isna()
             return na
-        return np.zeros(len(self._ends), dtype=bool)
+        return np.zeros(self.size, dtype=bool)
 
     @property
     def bounds(self) -> npt.NDArray[np.float64]:
@@ -134,22 +180,18 @@ class LineEnds(GeometryArray):  # type: ignore[misc]
         if self._lines is not None:
             bounds: npt.NDArray[np.float64] = super().bounds
             return bounds
-        e = self._ends
+        x1, y1, x2, y2 = self._xyxy()
         return np.column_stack(
-            [
-                np.minimum(e[:, 0], e[:, 2]),
-                np.minimum(e[:, 1], e[:, 3]),
-                np.maximum(e[:, 0], e[:, 2]),
-                np.maximum(e[:, 1], e[:, 3]),
-            ]
+            [np.minimum(x1, x2), np.minimum(y1, y2), np.maximum(x1, x2), np.maximum(y1, y2)]
         )
 
     def __getstate__(self) -> Any:
         if self._lines is not None:
             return super().__getstate__()
-        return {"_ends": self._ends, "_lines": None, "_crs": self._crs, "_sindex": None}
+        return {"_ends": self.ends, "_lines": None, "_crs": self._crs, "_sindex": None}
 
     def __setstate__(self, state: Any) -> None:
+        self._columns = ()
         if isinstance(state, dict) and "_ends" in state:
             self.__dict__.update(state)
             return

@@ -181,7 +181,15 @@ def findings_frame(
     `categories`. `hazards` may be None when the pairs bring their texts (taken by
     :func:`~campus_geo.engine.pairs.screen_blocks` with :class:`FrameTexts`).
     """
-    s, h, r, distance = pairs["_school"], pairs["_hazard"], pairs["_rule"], pairs["distance_m"]
+    r, distance = pairs["_rule"], pairs["distance_m"]
+
+    # the school and hazard positions and notes are needed only for what the pairs do not
+    # bring (screen_blocks with FrameTexts brings texts and ids, and leaves them out)
+    def s() -> IntArray:
+        return pairs["_school"]  # type: ignore[no-any-return]
+
+    def h() -> IntArray:
+        return pairs["_hazard"]  # type: ignore[no-any-return]
 
     def rule_text(values: list[str]) -> pd.Categorical:
         # few distinct texts repeated per finding: a categorical shares them (no copies)
@@ -189,8 +197,6 @@ def findings_frame(
         # codes in the smallest integer type the categorical keeps (no conversion pass)
         small = codes.astype(np.int8 if len(uniques) < 128 else np.int32)
         return pd.Categorical.from_codes(small[r], categories=pd.Index(uniques, dtype="str"))
-
-    note_code, texts = inside_notes(pairs["_note"], distance, note_texts)
 
     def of_hazards() -> gpd.GeoDataFrame:
         if hazards is None:
@@ -202,14 +208,14 @@ def findings_frame(
     # this one makes the ids. They stay text, not categoricals (which would hold each
     # school's texts once): an analyst who sets a cell to a new text would get an error.
     sources: dict[str, Any] = {
-        "hazard_id": lambda: (str_array(of_hazards().index), h),
-        "hazard_name": lambda: (_str_column(of_hazards(), "name"), h),
-        "school_id": lambda: (str_array(schools.index), s),
-        "school_name": lambda: (_str_column(schools, "name"), s),
-        "township": lambda: (_str_column(schools, "township"), s),
-        "village": lambda: (_str_column(schools, "village"), s),
-        "category": lambda: (pd.array(list(categories), dtype="str"), category[h]),
-        "notes": lambda: (pd.array(texts, dtype="str"), note_code),
+        "hazard_id": lambda: (str_array(of_hazards().index), h()),
+        "hazard_name": lambda: (_str_column(of_hazards(), "name"), h()),
+        "school_id": lambda: (str_array(schools.index), s()),
+        "school_name": lambda: (_str_column(schools, "name"), s()),
+        "township": lambda: (_str_column(schools, "township"), s()),
+        "village": lambda: (_str_column(schools, "village"), s()),
+        "category": lambda: (pd.array(list(categories), dtype="str"), category[h()]),
+        "notes": lambda: _notes(pairs["_note"], distance, note_texts),
     }
     # texts taken block by block on the workers (screen_blocks with FrameTexts): chunked
     done = {name: pd.array(pairs[name], dtype="str") for name in sources if name in pairs}
@@ -220,8 +226,8 @@ def findings_frame(
             hashes = pairs["_id"]
         else:  # walked pairs: hashed here
             hashes = id_hash(
-                fnv1a64(str_array(schools.index).take(s)),
-                fnv1a64(str_array(of_hazards().index).take(h)),
+                fnv1a64(str_array(schools.index).take(s())),
+                fnv1a64(str_array(of_hazards().index).take(h())),
                 fnv1a64([x.id for x in rules])[r],
             )
         # the check for equal ids sorts them: on a third thread while this one formats
@@ -230,7 +236,6 @@ def findings_frame(
         index = pd.Index(id_strings(hashes, check_unique=False, digits=digits), name="finding_id")
         text = {**done, **{name: future.result() for name, future in taken.items()}}
         unique.result()
-    ends = pairs["ends"]
     by_rule = rule_texts(rules)
     data = {
         "school_id": text["school_id"],
@@ -251,19 +256,33 @@ def findings_frame(
         "enforcing_units": rule_text(by_rule["enforcing_units"]),
         "suggestion": rule_text(by_rule["suggestion"]),
         "notes": text["notes"],
-        # the columns are not the lines' `ends` (a user may write to them): copied in with
-        # the pairs (screen_blocks with FrameTexts) or here
+        # the coordinate columns: gathered with the pairs (screen_blocks with FrameTexts) or
+        # copied here from the lines' `ends` (a user may write to the columns)
         **{
-            name: pairs[name] if name in pairs else ends[:, j].copy()
+            name: pairs[name] if name in pairs else pairs["ends"][:, j].copy()
             for j, name in enumerate(END_COLUMNS)
         },
     }
-    # the measured line; for the walk profile, the route
-    lines = pairs["geometry"] if "geometry" in pairs else LineEnds(ends, crs=DEFAULT_CRS)
-    geometry = gpd.GeoSeries(lines, crs=DEFAULT_CRS, index=index)
     # copy=False: each column its own block, not stacked into one 2-D block of floats (a
     # copy of every float column: 0.6 s and 350 MB at 7 million findings)
-    return gpd.GeoDataFrame(data, geometry=geometry, crs=DEFAULT_CRS, index=index, copy=False)
+    frame = gpd.GeoDataFrame(data, index=index, copy=False)
+    if "geometry" in pairs:  # the walk profile's routes
+        lines = pairs["geometry"]
+    elif "ends" in pairs:
+        lines = LineEnds(pairs["ends"], crs=DEFAULT_CRS)
+    else:  # the measured lines on the frame's own coordinate columns, not a copy of them
+        lines = LineEnds.of_columns([frame[name] for name in END_COLUMNS], crs=DEFAULT_CRS)
+    # an array, not a GeoSeries: no alignment on the index (a copy of the lines)
+    frame.set_geometry(lines, inplace=True, crs=DEFAULT_CRS)
+    return frame
+
+
+def _notes(
+    note_code: IntArray, distance: npt.NDArray[np.float64], note_texts: list[str]
+) -> tuple[pd.api.extensions.ExtensionArray, IntArray]:
+    """The notes' texts and each finding's row of them (NOTE_INSIDE added where inside)."""
+    code, texts = inside_notes(note_code, distance, note_texts)
+    return pd.array(texts, dtype="str"), code
 
 
 def rule_texts(rules: list[Rule]) -> dict[str, list[str]]:

@@ -669,7 +669,11 @@ def screen_block(setup: Setup, plans: list[GroupPlan], lo: int, hi: int) -> dict
 
 
 def screen_blocks(
-    setup: Setup, plans: list[GroupPlan], *, texts: FrameTexts | None = None
+    setup: Setup,
+    plans: list[GroupPlan],
+    *,
+    texts: FrameTexts | None = None,
+    positions: bool = True,
 ) -> dict[str, Any]:
     """The pairs of straight-line groups (not walk) for every school, in findings order.
 
@@ -684,6 +688,12 @@ def screen_blocks(
     worker, and the ends come as the four columns :data:`END_COLUMNS` too (the
     table's own, besides the measured lines' ends), copied in while the workers
     measure rather than after them.
+
+    `positions`: with `texts`, False leaves out what only a merge with other groups'
+    pairs needs (the school and hazard positions, the note codes and the (n, 4) ends):
+    the table's lines are then made on its coordinate columns
+    (:meth:`~campus_geo.adapters.geopandas.LineEnds.of_columns`), and 7 million findings
+    copy 0.4 GB less.
     """
     capacity = 0
     for plan in plans:  # an upper bound of the findings: a pair finds a row per table
@@ -697,6 +707,9 @@ def screen_blocks(
             for j, name in enumerate(END_COLUMNS):
                 part[name] = part["ends"][:, j]
             part.update(texts.take(part, setup.ctx.haz.category))
+            if not positions:
+                for name in ("_school", "_hazard", "_note", "ends"):
+                    del part[name]
         return part
 
     return _gathered(run_chunks(task, len(cuts) - 1, workers=setup.ctx.workers), capacity)
@@ -723,7 +736,7 @@ def _gathered(parts: Iterator[dict[str, Any]], capacity: int) -> dict[str, Any]:
                 if isinstance(v, np.ndarray)
             }
             arrow = {k: [] for k, v in part.items() if not isinstance(v, np.ndarray)}
-        rows = len(part["_school"])
+        rows = len(part["_rule"])
         for key, values in part.items():
             if key in arrow:
                 arrow[key].append(values)
