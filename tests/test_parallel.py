@@ -14,6 +14,7 @@ import pytest
 import shapely
 
 from campus_geo import screen as screen_mod
+from campus_geo.engine import ids as ids_mod
 from campus_geo.engine import pairs as pairs_mod
 from campus_geo.engine import parallel as _parallel
 from campus_geo.engine.ids import fnv1a64, hex_digits, id_hash, id_strings
@@ -87,6 +88,23 @@ def test_id_strings_formats_sixteen_hex_digits_and_refuses_collisions():
     hashes = id_hash(*(fnv1a64(["s", "s"]), fnv1a64(["h", "h"]), fnv1a64(["r", "r"])))
     with pytest.raises(ValueError, match="same 64-bit id"):
         id_strings(hashes)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 4])
+def test_duplicate_hashes_are_found_in_parts_sorted_on_threads(monkeypatch, threads):
+    monkeypatch.setattr(ids_mod, "PARTS_FROM", 8)  # small arrays take the parted path too
+    rng = np.random.default_rng(5)
+    hashes = rng.integers(0, np.iinfo(np.int64).max, 1000, dtype=np.int64).view(np.uint64) * 2
+    hashes[::2] += np.uint64(1)  # half with the leading bit of either part
+    assert len(np.unique(hashes)) == 1000
+    assert not ids_mod.has_duplicates(hashes, threads=threads)
+    ids_mod.check_unique_ids(hashes, threads=threads)
+    for a, b in [(3, 998), (0, 1), (10, 12)]:  # equal hashes far apart, adjacent, in one part
+        twin = hashes.copy()
+        twin[b] = twin[a]
+        assert ids_mod.has_duplicates(twin, threads=threads)
+        with pytest.raises(ValueError, match="same 64-bit id"):
+            ids_mod.check_unique_ids(twin, threads=threads)
 
 
 def district(seed: int = 3) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:

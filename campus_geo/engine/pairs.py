@@ -710,6 +710,8 @@ def screen_blocks(
             if not positions:
                 for name in ("_school", "_hazard", "_note", "ends"):
                     del part[name]
+                # a rule's position in a byte or two, not eight
+                part["_rule"] = part["_rule"].astype(np.min_scalar_type(len(setup.rules)))
         return part
 
     return _gathered(run_chunks(task, len(cuts) - 1, workers=setup.ctx.workers), capacity)
