@@ -95,14 +95,20 @@ def test_duplicate_hashes_are_found_in_parts_sorted_on_threads(monkeypatch, thre
     monkeypatch.setattr(ids_mod, "PARTS_FROM", 8)  # small arrays take the parted path too
     rng = np.random.default_rng(5)
     hashes = rng.integers(0, np.iinfo(np.int64).max, 1000, dtype=np.int64).view(np.uint64) * 2
-    hashes[::2] += np.uint64(1)  # half with the leading bit of either part
+    hashes[::2] += np.uint64(1)  # over the whole 64 bits
     assert len(np.unique(hashes)) == 1000
+    given = hashes.copy()
     assert not ids_mod.has_duplicates(hashes, threads=threads)
+    np.testing.assert_array_equal(hashes, given)  # a copy was sorted
     ids_mod.check_unique_ids(hashes, threads=threads)
+    own = hashes.copy()
+    assert not ids_mod.has_duplicates(own, threads=threads, in_place=True)
+    np.testing.assert_array_equal(own, np.sort(hashes))  # sorted in place
     for a, b in [(3, 998), (0, 1), (10, 12)]:  # equal hashes far apart, adjacent, in one part
         twin = hashes.copy()
         twin[b] = twin[a]
         assert ids_mod.has_duplicates(twin, threads=threads)
+        assert ids_mod.has_duplicates(twin.copy(), threads=threads, in_place=True)
         with pytest.raises(ValueError, match="same 64-bit id"):
             ids_mod.check_unique_ids(twin, threads=threads)
 

@@ -231,8 +231,10 @@ def findings_frame(
                 fnv1a64([x.id for x in rules])[r],
             )
         # the check for equal ids sorts them: on a third thread while this one formats
-        unique = pool.submit(check_unique_ids, hashes, threads=2)
         digits = pairs.get("_hex")  # formatted on the worker threads (screen_blocks)
+        # the ids formatted already: the hashes are not read again, and are sorted in place
+        # (the pairs' "_id" is left sorted)
+        unique = pool.submit(check_unique_ids, hashes, threads=2, in_place=digits is not None)
         index = pd.Index(id_strings(hashes, check_unique=False, digits=digits), name="finding_id")
         text = {**done, **{name: future.result() for name, future in taken.items()}}
         unique.result()

@@ -25,6 +25,7 @@ collision among five million findings about as likely as one in a million;
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -172,30 +173,27 @@ def hex_ids(h: U64, digits: npt.NDArray[np.uint8] | None = None) -> pd.arrays.Ar
 PARTS_FROM = 1 << 20
 
 
-def has_duplicates(h: U64, *, ordered: bool = False, threads: int = 1) -> bool:
+def has_duplicates(
+    h: U64, *, ordered: bool = False, threads: int = 1, in_place: bool = False
+) -> bool:
     """Whether two of the hashes are equal (`ordered`: they are sorted already).
 
-    `threads` > 1: equal hashes have equal leading bits, so the hashes are cut by
-    their leading bits into that many parts (a power of two at most), each sorted on
-    a thread (numpy's sort releases the GIL): 7.2 million in 0.36 s instead of 0.46 s
-    on two cores.
+    `in_place`: sort `h` itself (no copy of it: on the virtual machines this project
+    is measured on, fresh memory costs more to touch than the sort). `threads` > 1:
+    the hashes are first partitioned in place about their median (numpy's
+    introselect), then the parts are sorted on threads (numpy's sort releases the
+    GIL): 7.2 million in 0.29 s instead of 0.46 s on two cores.
     """
-    if ordered:
-        return bool((h[1:] == h[:-1]).any())
-    if threads > 1 and len(h) >= PARTS_FROM:
-        bits = threads.bit_length() - 1
-        lead = h >> np.uint64(64 - bits)
-        parts = [h[lead == i] for i in range(1 << bits)]  # copies: sorted in place
-        del lead
-        with ThreadPoolExecutor(len(parts)) as pool:
-            return any(pool.map(_sorted_has_duplicates, parts))
-    h = np.sort(h)
-    return bool((h[1:] == h[:-1]).any())
-
-
-def _sorted_has_duplicates(h: U64) -> bool:
-    """Whether two of the hashes are equal, sorting them in place."""
-    h.sort()
+    if not ordered:
+        h = h if in_place else h.copy()
+        n, parts = len(h), max(1, min(threads, len(h) // PARTS_FROM))
+        if parts > 1:
+            cuts = [n * i // parts for i in range(parts + 1)]
+            h.partition(cuts[1:-1])  # every part's values below the next part's
+            with ThreadPoolExecutor(parts) as pool:
+                list(pool.map(np.ndarray.sort, [h[a:b] for a, b in itertools.pairwise(cuts)]))
+        else:
+            h.sort()
     return bool((h[1:] == h[:-1]).any())
 
 
@@ -225,12 +223,15 @@ def id_strings(
     return hex_ids(h, digits)
 
 
-def check_unique_ids(h: U64, *, ordered: bool = False, threads: int = 1) -> None:
+def check_unique_ids(
+    h: U64, *, ordered: bool = False, threads: int = 1, in_place: bool = False
+) -> None:
     """Raise ValueError when two finding hashes are equal (see :func:`id_strings`).
 
-    `ordered`: the hashes are sorted already; `threads`: see :func:`has_duplicates`.
+    `ordered`: the hashes are sorted already; `threads`, `in_place` (`h` is left
+    sorted): see :func:`has_duplicates`.
     """
-    if len(h) > 1 and has_duplicates(h, ordered=ordered, threads=threads):
+    if len(h) > 1 and has_duplicates(h, ordered=ordered, threads=threads, in_place=in_place):
         msg = (
             "two findings have the same 64-bit id; report this (with the input files) "
             "so the id can be widened"
