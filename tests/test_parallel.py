@@ -198,6 +198,10 @@ def test_texts_ids_and_coordinates_taken_on_the_workers_equal_the_frames_own(mon
     own = screen(schools, hazards, entrances=entrances, workers=2)
     pd.testing.assert_frame_equal(blocks, own, check_exact=True)
     assert blocks["hazard_name"].array.__arrow_array__().num_chunks > 1  # the blocks' arrays
+    # no village known: the column is made once for the table (empty_strings), not taken
+    assert blocks["village"].array.__arrow_array__().num_chunks == 1
+    assert (blocks["village"] == "").all()
+    assert blocks["township"].array.__arrow_array__().num_chunks > 1
     assert (blocks["notes"] == own["notes"]).all()
     assert (blocks["distance_m"] == 0).any()
     # the measured lines are held on the table's coordinate columns, not on a copy of them

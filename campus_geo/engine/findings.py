@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from campus_geo.adapters.geopandas import LineEnds
 from campus_geo.engine.ids import check_unique_ids, fnv1a64, id_hash, id_strings
@@ -35,6 +36,7 @@ __all__ = [
     "NOTE_TEXTS",
     "FrameTexts",
     "empty_findings",
+    "empty_strings",
     "findings_frame",
     "frame_texts",
     "inside_notes",
@@ -109,15 +111,18 @@ class FrameTexts:
     notes: pa.Array  # the note texts, then each with NOTE_INSIDE (see inside_notes)
     #: the row of `hazard` of each hazard position (None: the same); see Context.hazard_rank
     hazard_rank: IntArray | None = None
+    #: the columns of `school` and `hazard` whose every text is "" (no village known, say):
+    #: not taken, made once for the whole table by :func:`empty_strings`
+    empty: frozenset[str] = frozenset()
 
     def take(
         self, pairs: dict[str, npt.NDArray[Any]], category: npt.NDArray[np.integer[Any]]
     ) -> dict[str, pa.Array]:
-        """The text columns of some pairs (a block's, in findings order)."""
+        """The text columns of some pairs (a block's, in findings order), but `empty`'s."""
         rows = pairs["_hazard"] if self.hazard_rank is None else self.hazard_rank[pairs["_hazard"]]
         s, h = pa.array(pairs["_school"]), pa.array(rows)
-        out = {name: values.take(s) for name, values in self.school.items()}
-        out.update({name: values.take(h) for name, values in self.hazard.items()})
+        out = {name: v.take(s) for name, v in self.school.items() if name not in self.empty}
+        out.update({name: v.take(h) for name, v in self.hazard.items() if name not in self.empty})
         out["category"] = self.categories.take(pa.array(category[pairs["_hazard"]]))
         inside = pairs["distance_m"] == 0.0
         n_notes = len(self.notes) // 2
@@ -148,18 +153,39 @@ def frame_texts(
         array = pa.array(values)
         return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
+    school = {
+        "school_id": arrow(str_array(schools.index)),
+        "school_name": arrow(_str_column(schools, "name")),
+        "township": arrow(_str_column(schools, "township")),
+        "village": arrow(_str_column(schools, "village")),
+    }
+    hazard = {"hazard_id": hazard_ids, "hazard_name": hazard_names}
     return FrameTexts(
-        school={
-            "school_id": arrow(str_array(schools.index)),
-            "school_name": arrow(_str_column(schools, "name")),
-            "township": arrow(_str_column(schools, "township")),
-            "village": arrow(_str_column(schools, "village")),
-        },
-        hazard={"hazard_id": hazard_ids, "hazard_name": hazard_names},
+        school=school,
+        hazard=hazard,
         categories=pa.array(list(categories), pa.large_string()),
         notes=pa.array([*note_texts, *inside], pa.large_string()),
         hazard_rank=hazard_rank,
+        empty=frozenset(name for name, a in {**school, **hazard}.items() if _all_empty(a)),
     )
+
+
+def _all_empty(values: pa.Array) -> bool:
+    """Whether every value of a text array is "" (none missing)."""
+    return values.null_count == 0 and pc.sum(pc.binary_length(values)).as_py() in (0, None)
+
+
+def empty_strings(n: int) -> pa.LargeStringArray:
+    """`n` empty texts, without touching `n` rows of memory.
+
+    Their offsets are all zero: numpy's zeros of that size are pages the kernel maps
+    to its zero page until written (calloc), so a column of seven million empty
+    texts holds no memory and costs no time to make (a take wrote 58 MB).
+    """
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    buffers = [None, pa.py_buffer(offsets), pa.py_buffer(b"")]
+    array: pa.LargeStringArray = pa.Array.from_buffers(pa.large_string(), n, buffers)
+    return array
 
 
 #: The findings' coordinate columns: the measured line's ends (ends[:, 0] ... ends[:, 3]).
