@@ -157,6 +157,8 @@ class LineEnds(GeometryArray):  # type: ignore[misc]
             return super().copy()
         if self._ends is not None:
             return self._like(self._ends)
+        # the same Series, not a copy of their values: geopandas copies an array when it
+        # sets it as a frame's geometry, and the Series are not written through anyway
         return LineEnds.of_columns(self._columns, crs=self._crs)
 
     @classmethod
