@@ -246,11 +246,14 @@ def _run_campus_geo(spec: dict[str, Any]) -> None:
 
 
 def _frame_mib(frame: Any) -> float:
-    """Memory of a findings GeoDataFrame: its columns and index, the lines as their ends."""
+    """Memory of a findings GeoDataFrame: its columns and index, and what its lines hold.
+
+    A LineEnds holds its (n, 4) end points, or nothing of its own when it is made on
+    the frame's coordinate columns (its ``nbytes`` says which): reading its ``ends``
+    would make a copy of them, counted here and in the peak, that the frame never holds.
+    """
     values = frame.drop(columns=frame.geometry.name).memory_usage(index=True, deep=True).sum()
-    lines = frame.geometry.values
-    ends = getattr(lines, "ends", None)  # LineEnds: the (n, 4) end points, lines made on demand
-    return float(values + (ends.nbytes if ends is not None else lines.nbytes)) / 2**20
+    return float(values + frame.geometry.values.nbytes) / 2**20
 
 
 def _run_screen(spec: dict[str, Any]) -> None:

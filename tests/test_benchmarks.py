@@ -11,6 +11,7 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
+import scale_bench
 import scale_plot
 import screen_bench
 
@@ -59,3 +60,20 @@ def test_scale_plot_table_gives_ratios_to_duckdb_and_cost_per_million():
         "| 6.00 / 700 | 4.00 | — | 2.00 | 1.25 | 1.50 | 1.00 |"
     )
     assert table.endswith("campus_geo at abc1234.")
+
+
+def test_scale_bench_counts_the_memory_a_findings_table_holds(tmp_path):
+    schools, venues = screen_bench.make_data(50, 5_000, 1)
+    paths = [tmp_path / "schools.parquet", tmp_path / "venues.parquet"]
+    for frame, path in zip((schools, venues), paths, strict=True):
+        frame.to_parquet(path)
+    findings = screen(*map(str, paths), dist=200.0, workers=2)
+    assert len(findings) > 100
+    columns = findings.drop(columns="geometry").memory_usage(index=True, deep=True).sum()
+    # the measured lines are held on the coordinate columns: nothing more is counted
+    assert scale_bench._frame_mib(findings) == columns / 2**20
+    assert not findings.geometry.values.materialized  # and no copy of the ends was made
+    # lines that hold their own (n, 4) ends count them, 32 bytes a finding
+    own = findings.iloc[::-1]
+    own_columns = own.drop(columns="geometry").memory_usage(index=True, deep=True).sum()
+    assert scale_bench._frame_mib(own) == (own_columns + 32 * len(findings)) / 2**20
