@@ -129,6 +129,10 @@ class FrameTexts:
         out["notes"] = self.notes.take(pa.array(pairs["_note"] + n_notes * inside))
         return out
 
+    def take_empty(self, n: int) -> dict[str, pa.Array]:
+        """The `empty` columns of a table of `n` findings, each made once (:func:`empty_strings`)."""
+        return {name: empty_strings(n) for name in self.empty}
+
 
 def frame_texts(
     schools: gpd.GeoDataFrame,
@@ -256,7 +260,7 @@ def findings_frame(
                 fnv1a64(str_array(of_hazards().index).take(h())),
                 fnv1a64([x.id for x in rules])[r],
             )
-        # the check for equal ids sorts them: on a third thread while this one formats
+        # the check for equal ids sorts them (on threads of its own) while this one formats
         digits = pairs.get("_hex")  # formatted on the worker threads (screen_blocks)
         # the ids formatted already: the hashes are not read again, and are sorted in place
         # (the pairs' "_id" is left sorted)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 from campus_geo._validate import value_codes
 from campus_geo.category_registry import CategoryRegistry
-from campus_geo.engine.findings import END_COLUMNS, FrameTexts, empty_strings, str_array
+from campus_geo.engine.findings import END_COLUMNS, FrameTexts, str_array
 from campus_geo.engine.ids import fnv1a64, hex_digits, id_hash
 from campus_geo.engine.parallel import available_workers, run_chunks
 from campus_geo.engine.pointindex import PointIndex
@@ -716,7 +716,7 @@ def screen_blocks(
 
     pairs = _gathered(run_chunks(task, len(cuts) - 1, workers=setup.ctx.workers), capacity)
     if texts is not None and pairs:
-        pairs.update({name: empty_strings(len(pairs["_rule"])) for name in texts.empty})
+        pairs.update(texts.take_empty(len(pairs["_rule"])))
     return pairs
 
 
