@@ -198,10 +198,22 @@ def test_texts_ids_and_coordinates_taken_on_the_workers_equal_the_frames_own(mon
     own = screen(schools, hazards, entrances=entrances, workers=2)
     pd.testing.assert_frame_equal(blocks, own, check_exact=True)
     assert blocks["hazard_name"].array.__arrow_array__().num_chunks > 1  # the blocks' arrays
-    # no village known: the column is made once for the table (empty_strings), not taken
-    assert blocks["village"].array.__arrow_array__().num_chunks == 1
-    assert (blocks["village"] == "").all()
-    assert blocks["township"].array.__arrow_array__().num_chunks > 1
+    # a school's texts and the category: categoricals of the schools' sorted texts and of
+    # the vocabulary, on codes taken by the blocks
+    # of the texts found, sorted: no school without findings
+    names = blocks["school_name"].cat.categories
+    found = schools.loc[blocks["school_id"].unique(), "name"]
+    assert names.tolist() == sorted(set(found))
+    assert blocks["school_name"].cat.codes.dtype == np.int8  # 76 schools: a byte a finding
+    assert (
+        names[blocks["school_name"].cat.codes] == schools.loc[blocks["school_id"], "name"]
+    ).all()
+    categories = blocks["category"].cat.categories.tolist()
+    assert categories == sorted(set(hazards.loc[blocks["hazard_id"], "category"]))
+    # no village known: the codes are zeros made once for the table (calloc), not taken
+    assert blocks["village"].cat.categories.tolist() == [""]
+    assert (blocks["village"].cat.codes == 0).all()
+    assert blocks["township"].cat.categories.size > 1
     assert (blocks["notes"] == own["notes"]).all()
     assert (blocks["distance_m"] == 0).any()
     # the measured lines are held on the table's coordinate columns, not on a copy of them

@@ -446,3 +446,49 @@ def test_a_bad_lonlat_layer_is_refused_by_its_check_though_it_is_indexed_beside_
     assert "duplicate hazard_id values: h1" in message
     assert "unknown category value(s) casino" in message
     assert "h3" in message  # the point without usable coordinates, by its id
+
+
+def test_a_schools_texts_and_the_category_are_categoricals_of_the_texts_found(tmp_path):
+    # three schools 0.01 degrees apart on the equator; the third has no venue near it
+    schools = gpd.GeoDataFrame(
+        {
+            "name": ["乙小学", "甲中学", "丙小学"],
+            "kind": ["primary", "middle", "primary"],
+            "township": ["城关镇", "城关镇", "河口乡"],
+        },
+        geometry=[shapely.affinity.translate(equator_school(), 0.01 * i) for i in range(3)],
+        index=pd.Index(["s2", "s1", "s3"], name="school_id"),
+        crs="EPSG:4326",
+    )
+    near = {"h1": (0, "internet_cafe"), "h2": (0, "lottery"), "h3": (0.01, "internet_cafe")}
+    hazards = gpd.GeoDataFrame(
+        {"name": ["网吧甲", "彩票乙", "网吧丙"], "category": [c for _, c in near.values()]},
+        geometry=[Point(x + 0.001 + 100 / EQ_M_PER_DEG, 0.0) for x, _ in near.values()],
+        index=pd.Index(list(near), name="hazard_id"),
+        crs="EPSG:4326",
+    )
+    findings = screen(schools, hazards)
+    assert findings["hazard_id"].tolist() == ["h1", "h2", "h3"]
+    # each a code a finding; the categories are the texts found, sorted (no 丙小学, 河口乡)
+    assert findings["school_name"].cat.categories.tolist() == ["乙小学", "甲中学"]
+    assert findings["school_name"].tolist() == ["乙小学", "乙小学", "甲中学"]
+    assert findings["school_id"].cat.categories.tolist() == ["s1", "s2"]
+    assert findings["township"].cat.categories.tolist() == ["城关镇"]
+    assert findings["village"].tolist() == ["", "", ""]
+    assert findings["category"].cat.categories.tolist() == ["internet_cafe", "lottery"]
+    assert findings["category"].value_counts().to_dict() == {"internet_cafe": 2, "lottery": 1}
+    # used as text: compared, searched, grouped
+    assert (findings["school_name"] == "甲中学").tolist() == [False, False, True]
+    assert findings["school_name"].str.contains("小学").tolist() == [True, True, False]
+    assert findings.groupby("school_id", observed=True).size().to_dict() == {"s1": 1, "s2": 2}
+    # a text not among the categories is written to the column made text first
+    with pytest.raises(TypeError, match="new category"):
+        findings.loc[findings.index[0], "township"] = "河口乡"
+    findings["township"] = findings["township"].astype("str")
+    findings.loc[findings.index[0], "township"] = "河口乡"
+    assert findings["township"].tolist() == ["河口乡", "城关镇", "城关镇"]
+    # written and read back as text
+    save_findings(findings, tmp_path)
+    back = gpd.read_file(tmp_path / "findings.gpkg")
+    assert back["school_name"].tolist() == ["乙小学", "乙小学", "甲中学"]
+    assert back["category"].tolist() == ["internet_cafe", "lottery", "internet_cafe"]

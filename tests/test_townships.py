@@ -181,7 +181,8 @@ def test_all_schools_lists_a_townships_schools_without_findings_and_a_rerun_clea
     (tmp_path / "notes.xlsx").write_bytes(b"mine")
     renamed = schools.assign(township=schools["township"].replace("石桥镇", "石桥街道"))
     again = save_township_forms(
-        quiet.assign(township=quiet["township"].replace("石桥镇", "石桥街道")),
+        # a school's texts are categoricals: renamed as one, or as text (astype("str"))
+        quiet.assign(township=quiet["township"].cat.rename_categories({"石桥镇": "石桥街道"})),
         tmp_path,
         schools=renamed,
         all_schools=True,

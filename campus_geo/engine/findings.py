@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import geopandas as gpd
@@ -28,12 +28,14 @@ from campus_geo.rules import Rule
 from campus_geo.settings import CATEGORIES, DEFAULT_CRS
 
 __all__ = [
+    "CODED_COLUMNS",
     "END_COLUMNS",
     "FINDING_COLUMNS",
     "NOTE_INSIDE",
     "NOTE_NO_ENTRANCE",
     "NOTE_POINT_SCHOOL",
     "NOTE_TEXTS",
+    "CodedTexts",
     "FrameTexts",
     "empty_findings",
     "empty_strings",
@@ -96,42 +98,141 @@ def _str_column(gdf: gpd.GeoDataFrame, name: str) -> pd.api.extensions.Extension
     return str_array(gdf[name])
 
 
+def code_dtype(n: int) -> np.dtype[Any]:
+    """The integer type of the codes of a categorical of `n` categories.
+
+    The type pandas itself gives them (``coerce_indexer_dtype``): codes made in it are
+    kept as they are, not converted (a copy of every finding's code).
+    """
+    for kind in (np.int8, np.int16, np.int32):
+        if n < np.iinfo(kind).max:
+            return np.dtype(kind)
+    return np.dtype(np.int64)
+
+
+@dataclass(frozen=True)
+class CodedTexts:
+    """A text column of few distinct values (a school's, say) as a categorical's parts.
+
+    `categories`: the distinct texts, sorted; `codes`: each source row's position
+    among them. The findings' column of these texts is a categorical whose codes are
+    taken by the findings' source rows: a code of one or two bytes a finding, not a
+    copy of its text (a school's name is repeated in each of its findings).
+    """
+
+    categories: pd.Index
+    codes: npt.NDArray[np.signedinteger[Any]]
+
+    @classmethod
+    def of(cls, values: pd.api.extensions.ExtensionArray) -> CodedTexts:
+        """The coded texts of `values` (text, none missing: see :func:`str_array`)."""
+        codes, uniques = pd.Index(values, dtype="str").factorize(sort=True)
+        return cls(pd.Index(uniques), codes.astype(code_dtype(len(uniques))))
+
+    @property
+    def single(self) -> bool:
+        """Whether every source row has the one text (no village known, say)."""
+        return len(self.categories) == 1
+
+    def take(self, rows: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.signedinteger[Any]]:
+        """The codes of source rows `rows`."""
+        return self.codes.take(rows)
+
+    def zeros(self, n: int) -> npt.NDArray[np.signedinteger[Any]]:
+        """The codes of `n` rows of the first text (all the rows, when :attr:`single`).
+
+        Zeros that numpy allocates with calloc: a column of seven million findings'
+        codes holds no memory until written (see :func:`empty_strings`).
+        """
+        return np.zeros(n, self.codes.dtype)
+
+    def column(
+        self, codes: npt.NDArray[np.signedinteger[Any]], seen: npt.NDArray[np.bool_]
+    ) -> pd.Categorical:
+        """The findings' categorical of `codes` (made by :meth:`take`; rewritten in place).
+
+        `seen`: which source rows the findings took. Its categories are the texts of
+        those rows, sorted: the texts found, as a text column's distinct values are
+        (no school without findings counted zero times), and the same however the
+        findings were cut into parts (the dask engine's partitions join as one).
+        """
+        found = np.zeros(len(self.categories), dtype=bool)
+        found[self.codes[seen]] = True
+        categories = self.categories
+        if not found.all():  # renumbered: the codes of the texts found, in their order
+            lookup = (np.cumsum(found) - 1).astype(codes.dtype)
+            lookup.take(codes, out=codes)
+            categories = categories[found]
+        dtype = pd.CategoricalDtype(categories)
+        return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
+
+
+#: The findings' text columns held as categoricals: a school's texts, and the category
+#: (a vocabulary). Setting a cell to a text not among the categories is an error in
+#: pandas: ``findings[c] = findings[c].astype("str")`` first (see the README).
+CODED_COLUMNS: Final = ("school_id", "school_name", "township", "village", "category")
+
+
 @dataclass(frozen=True)
 class FrameTexts:
     """The text columns of findings, to be taken block by block on the worker threads.
 
     Arrow's take releases the GIL, so the blocks' texts are gathered while other
     blocks are measured, and the findings table's columns are the blocks' arrays,
-    chunked, not copied again (see :func:`findings_frame`).
+    chunked, not copied again (see :func:`findings_frame`). The :data:`CODED_COLUMNS`
+    are codes taken by numpy (see :class:`CodedTexts`).
     """
 
-    school: dict[str, pa.Array]  # school_id, school_name, township, village: a row a school
+    school: dict[str, CodedTexts]  # school_id, school_name, township, village: a row a school
     hazard: dict[str, pa.Array]  # hazard_id, hazard_name: a row a hazard (input order)
-    categories: pa.Array  # the text of each category code
+    category: CodedTexts  # the vocabulary: a row each category code
     notes: pa.Array  # the note texts, then each with NOTE_INSIDE (see inside_notes)
     #: the row of `hazard` of each hazard position (None: the same); see Context.hazard_rank
     hazard_rank: IntArray | None = None
-    #: the columns of `school` and `hazard` whose every text is "" (no village known, say):
-    #: not taken, made once for the whole table by :func:`empty_strings`
+    #: the columns of `hazard` whose every text is "" (no name known, say): not taken,
+    #: made once for the whole table by :func:`empty_strings`
     empty: frozenset[str] = frozenset()
+    #: the schools and category codes some block took (set by :meth:`take`)
+    seen_school: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
+    seen_category: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
 
     def take(
         self, pairs: dict[str, npt.NDArray[Any]], category: npt.NDArray[np.integer[Any]]
-    ) -> dict[str, pa.Array]:
-        """The text columns of some pairs (a block's, in findings order), but `empty`'s."""
+    ) -> dict[str, Any]:
+        """The text columns of some pairs (a block's, in findings order) but :meth:`constant`'s.
+
+        Arrow arrays of the hazards' texts and notes; numpy codes of the
+        :data:`CODED_COLUMNS` (:meth:`coded` makes them categoricals).
+        """
         rows = pairs["_hazard"] if self.hazard_rank is None else self.hazard_rank[pairs["_hazard"]]
-        s, h = pa.array(pairs["_school"]), pa.array(rows)
-        out = {name: v.take(s) for name, v in self.school.items() if name not in self.empty}
+        s, h = pairs["_school"], pa.array(rows)
+        codes = category.take(pairs["_hazard"])
+        # threads write True to the same flags: the same outcome in any order
+        self.seen_school[s] = True
+        self.seen_category[codes] = True
+        out: dict[str, Any] = {name: v.take(s) for name, v in self.school.items() if not v.single}
         out.update({name: v.take(h) for name, v in self.hazard.items() if name not in self.empty})
-        out["category"] = self.categories.take(pa.array(category[pairs["_hazard"]]))
+        out["category"] = self.category.take(codes)
         inside = pairs["distance_m"] == 0.0
         n_notes = len(self.notes) // 2
         out["notes"] = self.notes.take(pa.array(pairs["_note"] + n_notes * inside))
         return out
 
-    def take_empty(self, n: int) -> dict[str, pa.Array]:
-        """The `empty` columns of a table of `n` findings, each made once (:func:`empty_strings`)."""
-        return {name: empty_strings(n) for name in self.empty}
+    def constant(self, n: int) -> dict[str, Any]:
+        """The columns of a table of `n` findings not taken by blocks, each made once.
+
+        The hazards' `empty` texts (:func:`empty_strings`) and the codes of a school
+        text that is one for all (no village known, say; :meth:`CodedTexts.zeros`).
+        """
+        out: dict[str, Any] = {name: empty_strings(n) for name in self.empty}
+        out.update({name: v.zeros(n) for name, v in self.school.items() if v.single})
+        return out
+
+    def coded(self, pairs: dict[str, Any]) -> dict[str, pd.Categorical]:
+        """The :data:`CODED_COLUMNS` of the gathered pairs, as categoricals on their codes."""
+        out = {name: v.column(pairs[name], self.seen_school) for name, v in self.school.items()}
+        out["category"] = self.category.column(pairs["category"], self.seen_category)
+        return out
 
 
 def frame_texts(
@@ -150,28 +251,27 @@ def frame_texts(
     position is `hazard_rank`.
     """
     inside = [_with_inside(text) for text in note_texts]
-
-    def arrow(values: pd.api.extensions.ExtensionArray) -> pa.Array:
-        # one array: a take from a chunked array (a file read in row groups) concatenates
-        # its chunks first, at every block
-        array = pa.array(values)
-        return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
-
-    school = {
-        "school_id": arrow(str_array(schools.index)),
-        "school_name": arrow(_str_column(schools, "name")),
-        "township": arrow(_str_column(schools, "township")),
-        "village": arrow(_str_column(schools, "village")),
-    }
     hazard = {"hazard_id": hazard_ids, "hazard_name": hazard_names}
     return FrameTexts(
-        school=school,
+        school=school_texts(schools),
         hazard=hazard,
-        categories=pa.array(list(categories), pa.large_string()),
+        category=CodedTexts.of(pd.array(list(categories), dtype="str")),
         notes=pa.array([*note_texts, *inside], pa.large_string()),
         hazard_rank=hazard_rank,
-        empty=frozenset(name for name, a in {**school, **hazard}.items() if _all_empty(a)),
+        empty=frozenset(name for name, a in hazard.items() if _all_empty(a)),
+        seen_school=np.zeros(len(schools), dtype=bool),
+        seen_category=np.zeros(len(categories), dtype=bool),
     )
+
+
+def school_texts(schools: gpd.GeoDataFrame) -> dict[str, CodedTexts]:
+    """The findings' texts of each school (id, name, township, village), coded."""
+    return {
+        "school_id": CodedTexts.of(str_array(schools.index)),
+        "school_name": CodedTexts.of(_str_column(schools, "name")),
+        "township": CodedTexts.of(_str_column(schools, "township")),
+        "village": CodedTexts.of(_str_column(schools, "village")),
+    }
 
 
 def _all_empty(values: pa.Array) -> bool:
@@ -240,15 +340,28 @@ def findings_frame(
     sources: dict[str, Any] = {
         "hazard_id": lambda: (str_array(of_hazards().index), h()),
         "hazard_name": lambda: (_str_column(of_hazards(), "name"), h()),
-        "school_id": lambda: (str_array(schools.index), s()),
-        "school_name": lambda: (_str_column(schools, "name"), s()),
-        "township": lambda: (_str_column(schools, "township"), s()),
-        "village": lambda: (_str_column(schools, "village"), s()),
-        "category": lambda: (pd.array(list(categories), dtype="str"), category[h()]),
         "notes": lambda: _notes(pairs["_note"], distance, note_texts),
     }
-    # texts taken block by block on the workers (screen_blocks with FrameTexts): chunked
-    done = {name: pd.array(pairs[name], dtype="str") for name in sources if name in pairs}
+    # texts taken block by block on the workers (screen_blocks with FrameTexts): chunked,
+    # and the coded columns as categoricals
+    done: dict[str, Any] = {
+        name: values if isinstance(values, pd.Categorical) else pd.array(values, dtype="str")
+        for name, values in pairs.items()
+        if name in sources or name in CODED_COLUMNS
+    }
+    if not all(name in done for name in CODED_COLUMNS):  # coded here (walked pairs)
+        coded = {
+            **school_texts(schools),
+            "category": CodedTexts.of(pd.array(list(categories), dtype="str")),
+        }
+        seen_school = np.zeros(len(schools), dtype=bool)
+        seen_school[s()] = True
+        codes = category[h()]
+        seen_category = np.zeros(len(categories), dtype=bool)
+        seen_category[codes] = True
+        for name, v in coded.items():
+            rows, seen = (codes, seen_category) if name == "category" else (s(), seen_school)
+            done[name] = v.column(v.take(rows), seen)
     gather = {name: source() for name, source in sources.items() if name not in done}
     with ThreadPoolExecutor(max_workers=3) as pool:
         taken = {name: pool.submit(values.take, rows) for name, (values, rows) in gather.items()}

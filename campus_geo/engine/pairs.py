@@ -716,7 +716,8 @@ def screen_blocks(
 
     pairs = _gathered(run_chunks(task, len(cuts) - 1, workers=setup.ctx.workers), capacity)
     if texts is not None and pairs:
-        pairs.update(texts.take_empty(len(pairs["_rule"])))
+        pairs.update(texts.constant(len(pairs["_rule"])))
+        pairs.update(texts.coded(pairs))
     return pairs
 
 

@@ -69,12 +69,14 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 from dask.delayed import Delayed
+from pandas.api.types import union_categoricals
 
 from campus_geo._errors import InputDataError
 from campus_geo._validate import validate_entrances, validate_hazards, validate_schools
 from campus_geo.adapters.dask import meta_of
 from campus_geo.category_registry import CategoryRegistry
 from campus_geo.engine import empty_findings, resolve_rules, screening_categories
+from campus_geo.engine.findings import CODED_COLUMNS
 from campus_geo.geodesy import degrees_margin
 from campus_geo.rules import Rule
 from campus_geo.scale.tasks import (
@@ -447,6 +449,14 @@ def _ordered(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     frames.clear()
     if not found:
         return empty_findings()
+    if len(found) > 1:
+        # a school's texts and the category are categoricals of the texts each partition
+        # found (engine.findings.CodedTexts.column): the union of those, sorted, is what
+        # screen() of all the schools gives; concat keeps categoricals of equal categories
+        for name in CODED_COLUMNS:
+            union = union_categoricals([f[name] for f in found], sort_categories=True)
+            for f in found:
+                f[name] = f[name].cat.set_categories(union.categories)
     findings = pd.concat(found) if len(found) > 1 else found[0]
     found.clear()
     order = np.lexsort(tuple(findings[c].to_numpy() for c in reversed(SORT)))
