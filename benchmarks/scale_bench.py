@@ -252,7 +252,11 @@ def _frame_mib(frame: Any) -> float:
     the frame's coordinate columns (its ``nbytes`` says which): reading its ``ends``
     would make a copy of them, counted here and in the peak, that the frame never holds.
     """
-    values = frame.drop(columns=frame.geometry.name).memory_usage(index=True, deep=True).sum()
+    # column by column: a frame without its geometry (drop) stacks the float columns into
+    # one block, a copy of them counted in the peak (420 MiB of 7 million findings)
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    values = sum(frame[c].memory_usage(index=False, deep=True) for c in columns)
+    values += frame.index.memory_usage(deep=True)
     return float(values + frame.geometry.values.nbytes) / 2**20
 
 
