@@ -94,8 +94,8 @@ class HazardTable:
     names: pa.LargeStringArray  # in input order
     hashes: npt.NDArray[np.uint64]  # FNV-1a 64 of each id (see campus_geo.engine.ids), as haz
     haz: Hazards  # in `rank` order
-    #: input position of each hazard of `haz` (None: haz is in input order)
-    rank: IntArray | None = None
+    #: input position of each hazard of `haz` (None: haz is in input order); int32 or int64
+    rank: npt.NDArray[np.signedinteger[Any]] | None = None
 
 
 def _wkb_records(chunk: pa.Array, rows: IntArray) -> npt.NDArray[np.uint8]:
@@ -277,7 +277,9 @@ def read_hazard_table(
         geoms[order] if len(geoms) else geoms, xy, codes, index.renumbered(), categories
     )
     log.debug("%s: stored in index order at %.2f s", path, time.perf_counter() - start)
-    return HazardTable(ids, names, hashes, haz, order), other
+    # the input positions in four bytes each when they fit (the workers only index by them)
+    rank = order.astype(np.int32) if len(order) < 2**31 else order
+    return HazardTable(ids, names, hashes, haz, rank), other
 
 
 def _checked_hashes(

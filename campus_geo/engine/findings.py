@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from campus_geo.adapters.geopandas import LineEnds
-from campus_geo.engine.ids import check_unique_ids, fnv1a64, id_hash, id_strings
+from campus_geo.engine.ids import check_unique_ids, fnv1a64, hex_array, id_hash, id_strings
 from campus_geo.engine.walk import (
     NOTE_NO_ENTRANCE_WALK,
 )
@@ -188,7 +188,7 @@ class FrameTexts:
     category: CodedTexts  # the vocabulary: a row each category code
     notes: pa.Array  # the note texts, then each with NOTE_INSIDE (see inside_notes)
     #: the row of `hazard` of each hazard position (None: the same); see Context.hazard_rank
-    hazard_rank: IntArray | None = None
+    hazard_rank: npt.NDArray[np.signedinteger[Any]] | None = None
     #: the columns of `hazard` whose every text is "" (no name known, say): not taken,
     #: made once for the whole table by :func:`empty_strings`
     empty: frozenset[str] = frozenset()
@@ -242,7 +242,7 @@ def frame_texts(
     note_texts: list[str],
     categories: Sequence[str] = CATEGORIES,
     *,
-    hazard_rank: IntArray | None = None,
+    hazard_rank: npt.NDArray[np.signedinteger[Any]] | None = None,
 ) -> FrameTexts:
     """The :class:`FrameTexts` of a screening's layers.
 
@@ -373,12 +373,19 @@ def findings_frame(
                 fnv1a64(str_array(of_hazards().index).take(h())),
                 fnv1a64([x.id for x in rules])[r],
             )
-        # the check for equal ids sorts them (on threads of its own) while this one formats
-        digits = pairs.get("_hex")  # formatted on the worker threads (screen_blocks)
-        # the ids formatted already: the hashes are not read again, and are sorted in place
-        # (the pairs' "_id" is left sorted)
-        unique = pool.submit(check_unique_ids, hashes, threads=2, in_place=digits is not None)
-        index = pd.Index(id_strings(hashes, check_unique=False, digits=digits), name="finding_id")
+        if "_id" in pairs:
+            # formatted in two halves on two threads (the table's index: two chunks), then
+            # sorted in place for the check (the pairs' "_id" is left sorted). Not on the
+            # measuring threads: their findings would hold 16 more bytes each at the
+            # screening's peak of memory, when the hazards are still held
+            half = len(hashes) // 2
+            halves = [pool.submit(hex_array, part) for part in (hashes[:half], hashes[half:])]
+            ids = pa.chunked_array([future.result() for future in halves], pa.large_string())
+            unique = pool.submit(check_unique_ids, hashes, threads=2, in_place=True)
+            index = pd.Index(pd.array(ids, dtype="str"), name="finding_id")
+        else:  # the check sorts a copy of them on threads of its own while this one formats
+            unique = pool.submit(check_unique_ids, hashes, threads=2)
+            index = pd.Index(id_strings(hashes, check_unique=False), name="finding_id")
         text = {**done, **{name: future.result() for name, future in taken.items()}}
         unique.result()
     by_rule = rule_texts(rules)

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 from campus_geo._validate import value_codes
 from campus_geo.category_registry import CategoryRegistry
 from campus_geo.engine.findings import END_COLUMNS, FrameTexts, str_array
-from campus_geo.engine.ids import fnv1a64, hex_digits, id_hash
+from campus_geo.engine.ids import fnv1a64, id_hash
 from campus_geo.engine.parallel import available_workers, run_chunks
 from campus_geo.engine.pointindex import PointIndex
 from campus_geo.geodesy import (
@@ -306,7 +306,7 @@ class Context:
     workers: int
     #: Input position of each hazard, when the hazard arrays are stored in another order
     #: (campus_geo.stream stores them in index order); ties in distance go by it.
-    hazard_rank: IntArray | None = None
+    hazard_rank: npt.NDArray[np.signedinteger[Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -683,9 +683,8 @@ def screen_blocks(
     the candidate query runs in parallel too and no array of every candidate is made.
 
     `texts`: the pairs are for a findings table (``findings_frame``): each block
-    also formats its ids (``"_hex"``, :func:`~campus_geo.engine.ids.hex_digits`) and
-    takes its text columns (:meth:`FrameTexts.take`, chunked Arrow arrays) on its
-    worker, and the ends come as the four columns :data:`END_COLUMNS` too (the
+    also takes its text columns (:meth:`FrameTexts.take`: chunked Arrow arrays, and
+    codes of the categoricals) on its worker, and the ends come as the four columns :data:`END_COLUMNS` too (the
     table's own, besides the measured lines' ends), copied in while the workers
     measure rather than after them.
 
@@ -703,7 +702,6 @@ def screen_blocks(
     def task(i: int) -> dict[str, npt.NDArray[Any]]:
         part = screen_block(setup, plans, int(cuts[i]), int(cuts[i + 1]))
         if texts is not None and part:
-            part["_hex"] = hex_digits(part["_id"])
             for j, name in enumerate(END_COLUMNS):
                 part[name] = part["ends"][:, j]
             part.update(texts.take(part, setup.ctx.haz.category))
@@ -811,7 +809,9 @@ def _screen_chunk(
 
 
 def sorted_pairs(
-    pairs: dict[str, npt.NDArray[Any]], n_rules: int, hazard_rank: IntArray | None = None
+    pairs: dict[str, npt.NDArray[Any]],
+    n_rules: int,
+    hazard_rank: npt.NDArray[np.signedinteger[Any]] | None = None,
 ) -> dict[str, npt.NDArray[Any]]:
     """The pairs in findings order: school, rule, distance, hazard (positions: deterministic).
 
@@ -879,7 +879,7 @@ def prepare_setup(
     rule_list: list[Rule],
     entrances: gpd.GeoDataFrame | None,
     workers: int | None,
-    hazard_rank: IntArray | None = None,
+    hazard_rank: npt.NDArray[np.signedinteger[Any]] | None = None,
     sources: dict[str, Sources] | None = None,
 ) -> Setup:
     """Prepare validated schools (and entrances) and indexed hazards for measuring.

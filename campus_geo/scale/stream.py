@@ -179,7 +179,9 @@ class _Texts:
     school: dict[str, pa.LargeStringArray]  # school_id, school_name, township, village
     hazard_ids: pa.LargeStringArray
     hazard_names: pa.LargeStringArray
-    hazard_rank: IntArray | None  # row of hazard_ids and hazard_names of a hazard position
+    hazard_rank: (
+        npt.NDArray[np.signedinteger[Any]] | None
+    )  # row of hazard_ids and hazard_names of a hazard position
     categories: pa.LargeStringArray  # the category of each code
     rules: dict[str, pa.LargeStringArray]
     thresholds: FloatArray
