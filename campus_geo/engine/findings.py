@@ -167,9 +167,9 @@ class CodedTexts:
         return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
 
 
-#: The findings' text columns held as categoricals: a school's texts, and the category
-#: (a vocabulary). Setting a cell to a text not among the categories is an error in
-#: pandas: ``findings[c] = findings[c].astype("str")`` first (see the README).
+#: The findings' text columns held as categoricals (besides the rule texts): a school's
+#: texts and the category. Setting a cell to a text not among the categories is an error
+#: in pandas: ``findings[c] = findings[c].astype("str")`` first (see the README).
 CODED_COLUMNS: Final = ("school_id", "school_name", "township", "village", "category")
 
 
