@@ -377,9 +377,11 @@ def _measure_points(
 
     `plane`: the points in the band's projection (:func:`_plane_xy`); `xyz`: their
     geocentric coordinates (3, n) when made already (:attr:`Hazards.xyz`). See
-    :func:`_measure_band`. Every pair is measured, the few surely farther than
-    `limit` too (3 % of a dense district's candidates): selecting the others would
-    copy every column, which costs more than measuring them.
+    :func:`_measure_band`. Every pair is measured, those surely farther than `limit`
+    too (27 % of the dense district's candidates, 30 % of the province's: the corners
+    of the schools' query boxes, venues just beyond the distance): selecting the others
+    copies seven columns of them into fresh arrays, which cost as much as measuring the
+    far ones saved (the dense district: 1.01x the time, 8 paired runs).
     """
     lon, lat = xy[:, 0], xy[:, 1]
     x, y = plane
