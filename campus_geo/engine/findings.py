@@ -147,17 +147,23 @@ class CodedTexts:
         return np.zeros(n, self.codes.dtype)
 
     def column(
-        self, codes: npt.NDArray[np.signedinteger[Any]], seen: npt.NDArray[np.bool_]
+        self,
+        codes: npt.NDArray[np.signedinteger[Any]],
+        seen: npt.NDArray[np.bool_] | None = None,
     ) -> pd.Categorical:
         """The findings' categorical of `codes` (made by :meth:`take`; rewritten in place).
 
-        `seen`: which source rows the findings took. Its categories are the texts of
-        those rows, sorted: the texts found, as a text column's distinct values are
-        (no school without findings counted zero times), and the same however the
-        findings were cut into parts (the dask engine's partitions join as one).
+        Its categories are the texts the findings took, sorted, as a text column's
+        distinct values are (no school without findings counted zero times), and the
+        same however the findings were cut into parts (the dask engine's partitions
+        join as one). `seen`: which source rows the findings took, when known already
+        (the blocks of :class:`FrameTexts` mark them); else read from `codes`.
         """
         found = np.zeros(len(self.categories), dtype=bool)
-        found[self.codes[seen]] = True
+        if seen is None:
+            found[codes] = True
+        else:
+            found[self.codes[seen]] = True
         categories = self.categories
         if not found.all():  # renumbered: the codes of the texts found, in their order
             lookup = (np.cumsum(found) - 1).astype(codes.dtype)
@@ -255,13 +261,18 @@ def frame_texts(
     return FrameTexts(
         school=school_texts(schools),
         hazard=hazard,
-        category=CodedTexts.of(pd.array(list(categories), dtype="str")),
+        category=category_texts(categories),
         notes=pa.array([*note_texts, *inside], pa.large_string()),
         hazard_rank=hazard_rank,
         empty=frozenset(name for name, a in hazard.items() if _all_empty(a)),
         seen_school=np.zeros(len(schools), dtype=bool),
         seen_category=np.zeros(len(categories), dtype=bool),
     )
+
+
+def category_texts(categories: Sequence[str]) -> CodedTexts:
+    """The category vocabulary, coded: a row each category code, its categories sorted."""
+    return CodedTexts.of(pd.array(list(categories), dtype="str"))
 
 
 def school_texts(schools: gpd.GeoDataFrame) -> dict[str, CodedTexts]:
@@ -324,8 +335,7 @@ def findings_frame(
     def rule_text(values: list[str]) -> pd.Categorical:
         # few distinct texts repeated per finding: a categorical shares them (no copies)
         uniques, codes = np.unique(np.asarray(values, dtype=object), return_inverse=True)
-        # codes in the smallest integer type the categorical keeps (no conversion pass)
-        small = codes.astype(np.int8 if len(uniques) < 128 else np.int32)
+        small = codes.astype(code_dtype(len(uniques)))  # kept as is by the categorical
         return pd.Categorical.from_codes(small[r], categories=pd.Index(uniques, dtype="str"))
 
     def of_hazards() -> gpd.GeoDataFrame:
@@ -334,9 +344,10 @@ def findings_frame(
             raise ValueError(msg)
         return hazards
 
-    # Arrow's take releases the GIL: the text columns are gathered on two threads while
-    # this one makes the ids. They stay text, not categoricals (which would hold each
-    # school's texts once): an analyst who sets a cell to a new text would get an error.
+    # Arrow's take releases the GIL: the hazards' texts and the notes are gathered on two
+    # threads while this one makes the ids. They stay text, not categoricals (each is
+    # nearly unique, or one an analyst may write); a school's texts and the category are
+    # categoricals (CODED_COLUMNS, see CodedTexts).
     sources: dict[str, Any] = {
         "hazard_id": lambda: (str_array(of_hazards().index), h()),
         "hazard_name": lambda: (_str_column(of_hazards(), "name"), h()),
@@ -350,18 +361,9 @@ def findings_frame(
         if name in sources or name in CODED_COLUMNS
     }
     if not all(name in done for name in CODED_COLUMNS):  # coded here (walked pairs)
-        coded = {
-            **school_texts(schools),
-            "category": CodedTexts.of(pd.array(list(categories), dtype="str")),
-        }
-        seen_school = np.zeros(len(schools), dtype=bool)
-        seen_school[s()] = True
-        codes = category[h()]
-        seen_category = np.zeros(len(categories), dtype=bool)
-        seen_category[codes] = True
-        for name, v in coded.items():
-            rows, seen = (codes, seen_category) if name == "category" else (s(), seen_school)
-            done[name] = v.column(v.take(rows), seen)
+        done.update({name: v.column(v.take(s())) for name, v in school_texts(schools).items()})
+        vocabulary = category_texts(categories)
+        done["category"] = vocabulary.column(vocabulary.take(category[h()]))
     gather = {name: source() for name, source in sources.items() if name not in done}
     with ThreadPoolExecutor(max_workers=3) as pool:
         taken = {name: pool.submit(values.take, rows) for name, (values, rows) in gather.items()}

@@ -686,9 +686,9 @@ def screen_blocks(
 
     `texts`: the pairs are for a findings table (``findings_frame``): each block
     also takes its text columns (:meth:`FrameTexts.take`: chunked Arrow arrays, and
-    codes of the categoricals) on its worker, and the ends come as the four columns :data:`END_COLUMNS` too (the
-    table's own, besides the measured lines' ends), copied in while the workers
-    measure rather than after them.
+    codes of the categoricals) on its worker, and the ends come as the four columns
+    :data:`END_COLUMNS` too (the table's own, besides the measured lines' ends),
+    copied in while the workers measure rather than after them.
 
     `positions`: with `texts`, False leaves out what only a merge with other groups'
     pairs needs (the school and hazard positions, the note codes and the (n, 4) ends):

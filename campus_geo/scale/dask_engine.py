@@ -69,7 +69,6 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 from dask.delayed import Delayed
-from pandas.api.types import union_categoricals
 
 from campus_geo._errors import InputDataError
 from campus_geo._validate import validate_entrances, validate_hazards, validate_schools
@@ -454,9 +453,11 @@ def _ordered(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
         # found (engine.findings.CodedTexts.column): the union of those, sorted, is what
         # screen() of all the schools gives; concat keeps categoricals of equal categories
         for name in CODED_COLUMNS:
-            union = union_categoricals([f[name] for f in found], sort_categories=True)
+            categories = found[0][name].cat.categories
+            for f in found[1:]:
+                categories = categories.union(f[name].cat.categories)  # sorted
             for f in found:
-                f[name] = f[name].cat.set_categories(union.categories)
+                f[name] = f[name].cat.set_categories(categories)
     findings = pd.concat(found) if len(found) > 1 else found[0]
     found.clear()
     order = np.lexsort(tuple(findings[c].to_numpy() for c in reversed(SORT)))
