@@ -234,10 +234,13 @@ def prepare_hazards(hazards: gpd.GeoDataFrame, categories: Sequence[str] = CATEG
     `categories`: the category keys of the screening (every category of `hazards` among them).
     """
     geoms = np.asarray(hazards.geometry.values, dtype=object)
-    bounds = shapely.bounds(geoms)
-    # a point's bounds are its coordinates: keep them, NaN for other geometry types
     is_point = shapely.get_type_id(geoms) == 0
-    point_xy = np.where(is_point[:, None], bounds[:, :2], np.nan)
+    # a layer of points: their coordinates (5 million: 0.27 s, their bounds 0.41 s)
+    point_xy = shapely.get_coordinates(geoms) if is_point.all() else None
+    if point_xy is None or len(point_xy) != len(geoms):  # other types, or an empty point
+        # a point's bounds are its coordinates: keep them, NaN for other geometry types
+        bounds = shapely.bounds(geoms)
+        point_xy = np.where(is_point[:, None], bounds[:, :2], np.nan)
     # queried with each school's box grown by the rule distance in degrees: no hazard is
     # projected before it is a candidate
     codes = value_codes(hazards["category"], categories)
@@ -397,12 +400,15 @@ def _measure_points(
     far &= ~inside
     # a nearest point at a corner of the outline (most of them) is that corner in lon/lat;
     # only points inside a segment are projected back
-    # (and so are its geocentric coordinates, made once per screening)
+    # (and so are its geocentric coordinates, made once per screening), and not those
+    # of far pairs, whose ends are NaN below (23 % of the dense district's 5.6 million):
+    # they keep the first corner of their own school, a line short enough for the series
+    # of geodesic_distance (a corner of another school far away went to GeographicLib)
     ends = np.empty((len(s), 4))
-    corner = np.maximum(vertex, 0)
+    corner = np.where(vertex < 0, 2 * src.offsets.take(s), vertex)
     ends[:, :2] = src.vertices.take(corner, axis=0)
     school_xyz = src.vertex_xyz.take(corner, axis=1)
-    along = np.flatnonzero(vertex < 0)
+    along = np.flatnonzero((vertex < 0) & ~far)
     if len(along):
         ends[along, 0], ends[along, 1] = inverse.transform(qx[along], qy[along])
         school_xyz[:, along] = geocentric(ends[along, 0], ends[along, 1])
