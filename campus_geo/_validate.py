@@ -23,7 +23,6 @@ from campus_geo.settings import CATEGORIES, DEFAULT_CRS, SCHOOL_KINDS
 __all__ = [
     "check_geometry",
     "geometry_problems",
-    "has_duplicate_ids",
     "id_list",
     "validate_entrances",
     "validate_hazards",
@@ -69,7 +68,7 @@ def _check_frame(gdf: object, name: str, id_name: str, *, allow_empty: bool = Fa
             return problems
         problems.append(f"`{name}` is empty (0 rows); check the input file and its filters")
         return problems
-    if has_duplicate_ids(gdf.index):
+    if gdf.index.has_duplicates:
         dup = gdf.index[gdf.index.duplicated()].unique()
         problems.append(
             f"`{name}` has duplicate {id_name} values: {id_list(dup)}; ids must be unique "
@@ -78,28 +77,6 @@ def _check_frame(gdf: object, name: str, id_name: str, *, allow_empty: bool = Fa
     if gdf.index.hasnans:
         problems.append(f"`{name}` has rows without {id_name}; give every row an id")
     return problems
-
-
-#: Rows from which a text index is checked for duplicates by hashes first.
-_HASHED_FROM: Final = 100_000
-
-
-def has_duplicate_ids(index: pd.Index) -> bool:
-    """Whether two ids of `index` are equal.
-
-    A large index of texts (a venue layer's ids) is checked by hashes first: the
-    FNV-1a 64 of each id (:func:`campus_geo.engine.ids.fnv1a64`), sorted by numpy,
-    5 million in 0.08 s where pandas' hash table of the texts takes 0.30 s (timed
-    on this project's 2-core machine). pandas compares the texts themselves only
-    when two hashes are equal, so the answer is exact.
-    """
-    if len(index) >= _HASHED_FROM and isinstance(index.dtype, pd.StringDtype) and not index.hasnans:
-        # imported here: campus_geo.engine imports this module
-        from campus_geo.engine.ids import fnv1a64, has_duplicates
-
-        if not has_duplicates(fnv1a64(index), in_place=True):
-            return False
-    return bool(index.has_duplicates)
 
 
 def check_geometry(

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import Point, Polygon
 
 from campus_geo import InputDataError
-from campus_geo._validate import has_duplicate_ids, validate_hazards
+from campus_geo._validate import validate_hazards
 from campus_geo.screen import screen
 
 
@@ -39,24 +38,6 @@ def test_duplicate_ids(equator_layers):
     dup = pd.concat([hazards, hazards.iloc[[0]]])
     with pytest.raises(InputDataError, match=r"duplicate hazard_id values: in_19999"):
         screen(schools, dup)
-
-
-def test_a_large_layers_duplicate_ids_are_found_by_their_hashes_exactly(monkeypatch):
-    # 100,000 ids and more are checked by their 64-bit hashes before pandas compares them
-    ids = pd.Index([f"venue-{i}" for i in range(120_000)], dtype="str")
-    assert not has_duplicate_ids(ids)
-    assert has_duplicate_ids(ids.append(pd.Index(["venue-119999"], dtype="str")))
-    assert has_duplicate_ids(pd.Index(["x", *ids[:-1]], dtype="str").append(pd.Index(["x"])))
-    # hashes that collide do not make distinct ids duplicates: the texts decide
-    import campus_geo.engine.ids as ids_module
-
-    monkeypatch.setattr(ids_module, "fnv1a64", lambda v: np.zeros(len(v), np.uint64))
-    assert not has_duplicate_ids(ids)
-    assert has_duplicate_ids(ids.append(pd.Index(["venue-7"], dtype="str")))
-    # ids with one missing, and ids that are not text: pandas alone
-    assert not has_duplicate_ids(pd.Index([*ids[1:], None], dtype="str"))
-    assert not has_duplicate_ids(pd.Index([*range(150_000)]))
-    assert has_duplicate_ids(pd.Index([*range(150_000), 5]))
 
 
 def test_unknown_category_lists_the_allowed_ones(equator_layers):
