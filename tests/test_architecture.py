@@ -308,3 +308,20 @@ def test_submodules_load_on_first_use() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.split() == ["campus_geo.maps", "True"]
+
+
+def test_the_stream_imports_without_dask() -> None:
+    # campus_geo.scale loads its dask engine on first use of one of its names: the
+    # stream (the CLI's province route) does not wait for dask to import
+    code = (
+        "import sys\n"
+        "from campus_geo.stream import screen_to_parquet\n"
+        "import campus_geo.scale as scale\n"
+        "before = sorted(m for m in ('dask', 'dask_geopandas', 'distributed') if m in sys.modules)\n"
+        "f = scale.screen_dask\n"
+        "print(before, f.__module__, 'dask_geopandas' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == ["[]", "campus_geo.scale.dask_engine", "True"]
