@@ -331,19 +331,24 @@ def _hazard_input(
         return _HazardInput(None, table, present)
     if isinstance(hazards, str | Path):
         frame = read_hazards_frame(Path(hazards), keys)
-        table = hazard_table(frame, keys)
-    elif isinstance(hazards, gpd.GeoDataFrame) and _in_lonlat(hazards):
+        return _HazardInput(frame, hazard_table(frame, keys), sorted(frame["category"].unique()))
+    # a walk reads the layer by hazard position: the table keeps its rows' order; else it
+    # is stored in the points' index order, as a file read as columns is
+    ordered = not walks()
+    if isinstance(hazards, gpd.GeoDataFrame) and _in_lonlat(hazards):
         # indexed on a thread while the layer is checked (shapely and numpy release the
         # GIL; 5 million venues: 1.7 s instead of 2.3); validation is in lon/lat already,
         # so the index is that of the layer it returns; a problem it finds is what is raised
         with ThreadPoolExecutor(max_workers=1) as pool:
-            indexing = pool.submit(hazard_table, hazards, keys)
+            indexing = pool.submit(hazard_table, hazards, keys, index_order=ordered)
             frame = validate_hazards(hazards, categories=keys)
             table = indexing.result()
     else:
         frame = validate_hazards(hazards, categories=keys)
-        table = hazard_table(frame, keys)
-    return _HazardInput(frame, table, sorted(frame["category"].unique()))
+        table = hazard_table(frame, keys, index_order=ordered)
+    present = sorted(frame["category"].unique())
+    # the frame's rows are not the table's positions when it is ordered: not handed on
+    return _HazardInput(None if table.rank is not None else frame, table, present)
 
 
 def _in_lonlat(layer: gpd.GeoDataFrame) -> bool:

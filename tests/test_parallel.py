@@ -195,6 +195,10 @@ def test_texts_ids_and_coordinates_taken_on_the_workers_equal_the_frames_own(mon
     blocks = screen(schools, hazards, entrances=entrances, workers=2)
     real = screen_mod.screen_blocks
     monkeypatch.setattr(screen_mod, "screen_blocks", lambda setup, plans, **_: real(setup, plans))
+    # the frame's own columns read the layer by hazard position: its rows' order, as a walk
+    # keeps it (the blocks' run stores the hazards in the index's order)
+    table = screen_mod.hazard_table
+    monkeypatch.setattr(screen_mod, "hazard_table", lambda h, keys, **_: table(h, keys))
     own = screen(schools, hazards, entrances=entrances, workers=2)
     pd.testing.assert_frame_equal(blocks, own, check_exact=True)
     assert blocks["hazard_name"].array.__arrow_array__().num_chunks > 1  # the blocks' arrays
@@ -392,3 +396,26 @@ def test_the_collector_is_paused_while_screening_and_restored(equator_layers, mo
     with pytest.raises(RuntimeError), _parallel.collector_paused():
         raise RuntimeError
     assert gc.isenabled()
+
+
+def test_a_layer_stored_in_the_index_order_finds_what_its_rows_order_finds(monkeypatch):
+    # screen() of a GeoDataFrame stores the hazards in the points' index order, the other
+    # geometries after them, and takes the texts by their rows (HazardTable.rank)
+    from test_scale import assert_same, clustered_layers
+
+    from campus_geo.engine.columns import hazard_table
+
+    schools, hazards = clustered_layers()
+    hazards = hazards.sample(frac=1.0, random_state=5)  # rows in random order
+    table = hazard_table(hazards, tuple(CATEGORIES), index_order=True)
+    points = int((shapely.get_type_id(hazards.geometry.values) == 0).sum())
+    assert 0 < points < len(hazards)  # the river is not a point
+    assert sorted(table.rank.tolist()) == list(range(len(hazards)))
+    lines = np.flatnonzero(shapely.get_type_id(hazards.geometry.values) != 0)
+    assert sorted(table.rank[points:].tolist()) == lines.tolist()
+    assert (table.hashes == fnv1a64(hazards.index)[table.rank]).all()
+    ordered = screen(schools, hazards, workers=2, context=True)  # water is context
+    assert ordered["hazard_id"].isin(hazards.index[lines]).any()  # the river is found
+    real = screen_mod.hazard_table
+    monkeypatch.setattr(screen_mod, "hazard_table", lambda h, keys, **_: real(h, keys))
+    assert_same(ordered, screen(schools, hazards, workers=2, context=True))

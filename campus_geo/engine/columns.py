@@ -52,7 +52,7 @@ from campus_geo._validate import (
 )
 from campus_geo.engine.findings import str_array
 from campus_geo.engine.ids import fnv1a64, has_duplicates
-from campus_geo.engine.pairs import Hazards, hazard_arrays, prepare_hazards
+from campus_geo.engine.pairs import Hazards, hazard_arrays, hazard_columns, prepare_hazards
 from campus_geo.engine.pointindex import PointIndex
 from campus_geo.settings import DEFAULT_CRS
 
@@ -63,6 +63,7 @@ __all__ = [
     "arrow_text",
     "canonical",
     "hazard_table",
+    "in_index_order",
     "is_path",
     "read_entrances",
     "read_hazard_table",
@@ -263,23 +264,46 @@ def read_hazard_table(
     if problems:
         head = f"{len(problems)} problem(s) in `{path}`: " if len(problems) > 1 else ""
         raise InputDataError(head + "; ".join(problems), problems)
-    # stored in index order (points row by row, then the other geometries): the candidates
-    # of a school, a few runs of the index, are then a few runs of every per-hazard array,
-    # instead of cache misses all over five million rows
-    # (the ids and names stay in input order: the workers take them by `rank`, which costs
-    # them less than reordering five million strings here)
+    table = in_index_order(
+        index, others, other_xy, geoms, codes, ids, names, hashes, categories, spare
+    )
+    log.debug("%s: stored in index order at %.2f s", path, time.perf_counter() - start)
+    return table, other
+
+
+def in_index_order(
+    index: PointIndex,
+    others: IntArray,
+    other_xy: npt.NDArray[np.float64],
+    geoms: npt.NDArray[np.object_],
+    codes: npt.NDArray[np.integer[Any]],
+    ids: pa.LargeStringArray,
+    names: pa.LargeStringArray,
+    hashes: npt.NDArray[np.uint64],
+    categories: tuple[str, ...],
+    out: npt.NDArray[np.uint64] | None = None,
+) -> HazardTable:
+    """The hazards' table with its per-hazard arrays stored in the order of `index`.
+
+    Points row by row of the index, then the other geometries (input positions
+    `others`, lon/lat `other_xy` NaN): the candidates of a school, a few runs of the
+    index, are then a few runs of every per-hazard array, instead of cache misses all
+    over five million rows. The ids and names stay in input order: the workers take
+    them by the table's `rank`, which costs them less than reordering five million
+    strings here. `geoms`: in input order (empty: every hazard a point, none made);
+    `codes`, `hashes`: in input order (`out`: an array the hashes may be written to).
+    """
     # the index holds the points' order and coordinates already: no gather of them, and no
     # copy either when every hazard is a point
     order = np.concatenate([index.order, others]) if len(others) else index.order
     xy = np.concatenate([index.sorted_xy, other_xy]) if len(others) else index.sorted_xy
-    codes, hashes = codes.take(order), hashes.take(order, out=spare)
+    codes, hashes = codes.take(order), hashes.take(order, out=out)
     haz = hazard_arrays(
         geoms[order] if len(geoms) else geoms, xy, codes, index.renumbered(), categories
     )
-    log.debug("%s: stored in index order at %.2f s", path, time.perf_counter() - start)
     # the input positions in four bytes each when they fit (the workers only index by them)
     rank = order.astype(np.int32) if len(order) < 2**31 else order
-    return HazardTable(ids, names, hashes, haz, rank), other
+    return HazardTable(ids, names, hashes, haz, rank)
 
 
 def _checked_hashes(
@@ -468,14 +492,30 @@ def _crs(spec: dict[str, Any], path: Path, problems: list[str]) -> pyproj.CRS | 
     return pyproj.CRS.from_json_dict(spec["crs"])
 
 
-def hazard_table(hazards: gpd.GeoDataFrame, categories: tuple[str, ...]) -> HazardTable:
-    """A validated hazards GeoDataFrame as columns."""
+def hazard_table(
+    hazards: gpd.GeoDataFrame, categories: tuple[str, ...], *, index_order: bool = False
+) -> HazardTable:
+    """A validated hazards GeoDataFrame as columns.
+
+    `index_order`: store the per-hazard arrays in the order of the points' index, as
+    :func:`read_hazard_table` does (see :func:`in_index_order`); a hazard's position is
+    then not its row of `hazards` but the table's `rank` says which row it is. The
+    candidates of a school are then near each other in memory whatever the layer's
+    order of rows (the scale benchmark's venues are in random order). False:
+    positions are rows of `hazards` (the walk profile reads the layer by them).
+    """
     ids = arrow_text(hazards.index)
-    return HazardTable(
-        ids=ids,
-        names=arrow_text(hazards["name"] if "name" in hazards.columns else None, len(hazards)),
-        hashes=fnv1a64(ids),
-        haz=prepare_hazards(hazards, categories),
+    names = arrow_text(hazards["name"] if "name" in hazards.columns else None, len(hazards))
+    hashes = fnv1a64(ids)
+    if not index_order:
+        return HazardTable(ids, names, hashes, prepare_hazards(hazards, categories))
+    geoms, point_xy, codes = hazard_columns(hazards, categories)
+    index = PointIndex(point_xy[:, 0], point_xy[:, 1])
+    others = np.flatnonzero(np.isnan(point_xy[:, 0]))
+    if not len(others):  # the measuring reads the points' coordinates, not their geometries
+        geoms = np.empty(0, dtype=object)
+    return in_index_order(
+        index, others, point_xy[others], geoms, codes, ids, names, hashes, categories
     )
 
 

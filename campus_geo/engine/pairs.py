@@ -63,6 +63,7 @@ __all__ = [
     "entrance_geometries",
     "group_plans",
     "hazard_arrays",
+    "hazard_columns",
     "merge_groups",
     "planned_blocks",
     "prepare_hazards",
@@ -233,6 +234,14 @@ def prepare_hazards(hazards: gpd.GeoDataFrame, categories: Sequence[str] = CATEG
 
     `categories`: the category keys of the screening (every category of `hazards` among them).
     """
+    geoms, point_xy, codes = hazard_columns(hazards, categories)
+    return hazard_arrays(geoms, point_xy, codes, categories=categories)
+
+
+def hazard_columns(
+    hazards: gpd.GeoDataFrame, categories: Sequence[str] = CATEGORIES
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.float64], npt.NDArray[np.integer[Any]]]:
+    """A validated hazards layer's geometries, point coordinates (NaN: not a point), category codes."""
     geoms = np.asarray(hazards.geometry.values, dtype=object)
     is_point = shapely.get_type_id(geoms) == 0
     # a layer of points: their coordinates (5 million: 0.27 s, their bounds 0.41 s)
@@ -243,8 +252,7 @@ def prepare_hazards(hazards: gpd.GeoDataFrame, categories: Sequence[str] = CATEG
         point_xy = np.where(is_point[:, None], bounds[:, :2], np.nan)
     # queried with each school's box grown by the rule distance in degrees: no hazard is
     # projected before it is a candidate
-    codes = value_codes(hazards["category"], categories)
-    return hazard_arrays(geoms, point_xy, codes, categories=categories)
+    return geoms, point_xy, value_codes(hazards["category"], categories)
 
 
 #: Candidate pairs per point from which each point is projected once, into its own band,

@@ -364,7 +364,8 @@ def screen_to_parquet(
         table, prepared = read_hazard_table(Path(hazards), prepare_schools, vocabulary)
     else:
         checked = validate_hazards(hazards, categories=vocabulary)
-        table, prepared = hazard_table(checked, vocabulary), prepare_schools()
+        table = hazard_table(checked, vocabulary, index_order=True)
+        prepared = prepare_schools()
     school_layer, gates = prepared.layer, prepared.gates
     present = sorted(vocabulary[c] for c in np.unique(table.haz.category))
     rule_list = resolve_rules(rule_table, profile, dist, present, skip)
