@@ -419,8 +419,10 @@ def screen_to_parquet(
         return hashes
 
     written = list(run_chunks(task, len(cuts) - 1, workers=setup.ctx.workers))
-    # sorted runs: a stable (merging) sort of their concatenation finds equal ids cheaply
-    hashes = np.sort(np.concatenate([np.empty(0, dtype=np.uint64), *written]), kind="stable")
+    # numpy's default sort of 64-bit integers (SIMD) beats its merging of the sorted runs:
+    # 7.2 million in 0.04 s against 0.14-0.26 s with kind="stable", alone at the end
+    hashes = np.concatenate([np.empty(0, dtype=np.uint64), *written])
+    hashes.sort()
     try:
         check_unique_ids(hashes, ordered=True)
     except ValueError:
