@@ -392,7 +392,9 @@ def _measure_points(
     too (27 % of the dense district's candidates, 30 % of the province's: the corners
     of the schools' query boxes, venues just beyond the distance): selecting the others
     copies seven columns of them into fresh arrays, which cost as much as measuring the
-    far ones saved (the dense district: 1.01x the time, 8 paired runs).
+    far ones saved (the dense district: 1.01x the time, 8 paired runs). Only their
+    nearest points inside a segment are left in the plane (an index of them is all
+    that is selected).
     """
     lon, lat = xy[:, 0], xy[:, 1]
     x, y = plane
