@@ -280,6 +280,13 @@ def test_compatibility_paths_re_export_their_module(old: str, new: str) -> None:
     assert all(getattr(shim, name) is getattr(module, name) for name in module.__all__)
 
 
+def _python(code: str) -> str:
+    """What `code` prints, run in a fresh interpreter (nothing imported yet)."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+
+
 def test_import_and_help_load_no_heavy_library() -> None:
     code = (
         "import sys, campus_geo, campus_geo.cli\n"
@@ -291,9 +298,7 @@ def test_import_and_help_load_no_heavy_library() -> None:
         " 'openpyxl', 'jinja2', 'osmnx')\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
+    out = _python(code)
     assert out.strip() == "[]"
 
 
@@ -304,9 +309,7 @@ def test_submodules_load_on_first_use() -> None:
         "m = campus_geo.maps\n"
         "print(m.__name__, 'folium' in sys.modules)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
+    out = _python(code)
     assert out.split() == ["campus_geo.maps", "True"]
 
 
@@ -321,7 +324,5 @@ def test_the_stream_imports_without_dask() -> None:
         "f = scale.screen_dask\n"
         "print(before, f.__module__, 'dask_geopandas' in sys.modules)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
+    out = _python(code)
     assert out.split() == ["[]", "campus_geo.scale.dask_engine", "True"]

@@ -31,38 +31,19 @@ if TYPE_CHECKING:
     )
     from campus_geo.scale.stream import STREAM_PROFILES, screen_to_parquet, wkb_lines
 
-#: The module of each name, imported when the name is first used (PEP 562): the stream
+#: The names of the stream's module; the others are the dask engine's. Each module is
+#: imported when one of its names is first used (PEP 562): the stream
 #: (``campus_geo.stream``, the CLI's province route) does not wait for dask and
 #: dask-geopandas to import (0.5 s of the 0.9 s of ``import campus_geo.stream``).
-_MODULES = {
-    **dict.fromkeys(
-        (
-            "CONNECT_TIMEOUT",
-            "DEFAULT_WORKERS",
-            "HAZARDS_PER_PARTITION",
-            "SCHOOLS_PER_PARTITION",
-            "STRAIGHT_PROFILES",
-            "TILE_DEG",
-            "partition_layer",
-            "reach_box",
-            "read_layer",
-            "save_findings_parquet",
-            "screen_dask",
-            "screen_dask_to_parquet",
-        ),
-        "campus_geo.scale.dask_engine",
-    ),
-    **dict.fromkeys(
-        ("STREAM_PROFILES", "screen_to_parquet", "wkb_lines"), "campus_geo.scale.stream"
-    ),
-}
+_STREAM_NAMES = frozenset(["STREAM_PROFILES", "screen_to_parquet", "wkb_lines"])
 
 
 def __getattr__(name: str) -> Any:
-    module = _MODULES.get(name)
-    if module is None:
+    if name not in __all__:
         msg = f"module {__name__!r} has no attribute {name!r}"
         raise AttributeError(msg)
+    stream = name in _STREAM_NAMES
+    module = "campus_geo.scale.stream" if stream else "campus_geo.scale.dask_engine"
     return getattr(importlib.import_module(module), name)
 
 
