@@ -182,7 +182,7 @@ def has_duplicates(
     is measured on, fresh memory costs more to touch than the sort). `threads` > 1:
     the hashes are first partitioned in place about their median (numpy's
     introselect), then the parts are sorted on threads (numpy's sort releases the
-    GIL): 7.2 million in 0.29 s instead of 0.46 s on two cores.
+    GIL): 7.2 million in 0.03 s instead of 0.04 s on two cores (numpy 2.4's SIMD sort).
     """
     if not ordered:
         h = h if in_place else h.copy()
