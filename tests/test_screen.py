@@ -477,6 +477,13 @@ def test_a_schools_texts_and_the_category_are_categoricals_of_the_texts_found(tm
     assert findings["village"].tolist() == ["", "", ""]
     assert findings["category"].cat.categories.tolist() == ["internet_cafe", "lottery"]
     assert findings["category"].value_counts().to_dict() == {"internet_cafe": 2, "lottery": 1}
+    # a rule's texts: the categories are those of the screening's rules (all but the
+    # context ones), sorted, found or not
+    screened = sorted(r.id for r in default_rules() if r.category not in ("water", "traffic"))
+    assert findings["rule_id"].cat.categories.tolist() == screened
+    assert "arcade_200m" in screened
+    rule_ids = ["internet_cafe_200m", "lottery_200m", "internet_cafe_200m"]
+    assert findings["rule_id"].tolist() == rule_ids
     # used as text: compared, searched, grouped
     assert (findings["school_name"] == "甲中学").tolist() == [False, False, True]
     assert findings["school_name"].str.contains("小学").tolist() == [True, True, False]

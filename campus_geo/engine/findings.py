@@ -333,10 +333,11 @@ def findings_frame(
         return pairs["_hazard"]  # type: ignore[no-any-return]
 
     def rule_text(values: list[str]) -> pd.Categorical:
-        # few distinct texts repeated per finding: a categorical shares them (no copies)
-        uniques, codes = np.unique(np.asarray(values, dtype=object), return_inverse=True)
-        small = codes.astype(code_dtype(len(uniques)))  # kept as is by the categorical
-        return pd.Categorical.from_codes(small[r], categories=pd.Index(uniques, dtype="str"))
+        # few distinct texts repeated per finding: a categorical shares them (no copies);
+        # its categories are the texts of the screening's rules, sorted
+        coded = CodedTexts.of(pd.array(values, dtype="str"))
+        dtype = pd.CategoricalDtype(coded.categories)
+        return pd.Categorical.from_codes(coded.take(r), dtype=dtype, validate=False)
 
     def of_hazards() -> gpd.GeoDataFrame:
         if hazards is None:
