@@ -414,8 +414,16 @@ def test_a_layer_stored_in_the_index_order_finds_what_its_rows_order_finds(monke
     lines = np.flatnonzero(shapely.get_type_id(hazards.geometry.values) != 0)
     assert sorted(table.rank[points:].tolist()) == lines.tolist()
     assert (table.hashes == fnv1a64(hazards.index)[table.rank]).all()
-    ordered = screen(schools, hazards, workers=2, context=True)  # water is context
-    assert ordered["hazard_id"].isin(hazards.index[lines]).any()  # the river is found
     real = screen_mod.hazard_table
+    asked = []
+
+    def spy(h, keys, **kwargs):
+        asked.append(kwargs)
+        return real(h, keys, **kwargs)
+
+    monkeypatch.setattr(screen_mod, "hazard_table", spy)
+    ordered = screen(schools, hazards, workers=2, context=True)  # water is context
+    assert asked == [{"index_order": True}]  # straight lines only: stored in index order
+    assert ordered["hazard_id"].isin(hazards.index[lines]).any()  # the river is found
     monkeypatch.setattr(screen_mod, "hazard_table", lambda h, keys, **_: real(h, keys))
     assert_same(ordered, screen(schools, hazards, workers=2, context=True))
