@@ -14,10 +14,12 @@ import pytest
 import shapely
 
 from campus_geo import screen as screen_mod
+from campus_geo.engine import findings as findings_mod
 from campus_geo.engine import ids as ids_mod
 from campus_geo.engine import pairs as pairs_mod
 from campus_geo.engine import parallel as _parallel
 from campus_geo.engine.ids import fnv1a64, hex_digits, id_hash, id_strings
+from campus_geo.scale import stream as stream_mod
 from campus_geo.screen import NOTE_INSIDE, finding_ids, screen
 from campus_geo.settings import CATEGORIES
 
@@ -427,3 +429,66 @@ def test_a_layer_stored_in_the_index_order_finds_what_its_rows_order_finds(monke
     assert ordered["hazard_id"].isin(hazards.index[lines]).any()  # the river is found
     monkeypatch.setattr(screen_mod, "hazard_table", lambda h, keys, **_: real(h, keys))
     assert_same(ordered, screen(schools, hazards, workers=2, context=True))
+
+
+def test_hazard_texts_put_in_position_order_take_the_rows_of_their_rank():
+    ids = pa.array(["v0", "v1", "v2", "v3"], pa.large_string())
+    names = pa.array(["网吧", "", "台球厅", "歌舞厅"], pa.large_string())
+    rank = np.array([2, 0, 3, 1], dtype=np.int32)  # position i holds row rank[i]
+    texts = {"hazard_id": ids, "hazard_name": names}
+    threshold = findings_mod.TEXT_ORDER_PAIRS_PER_HAZARD
+    # a dense district: many candidate pairs a hazard, the texts taken once by rank
+    ordered, none = findings_mod.texts_in_position_order(texts, rank, int(threshold * 4))
+    assert none is None
+    assert ordered["hazard_id"].to_pylist() == ["v2", "v0", "v3", "v1"]
+    assert ordered["hazard_name"].to_pylist() == ["台球厅", "网吧", "歌舞厅", ""]
+    # fewer pairs (a province): left in input order, taken by rank in the blocks
+    same, kept = findings_mod.texts_in_position_order(texts, rank, int(threshold * 4) - 1)
+    assert same is texts
+    assert kept is rank
+    # already in position order (a walk reads the layer by rows): nothing to do
+    assert findings_mod.texts_in_position_order(texts, None, 10**9) == (texts, None)
+
+
+@pytest.mark.parametrize("call", ["screen", "stream"])
+def test_texts_in_position_order_find_what_texts_taken_by_rank_find(monkeypatch, tmp_path, call):
+    # with many candidate pairs a hazard, screen() and the stream put the hazards' ids and
+    # names in the order of the hazard positions (the points' index order) once, and the
+    # blocks take them by position instead of by rank: the same findings, bit for bit
+    from test_scale import assert_same, clustered_layers
+
+    from campus_geo import stream
+
+    schools, hazards = clustered_layers()
+    hazards = hazards.sample(frac=1.0, random_state=5)  # rows in random order
+    monkeypatch.setattr(pairs_mod, "CHUNK_PAIRS", 97)  # dozens of blocks
+    real = findings_mod.texts_in_position_order
+    ranks: list[object] = []
+
+    def spy(texts, rank, pairs):
+        out = real(texts, rank, pairs)
+        ranks.append(out[1])
+        return out
+
+    monkeypatch.setattr(findings_mod, "texts_in_position_order", spy)
+    monkeypatch.setattr(stream_mod, "texts_in_position_order", spy)
+
+    def run(name):
+        if call == "screen":
+            return screen(schools, hazards, workers=2, context=True)
+        stream.screen_to_parquet(schools, hazards, tmp_path / name, workers=2, context=True)
+        return gpd.read_parquet(tmp_path / name)
+
+    monkeypatch.setattr(findings_mod, "TEXT_ORDER_PAIRS_PER_HAZARD", 1e9)  # never
+    by_rank = run("by_rank")
+    assert len(ranks) == 1
+    assert ranks[0] is not None  # taken by rank in the blocks
+    monkeypatch.setattr(findings_mod, "TEXT_ORDER_PAIRS_PER_HAZARD", 0.0)  # always
+    by_position = run("by_position")
+    assert ranks[1] is None  # put in position order once
+    assert len(by_position) > 100
+    assert by_position["hazard_id"].isin(hazards.index).all()
+    assert_same(by_position, by_rank)
+    # each finding's name is its hazard's own
+    names = hazards.loc[by_position["hazard_id"], "name"].to_numpy()
+    assert (by_position["hazard_name"].to_numpy() == names).all()

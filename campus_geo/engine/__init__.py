@@ -37,6 +37,7 @@ from campus_geo.engine.findings import (
     inside_notes,
     rule_texts,
     str_array,
+    texts_in_position_order,
 )
 from campus_geo.engine.ids import (
     check_unique_ids,
@@ -113,5 +114,6 @@ __all__ = [
     "screen_block",
     "screening_categories",
     "str_array",
+    "texts_in_position_order",
     "with_planes",
 ]

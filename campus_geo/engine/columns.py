@@ -290,7 +290,9 @@ def in_index_order(
     index, are then a few runs of every per-hazard array, instead of cache misses all
     over five million rows. The ids and names stay in input order: the workers take
     them by the table's `rank`, which costs them less than reordering five million
-    strings here. `geoms`: in input order (empty: every hazard a point, none made);
+    strings here (a screening with many pairs a hazard, a dense district, reorders
+    them once it knows: see :func:`~campus_geo.engine.findings.texts_in_position_order`).
+    `geoms`: in input order (empty: every hazard a point, none made);
     `codes`, `hashes`: in input order (`out`: an array the hashes may be written to).
     """
     # the index holds the points' order and coordinates already: no gather of them, and no

@@ -638,8 +638,11 @@ def sampled_counts(plans: list[GroupPlan], haz: Hazards, n_schools: int) -> IntA
     return counts
 
 
-def planned_blocks(setup: Setup, plans: list[GroupPlan]) -> tuple[Setup, IntArray]:
-    """The block cuts of a screening (:func:`block_cuts`), and its setup for measuring them.
+def planned_blocks(setup: Setup, plans: list[GroupPlan]) -> tuple[Setup, IntArray, int]:
+    """The block cuts of a screening, its setup for measuring them, and its pairs.
+
+    The cuts are :func:`block_cuts`; the pairs: about how many candidate pairs the
+    blocks will measure (:func:`sampled_counts`).
 
     With many candidate pairs a point (a dense district) the setup's points are
     projected once into their bands (:func:`with_planes`).
@@ -647,8 +650,9 @@ def planned_blocks(setup: Setup, plans: list[GroupPlan]) -> tuple[Setup, IntArra
     n_schools = len(setup.ctx.school_kind)
     counts = sampled_counts(plans, setup.ctx.haz, n_schools)
     cuts = block_cuts(plans, setup.ctx.haz, n_schools, CHUNK_PAIRS, counts)
-    haz = with_planes(setup.ctx.haz, int(counts.sum()), setup.ctx.workers)
-    return replace(setup, ctx=replace(setup.ctx, haz=haz)), cuts
+    pairs = int(counts.sum())
+    haz = with_planes(setup.ctx.haz, pairs, setup.ctx.workers)
+    return replace(setup, ctx=replace(setup.ctx, haz=haz)), cuts, pairs
 
 
 def block_cuts(
@@ -715,7 +719,9 @@ def screen_blocks(
     capacity = 0
     for plan in plans:  # an upper bound of the findings: a pair finds a row per table
         capacity += int(setup.ctx.haz.count(plan.boxes).sum()) * len(plan.tables)
-    setup, cuts = planned_blocks(setup, plans)
+    setup, cuts, candidates = planned_blocks(setup, plans)
+    if texts is not None:  # put in position order when the blocks take many a hazard
+        texts = texts.in_position_order(candidates)
 
     def task(i: int) -> dict[str, npt.NDArray[Any]]:
         part = screen_block(setup, plans, int(cuts[i]), int(cuts[i + 1]))

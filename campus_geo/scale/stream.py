@@ -80,6 +80,7 @@ from campus_geo.engine import (
     school_sources,
     screen_block,
     screening_categories,
+    texts_in_position_order,
 )
 from campus_geo.rules import Rule
 from campus_geo.scale.tasks import (
@@ -385,7 +386,7 @@ def screen_to_parquet(
         sources=prepared.sources,
     )
     plans = list(group_plans(setup))
-    setup, cuts = planned_blocks(setup, plans)
+    setup, cuts, candidates = planned_blocks(setup, plans)
     log.info(
         "%d schools and %d hazards read and indexed in %.1f s; measuring %d blocks on %d threads",
         len(school_layer),
@@ -395,15 +396,19 @@ def screen_to_parquet(
         setup.ctx.workers,
     )
     by_rule = rule_texts(rule_list)
+    hazard_texts, hazard_rank = texts_in_position_order(
+        {"ids": table.ids, "names": table.names}, table.rank, candidates
+    )
     texts = _Texts(
         school=_school_texts(school_layer),
-        hazard_ids=table.ids,
-        hazard_names=table.names,
-        hazard_rank=table.rank,
+        hazard_ids=hazard_texts["ids"],
+        hazard_names=hazard_texts["names"],
+        hazard_rank=hazard_rank,
         categories=pa.array(list(vocabulary), pa.large_string()),
         rules={name: pa.array(values, pa.large_string()) for name, values in by_rule.items()},
         thresholds=np.array([rule.distance_m for rule in rule_list], dtype=np.float64),
     )
+    del table, hazard_texts  # the texts in input order let go when reordered
     out = Path(filepath)
     _clear(out)
     _schema()  # made once here, before the worker threads read it
@@ -413,7 +418,7 @@ def screen_to_parquet(
         pairs = screen_block(setup, plans, lo, hi)
         if not pairs:
             return np.empty(0, dtype=np.uint64)
-        _write(_findings_table(pairs, texts, table.haz, lo, hi), out / f"part.{i:05d}.parquet")
+        _write(_findings_table(pairs, texts, setup.ctx.haz, lo, hi), out / f"part.{i:05d}.parquet")
         hashes: npt.NDArray[np.uint64] = pairs["_id"]
         return hashes
 
