@@ -137,8 +137,14 @@ class CodedTexts:
         return len(self.categories) == 1
 
     def take(self, rows: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.signedinteger[Any]]:
-        """The codes of source rows `rows`."""
-        return self.codes.take(rows)
+        """The codes of source rows `rows`.
+
+        Indexed, not taken: numpy's take turns indices of one byte (a rule's position,
+        a category code) into a copy of eight bytes each first, and the eight rule
+        texts of seven million findings took 0.36 s that way against 0.16 s.
+        """
+        codes: npt.NDArray[np.signedinteger[Any]] = self.codes[rows]
+        return codes
 
     def zeros(self, n: int) -> npt.NDArray[np.signedinteger[Any]]:
         """The codes of `n` rows of the first text (all the rows, when :attr:`single`).
