@@ -335,6 +335,9 @@ class Sources:
     vertex_xyz: npt.NDArray[np.float64]  # their geocentric x, y, z, (3, 2 * len(segments))
     bands: IntArray  # the band each school was projected into
     lonlat: npt.NDArray[np.object_]  # each school's geometry as given (lon/lat)
+    #: each areal school's box in its band's projection (xmin, ymin, xmax, ymax), (n, 4);
+    #: NaN for a school with no inside (a point, a line)
+    boxes: npt.NDArray[np.float64]
 
 
 def project_sources(src: npt.NDArray[np.object_], bands: npt.NDArray[np.int64]) -> Sources:
@@ -350,7 +353,9 @@ def project_sources(src: npt.NDArray[np.object_], bands: npt.NDArray[np.int64]) 
     _, lonlat = outline_segments(src)
     vertices = lonlat.reshape(-1, 2)
     xyz = np.array(geocentric(vertices[:, 0], vertices[:, 1]))
-    return Sources(projected, areal, offsets, segments, grids, vertices, xyz, bands, src)
+    boxes = shapely.bounds(projected)
+    boxes[~areal] = np.nan
+    return Sources(projected, areal, offsets, segments, grids, vertices, xyz, bands, src, boxes)
 
 
 #: Relative bound on how much a band's transverse Mercator (scale 1 on its central meridian)
@@ -399,7 +404,14 @@ def _measure_points(
     lon, lat = xy[:, 0], xy[:, 1]
     x, y = plane
     qx, qy, vertex = nearest_on_segments(x, y, s, src.offsets, src.segments, grids=src.grids)
-    inside = src.areal[s]
+    # only a point within its school's box can be inside the school: a few in a hundred of
+    # the candidates, the corners of whose query boxes are the distance away. Those
+    # alone go to GEOS (a call a pair: 14 % of the measuring when every pair went)
+    box = src.boxes.take(s, axis=0)  # NaN for a school without an inside: False below
+    inside = x >= box[:, 0]
+    inside &= x <= box[:, 2]
+    inside &= y >= box[:, 1]
+    inside &= y <= box[:, 3]
     inside[inside] = shapely.contains_xy(src.projected[s[inside]], x[inside], y[inside])
     dx, dy = qx - x, qy - y
     dx *= dx
