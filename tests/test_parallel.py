@@ -12,6 +12,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from campus_geo import screen as screen_mod
 from campus_geo.engine import findings as findings_mod
@@ -324,6 +326,32 @@ def test_findings_order_school_rule_distance_then_hazard():
     assert inside["notes"].str.contains(NOTE_INSIDE, regex=False).all()
     for _, part in table[table["distance"] == 0.0].groupby(["school", "rule"]):
         assert part["hazard"].is_monotonic_increasing
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 400),
+    st.integers(1, 6),
+    st.integers(0, 2**32 - 1),
+    st.booleans(),
+)
+def test_sorted_pairs_orders_by_school_rule_distance_then_hazard_rank(n, spread, seed, ranked):
+    # many ties: few schools and rules, distances of few values (0, a campus's venues)
+    rng = np.random.default_rng(seed)
+    n_rules = 3
+    pairs = {
+        "_school": np.sort(rng.integers(0, spread, n)),
+        "_rule": rng.integers(0, n_rules, n),
+        "_hazard": rng.permutation(4 * n)[:n],  # a hazard once per pair
+        "distance_m": rng.integers(0, spread, n).astype(np.float64) * 12.5,
+        "ends": rng.random((n, 4)),
+    }
+    rank = rng.permutation(4 * n).astype(np.int32) if ranked else None
+    out = pairs_mod.sorted_pairs(pairs, n_rules, rank)
+    hazard = pairs["_hazard"] if rank is None else rank[pairs["_hazard"]]
+    expected = np.lexsort((hazard, pairs["distance_m"], pairs["_rule"], pairs["_school"]))
+    for name, values in pairs.items():
+        np.testing.assert_array_equal(out[name], values[expected])
 
 
 def test_run_chunks_with_one_worker_runs_here_in_order():

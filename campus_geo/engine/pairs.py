@@ -868,14 +868,21 @@ def sorted_pairs(
     k, d = key[order], distance[order]
     tied = (k[1:] == k[:-1]) & (d[1:] == d[:-1])
     if tied.any():
-        starts = np.flatnonzero(tied)
-        slots = np.unique(np.concatenate([starts, starts + 1]))  # members of tied runs
+        # members of tied runs: a row tied with the next, or with the one before (a mask,
+        # not a sort of both lists: the dense district's blocks have thousands of ties)
+        member = np.zeros(len(k), dtype=bool)
+        member[:-1] = tied
+        member[1:] |= tied
+        slots = np.flatnonzero(member)
         run = np.cumsum(np.r_[True, ~tied])[slots]  # one number per run of equal (k, d)
         members = order[slots]
         rank = pairs["_hazard"][members]
         if hazard_rank is not None:
             rank = hazard_rank[rank]
-        order[slots] = members[np.lexsort((rank, run))]
+        # by run, then by hazard: one sort of a key of both (a hazard is once in a run, and
+        # runs and ranks are both below 2**31) rather than lexsort's two
+        span = int(rank.max()) + 1
+        order[slots] = members[np.argsort(run * span + rank)]
     return {name: values.take(order, axis=0) for name, values in pairs.items()}
 
 
