@@ -404,9 +404,9 @@ def _measure_points(
     lon, lat = xy[:, 0], xy[:, 1]
     x, y = plane
     qx, qy, vertex = nearest_on_segments(x, y, s, src.offsets, src.segments, grids=src.grids)
-    # only a point within its school's box can be inside the school: a few in a hundred of
-    # the candidates, the corners of whose query boxes are the distance away. Those
-    # alone go to GEOS (a call a pair: 14 % of the measuring when every pair went)
+    # only a point within its school's box can be inside the school, and most candidates
+    # lie around their school, not over it: those within the box alone go to GEOS (a call
+    # a pair: 14 % of the dense district's measuring when every pair went, 5 % now)
     box = src.boxes.take(s, axis=0)  # NaN for a school without an inside: False below
     inside = x >= box[:, 0]
     inside &= x <= box[:, 2]
