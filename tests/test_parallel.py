@@ -333,9 +333,9 @@ def test_findings_order_school_rule_distance_then_hazard():
     st.integers(1, 400),
     st.integers(1, 6),
     st.integers(0, 2**32 - 1),
-    st.booleans(),
+    st.sampled_from(["positions", "ranked", "huge"]),
 )
-def test_sorted_pairs_orders_by_school_rule_distance_then_hazard_rank(n, spread, seed, ranked):
+def test_sorted_pairs_orders_by_school_rule_distance_then_hazard_rank(n, spread, seed, ranks):
     # many ties: few schools and rules, distances of few values (0, a campus's venues)
     rng = np.random.default_rng(seed)
     n_rules = 3
@@ -346,7 +346,9 @@ def test_sorted_pairs_orders_by_school_rule_distance_then_hazard_rank(n, spread,
         "distance_m": rng.integers(0, spread, n).astype(np.float64) * 12.5,
         "ends": rng.random((n, 4)),
     }
-    rank = rng.permutation(4 * n).astype(np.int32) if ranked else None
+    rank = None if ranks == "positions" else rng.permutation(4 * n).astype(np.int64)
+    if ranks == "huge":  # ranks whose joint key with the runs would not fit in 63 bits
+        rank += 2**62
     out = pairs_mod.sorted_pairs(pairs, n_rules, rank)
     hazard = pairs["_hazard"] if rank is None else rank[pairs["_hazard"]]
     expected = np.lexsort((hazard, pairs["distance_m"], pairs["_rule"], pairs["_school"]))

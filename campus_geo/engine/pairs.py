@@ -879,10 +879,13 @@ def sorted_pairs(
         rank = pairs["_hazard"][members]
         if hazard_rank is not None:
             rank = hazard_rank[rank]
-        # by run, then by hazard: one sort of a key of both (a hazard is once in a run, and
-        # runs and ranks are both below 2**31) rather than lexsort's two
+        # by run, then by hazard: one sort of a key of both (a hazard is once in a run)
+        # rather than lexsort's two, when the key fits in 63 bits (it always does below
+        # two billion hazards)
         span = int(rank.max()) + 1
-        order[slots] = members[np.argsort(run * span + rank)]
+        fits = span * (int(run[-1]) + 1) < 1 << 63
+        by_run = np.argsort(run * span + rank) if fits else np.lexsort((rank, run))
+        order[slots] = members[by_run]
     return {name: values.take(order, axis=0) for name, values in pairs.items()}
 
 
