@@ -522,3 +522,26 @@ def test_texts_in_position_order_find_what_texts_taken_by_rank_find(monkeypatch,
     # each finding's name is its hazard's own
     names = hazards.loc[by_position["hazard_id"], "name"].to_numpy()
     assert (by_position["hazard_name"].to_numpy() == names).all()
+
+
+def test_hazard_columns_read_points_by_their_coordinates_in_row_order():
+    # a layer of points is read by shapely.get_coordinates; an empty point (a layer not
+    # validated) or another geometry falls back to the bounds, with NaN rows for them
+    from shapely.geometry import LineString, Point
+
+    from campus_geo.engine.pairs import hazard_columns
+
+    def xy_of(geometry):
+        layer = gpd.GeoDataFrame(
+            {"category": ["internet_cafe", "lottery", "internet_cafe"]}, geometry=geometry
+        )
+        geoms, xy, codes = hazard_columns(layer)
+        assert len(geoms) == len(xy) == len(codes) == 3
+        assert codes.tolist() == [CATEGORIES.index(c) for c in layer["category"]]
+        return np.where(np.isnan(xy), -1.0, xy).tolist()
+
+    a, b, c = Point(118.78, 32.04), Point(118.79, 32.05), Point(118.80, 32.06)
+    assert xy_of([a, b, c]) == [[118.78, 32.04], [118.79, 32.05], [118.80, 32.06]]
+    assert xy_of([a, Point(), c]) == [[118.78, 32.04], [-1.0, -1.0], [118.80, 32.06]]
+    river = LineString([(118.0, 32.0), (118.1, 32.1)])
+    assert xy_of([river, b, c]) == [[-1.0, -1.0], [118.79, 32.05], [118.80, 32.06]]
