@@ -87,3 +87,38 @@ def test_scale_bench_counts_the_memory_a_findings_table_holds(tmp_path):
     own = findings.iloc[::-1]
     own_columns = own.drop(columns="geometry").memory_usage(index=True, deep=True).sum()
     assert scale_bench._frame_mib(own) == (own_columns + 32 * len(findings)) / 2**20
+
+
+def test_scale_bench_targets_give_screens_own_share_beside_the_users_frames():
+    def run(total, query, peak_mib, loaded_mib=None):
+        out = {"total": total, "query": query, "vmhwm_kib": peak_mib * 1024, "totals": [total]}
+        if loaded_mib is not None:
+            out["loaded_kib"] = loaded_mib * 1024
+            out["above_kib"] = (peak_mib - loaded_mib) * 1024
+        return out
+
+    results = {
+        "campus_geo": run(8.0, 8.0, 1200),
+        "screen": run(15.0, 10.0, 3100, loaded_mib=1900),
+        "duckdb": run(12.0, 8.0, 1300),
+    }
+    exact = {"fp": 0, "fn": 0}
+    rows = {"campus_geo": exact, "screen": exact}
+    lines = scale_bench._targets(results, rows, province=True)
+    # the issue's targets count the user's geopandas read and frames ...
+    assert "- screen total / DuckDB UTM total: 1.25 (<= 1.0: MISSED)" in lines
+    assert "- screen peak RSS: 3,100 MiB (< 1,536 at 50k x 5M: MISSED)" in lines
+    # ... and the call's own share is said beside them
+    assert (
+        "- screen() alone, its GeoDataFrames in memory already: peak 1,200 MiB above the "
+        "1,900 MiB resident when it starts (< 1,536 at 50k x 5M)"
+    ) in lines
+    assert (
+        "- screen() alone, without the user's geopandas read: 10.00 s, 0.83 of DuckDB UTM "
+        "total (its load included)"
+    ) in lines
+    # the paths' run reads no frames of the user's: no such lines
+    results["screen"].pop("above_kib")
+    assert not any(
+        "screen() alone" in line for line in scale_bench._targets(results, rows, province=True)
+    )
