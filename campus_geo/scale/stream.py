@@ -101,7 +101,10 @@ _WKB_LINE: Final = np.dtype(
     [("order", "u1"), ("type", "<u4"), ("count", "<u4"), ("xy", "<f8", (4,))]
 )  # a 2-point 2D WKB LineString, little-endian: 41 bytes, no padding
 
-#: Text columns shared by many findings: written dictionary-encoded.
+#: Columns of few distinct values, shared by many findings: written dictionary-encoded.
+#: The texts, and the rule's threshold (six blocks of the dense district: 5.6 % smaller
+#: files, written in 4 % less time; the venues' ids, names and coordinates, repeated
+#: about once a block, took 76 % more time for 3 % smaller files).
 _DICTIONARY_COLUMNS: Final = [
     "school_id",
     "school_name",
@@ -117,6 +120,7 @@ _DICTIONARY_COLUMNS: Final = [
     "enforcing_units",
     "suggestion",
     "notes",
+    "threshold_m",
 ]
 
 #: Rows per data page at most: pages close at pyarrow's 1 MB instead of every 20,000 rows
