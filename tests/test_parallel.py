@@ -190,6 +190,43 @@ def test_chunks_on_worker_threads_give_the_same_findings(monkeypatch, profile):
     pd.testing.assert_frame_equal(serial, whole, check_exact=True)
 
 
+def test_gathered_moves_its_columns_when_the_estimate_is_short():
+    parts = [
+        {
+            "_rule": np.full(n, i, dtype=np.int8),
+            "ends": np.arange(4.0 * n).reshape(n, 4) + 100 * i,
+            "hazard_id": pa.array([f"v{i}-{j}" for j in range(n)], pa.large_string()),
+        }
+        for i, n in enumerate([3, 0, 5, 1, 9])
+    ]
+    for capacity in (0, 1, 4, 8, 100):
+        out = pairs_mod._gathered(iter(parts), capacity)
+        assert out["_rule"].tolist() == [0] * 3 + [2] * 5 + [3] + [4] * 9
+        np.testing.assert_array_equal(out["ends"], np.concatenate([p["ends"] for p in parts]))
+        ids = [v for p in parts for v in p["hazard_id"].to_pylist()]
+        assert out["hazard_id"].to_pylist() == ids
+    assert pairs_mod._gathered(iter([{}, {}]), 10) == {}
+
+
+def test_screen_with_too_little_room_for_its_findings_finds_the_same(monkeypatch):
+    schools, hazards, entrances = district()
+    monkeypatch.setattr(pairs_mod, "CHUNK_PAIRS", 97)  # dozens of blocks
+    roomy = screen(schools, hazards, entrances=entrances, workers=2)
+    moves = []
+    real = pairs_mod._gathered
+
+    def spy(parts, capacity):
+        out = real(parts, capacity)
+        moves.append(len(out["_rule"]) > capacity)
+        return out
+
+    monkeypatch.setattr(pairs_mod, "_gathered", spy)
+    monkeypatch.setattr(pairs_mod, "GATHER_ROOM", 0.0)  # room for one block: moved often
+    short = screen(schools, hazards, entrances=entrances, workers=2)
+    assert moves == [True]
+    pd.testing.assert_frame_equal(short, roomy, check_exact=True)
+
+
 def test_texts_ids_and_coordinates_taken_on_the_workers_equal_the_frames_own(monkeypatch):
     # screen() has each block format its ids, take its text columns and copy its ends on
     # its worker (screen_blocks(texts=...)); findings_frame makes the same columns itself
