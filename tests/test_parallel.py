@@ -190,6 +190,26 @@ def test_chunks_on_worker_threads_give_the_same_findings(monkeypatch, profile):
     pd.testing.assert_frame_equal(serial, whole, check_exact=True)
 
 
+@pytest.mark.parametrize(
+    ("values", "empty"),
+    [
+        (pa.array(["", "", ""], pa.large_string()), True),
+        (pa.array(["", "网吧", ""], pa.large_string()), False),
+        (pa.array(["x", "", "", "y"], pa.large_string()).slice(1, 2), True),
+        (pa.array(["x", "", "", "y"], pa.large_string()).slice(2, 2), False),
+        (pa.array(["x", ""], pa.string()).slice(1), True),
+        (pa.array(["", "z"], pa.string()), False),
+        (pa.array(["", None], pa.large_string()), False),  # a missing text is not ""
+        (pa.array([], pa.large_string()), True),
+        (pa.chunked_array([pa.array(["", ""]), pa.array([""])]), True),
+        (pa.chunked_array([pa.array(["", ""]), pa.array(["q"])]), False),
+    ],
+)
+def test_a_column_of_empty_texts_is_told_from_its_offsets(values, empty):
+    # a layer without names: the column is made once, not taken by every block
+    assert findings_mod._all_empty(values) is empty
+
+
 def test_gathered_moves_its_columns_when_the_estimate_is_short():
     parts = [
         {

@@ -337,8 +337,23 @@ def school_texts(schools: gpd.GeoDataFrame) -> dict[str, CodedTexts]:
 
 
 def _all_empty(values: pa.Array) -> bool:
-    """Whether every value of a text array is "" (none missing)."""
-    return values.null_count == 0 and pc.sum(pc.binary_length(values)).as_py() in (0, None)
+    """Whether every value of a text array is "" (none missing).
+
+    From the array's first and last offsets when it is one array of (large) strings:
+    the lengths of every text took 0.2 s of five million venues' ids, on one core.
+    """
+    if values.null_count:
+        return False
+    if not len(values):
+        return True
+    kind = values.type
+    if isinstance(values, pa.Array) and (
+        pa.types.is_string(kind) or pa.types.is_large_string(kind)
+    ):
+        width = np.int64 if pa.types.is_large_string(kind) else np.int32
+        offsets = np.frombuffer(values.buffers()[1], dtype=width)
+        return bool(offsets[values.offset + len(values)] == offsets[values.offset])
+    return pc.sum(pc.binary_length(values)).as_py() in (0, None)
 
 
 def empty_strings(n: int) -> pa.LargeStringArray:
