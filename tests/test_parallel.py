@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from campus_geo import screen as screen_mod
+from campus_geo._errors import InputDataError
 from campus_geo.engine import findings as findings_mod
 from campus_geo.engine import ids as ids_mod
 from campus_geo.engine import pairs as pairs_mod
@@ -208,6 +209,35 @@ def test_chunks_on_worker_threads_give_the_same_findings(monkeypatch, profile):
 def test_a_column_of_empty_texts_is_told_from_its_offsets(values, empty):
     # a layer without names: the column is made once, not taken by every block
     assert findings_mod._all_empty(values) is empty
+
+
+def test_schools_beside_a_hazards_file_are_prepared_on_a_thread_and_find_the_same(
+    monkeypatch, tmp_path
+):
+    schools, hazards, entrances = district()
+    hazards = hazards[hazards.geom_type == "Point"]
+    hazards.to_parquet(tmp_path / "hazards.parquet")
+    real = screen_mod.read_school_input
+    calls = []
+
+    def spy(layer, gates, profiles):
+        calls.append((threading.current_thread() is threading.main_thread(), profiles))
+        return real(layer, gates, profiles)
+
+    monkeypatch.setattr(screen_mod, "read_school_input", spy)
+    frames = screen(schools, hazards, entrances=entrances, profile="entrance", workers=2)
+    assert calls == [(True, set())]  # first, and projected when the groups need them
+    paths = screen(schools, tmp_path / "hazards.parquet", entrances=entrances, profile="entrance")
+    # beside the file, on a thread, the gates projected at once (and the outlines: an
+    # inside rule measures from them whatever the profile asked)
+    assert calls[1] == (False, {"boundary", "entrance"})
+    pd.testing.assert_frame_equal(paths, frames, check_exact=True)
+    assert len(frames) > 100
+    # a problem of the schools is still raised, naming them
+    broken = schools.copy()
+    broken.index = [schools.index[0]] * len(schools)
+    with pytest.raises(InputDataError, match="duplicate school_id"):
+        screen(broken, tmp_path / "hazards.parquet", entrances=entrances)
 
 
 def test_gathered_moves_its_columns_when_the_estimate_is_short():

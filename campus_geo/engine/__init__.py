@@ -20,6 +20,7 @@ from __future__ import annotations
 from campus_geo.engine.columns import (
     MAX_CATEGORIES,
     HazardTable,
+    SchoolInput,
     arrow_text,
     canonical,
     hazard_table,
@@ -27,6 +28,7 @@ from campus_geo.engine.columns import (
     read_entrances,
     read_hazard_table,
     read_hazards_frame,
+    read_school_input,
     read_schools,
 )
 from campus_geo.engine.findings import (
@@ -79,6 +81,7 @@ __all__ = [
     "HazardTable",
     "Hazards",
     "PointIndex",
+    "SchoolInput",
     "Setup",
     "Sources",
     "arrow_text",
@@ -105,6 +108,7 @@ __all__ = [
     "read_entrances",
     "read_hazard_table",
     "read_hazards_frame",
+    "read_school_input",
     "read_schools",
     "resolve_rules",
     "rule_texts",

@@ -52,7 +52,14 @@ from campus_geo._validate import (
 )
 from campus_geo.engine.findings import str_array
 from campus_geo.engine.ids import fnv1a64, has_duplicates
-from campus_geo.engine.pairs import Hazards, hazard_arrays, hazard_columns, prepare_hazards
+from campus_geo.engine.pairs import (
+    Hazards,
+    Sources,
+    hazard_arrays,
+    hazard_columns,
+    prepare_hazards,
+    school_sources,
+)
 from campus_geo.engine.pointindex import PointIndex
 from campus_geo.settings import DEFAULT_CRS
 
@@ -60,6 +67,7 @@ __all__ = [
     "MAX_CATEGORIES",
     "PARQUET_SUFFIXES",
     "HazardTable",
+    "SchoolInput",
     "arrow_text",
     "canonical",
     "hazard_table",
@@ -68,6 +76,7 @@ __all__ = [
     "read_entrances",
     "read_hazard_table",
     "read_hazards_frame",
+    "read_school_input",
     "read_schools",
 ]
 
@@ -569,6 +578,34 @@ def read_schools(schools: gpd.GeoDataFrame | str | Path) -> gpd.GeoDataFrame:
         _check_parquet_path(path)
         return validate_schools(canonical(gpd.read_parquet(path), "school_id"), name=str(path))
     return validate_schools(schools)
+
+
+@dataclass(frozen=True)
+class SchoolInput:
+    """The schools and their gates, validated, and what the rules measure from, projected."""
+
+    layer: gpd.GeoDataFrame
+    gates: gpd.GeoDataFrame | None
+    #: by kind ("outline", "gates"; :func:`~campus_geo.engine.pairs.school_sources`); empty:
+    #: projected when first needed (:func:`~campus_geo.engine.pairs.group_plans`)
+    sources: dict[str, Sources]
+
+
+def read_school_input(
+    schools: gpd.GeoDataFrame | str | Path,
+    entrances: gpd.GeoDataFrame | str | Path | None,
+    profiles: set[str],
+) -> SchoolInput:
+    """Read and validate the schools and gates; project the sources of `profiles` (straight).
+
+    Made on a thread beside the reading of a hazards file (:func:`read_hazard_table`)
+    by the screenings that read one: the schools are projected while the points are
+    decoded and indexed.
+    """
+    layer = read_schools(schools)
+    gates = read_entrances(entrances) if entrances is not None else None
+    sources = school_sources(layer, gates, profiles) if profiles else {}
+    return SchoolInput(layer, gates, sources)
 
 
 def read_hazards_frame(path: Path, categories: tuple[str, ...]) -> gpd.GeoDataFrame:

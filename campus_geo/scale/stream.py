@@ -61,7 +61,7 @@ from campus_geo.engine import (
     MAX_CATEGORIES,
     NOTE_TEXTS,
     Hazards,
-    Sources,
+    SchoolInput,
     arrow_text,
     check_unique_ids,
     collector_paused,
@@ -71,13 +71,11 @@ from campus_geo.engine import (
     inside_notes,
     planned_blocks,
     prepare_setup,
-    read_entrances,
     read_hazard_table,
-    read_schools,
+    read_school_input,
     resolve_rules,
     rule_texts,
     run_chunks,
-    school_sources,
     screen_block,
     screening_categories,
     texts_in_position_order,
@@ -130,16 +128,6 @@ _PAGE_ROWS: Final = 1 << 20
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 T = TypeVar("T")
-
-
-# ----------------------------------------------------------------------------- reading
-
-
-@dataclass(frozen=True)
-class _Schools:
-    layer: gpd.GeoDataFrame
-    gates: gpd.GeoDataFrame | None
-    sources: dict[str, Sources]  # see screen.school_sources
 
 
 # ----------------------------------------------------------------------------- writing
@@ -350,17 +338,13 @@ def screen_to_parquet(
         )
         raise InputDataError(msg)
 
-    def prepare_schools() -> _Schools:
-        layer = read_schools(schools)
-        gates = None
-        if entrances is not None:
-            gates = read_entrances(entrances)
+    def prepare_schools() -> SchoolInput:
         kinds = {
             r.profile for r in resolve_rules(rule_table, profile, dist, list(vocabulary), skip)
         }
-        sources = school_sources(layer, gates, kinds & set(STREAM_PROFILES))
+        prepared = read_school_input(schools, entrances, kinds & set(STREAM_PROFILES))
         log.debug("schools read and projected at %.2f s", time.perf_counter() - start)
-        return _Schools(layer, gates, sources)
+        return prepared
 
     # the schools are prepared while the points are indexed (reading the hazards on a
     # thread beside them was slower: Arrow's own threads and GEOS fought over the cores)
