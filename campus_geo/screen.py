@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -58,6 +58,7 @@ from campus_geo.engine.pairs import (
     merge_groups,
     prepare_setup,
     resolve_rules,
+    school_sources,
     screen_blocks,
     screen_group,
     screening_categories,
@@ -221,14 +222,14 @@ def screen(
             r.profile == "walk" for r in resolve_rules(table, profile, dist, keys, skip)
         )
 
-    def prepare_schools(project: bool) -> SchoolInput:
-        # project: the sources of the rules of any category (straight lines: no walk here)
+    def project(ready: SchoolInput) -> SchoolInput:
+        # the sources of the straight-line rules of any category
         kinds = {r.profile for r in resolve_rules(table, profile, dist, list(registry.keys), skip)}
-        return read_school_input(
-            schools, entrances, kinds & {"boundary", "entrance"} if project else set()
-        )
+        sources = school_sources(ready.layer, ready.gates, kinds & {"boundary", "entrance"})
+        return replace(ready, sources=sources)
 
-    given, ready = _hazard_input(hazards, registry.keys, walks, prepare_schools)
+    prep = _SchoolsPrep(lambda: read_school_input(schools, entrances, set()), project)
+    given, ready = _hazard_input(hazards, registry.keys, walks, prep)
     schools, entrances = ready.layer, ready.gates
     hazards, haz, present = given.frame, given.table.haz, given.present
     if profile == ALL_PROFILES:
@@ -320,37 +321,56 @@ class _HazardInput:
     present: list[str]  # the categories present
 
 
+@dataclass(frozen=True)
+class _SchoolsPrep:
+    """How screen() prepares its schools, in two steps it places beside the hazards' reading."""
+
+    read: Callable[[], SchoolInput]  # the schools and gates, validated
+    project: Callable[[SchoolInput], SchoolInput]  # with what the rules measure from projected
+
+
 def _hazard_input(
     hazards: gpd.GeoDataFrame | str | Path,
     keys: tuple[str, ...],
     walks: Callable[[], bool],
-    prepare_schools: Callable[[bool], SchoolInput],
+    prep: _SchoolsPrep,
 ) -> tuple[_HazardInput, SchoolInput]:
     """Validate the hazards, or read a file of them; as columns unless the rules walk.
 
     `walks()`: whether some rule is measured on the street network (or ``"all"``
     compares the profiles), which takes the hazards as a frame; so do more
-    categories than the columns' one-byte codes hold. `prepare_schools(project)`:
-    the schools and gates validated, and with `project` what the rules measure from
-    projected too. Beside a file read as columns they are prepared on a thread while
-    its points are decoded, one core being idle then (the province's 50,000 schools:
-    0.92x the time of preparing them first, 8 paired runs); else first, so that
-    their problems are raised before the hazards'.
+    categories than the columns' one-byte codes hold.
+
+    The schools are prepared (`prep`) where a core is idle. Beside a file read as
+    columns, on a thread while its points are decoded (the province's 50,000
+    schools: 0.92x the time of preparing them first, 8 paired runs). Otherwise they
+    are read first, so that their problems are raised before the hazards', and a
+    GeoDataFrame's are projected while its points are indexed; else when the groups
+    need them (:func:`~campus_geo.engine.pairs.group_plans`).
     """
     if isinstance(hazards, str | Path) and len(keys) <= MAX_CATEGORIES and not walks():
         with ThreadPoolExecutor(max_workers=1) as pool:
-            early = pool.submit(prepare_schools, True)
+            early = pool.submit(lambda: prep.project(prep.read()))
             table, ready = read_hazard_table(Path(hazards), early.result, keys)
         present = sorted(keys[c] for c in np.unique(table.haz.category))
         return _HazardInput(None, table, present), ready
-    ready = prepare_schools(False)
-    return _frame_input(hazards, keys, walks), ready
+    ready = prep.read()
+    projected: list[SchoolInput] = []
+    given = _frame_input(hazards, keys, walks, lambda: projected.append(prep.project(ready)))
+    return given, projected[0] if projected else ready
 
 
 def _frame_input(
-    hazards: gpd.GeoDataFrame | str | Path, keys: tuple[str, ...], walks: Callable[[], bool]
+    hazards: gpd.GeoDataFrame | str | Path,
+    keys: tuple[str, ...],
+    walks: Callable[[], bool],
+    meanwhile: Callable[[], object],
 ) -> _HazardInput:
-    """The hazards validated as a frame (a file read with geopandas), and their table."""
+    """The hazards validated as a frame (a file read with geopandas), and their table.
+
+    ``meanwhile()`` runs while a layer in lon/lat is indexed on a thread, after it is
+    validated (the longer of the two by half a second at five million venues).
+    """
     if isinstance(hazards, str | Path):
         frame = read_hazards_frame(Path(hazards), keys)
         return _HazardInput(frame, hazard_table(frame, keys), sorted(frame["category"].unique()))
@@ -364,6 +384,7 @@ def _frame_input(
         with ThreadPoolExecutor(max_workers=1) as pool:
             indexing = pool.submit(hazard_table, hazards, keys, index_order=ordered)
             frame = validate_hazards(hazards, categories=keys)
+            meanwhile()
             table = indexing.result()
     else:
         frame = validate_hazards(hazards, categories=keys)

@@ -211,28 +211,37 @@ def test_a_column_of_empty_texts_is_told_from_its_offsets(values, empty):
     assert findings_mod._all_empty(values) is empty
 
 
-def test_schools_beside_a_hazards_file_are_prepared_on_a_thread_and_find_the_same(
-    monkeypatch, tmp_path
-):
+def test_schools_beside_the_hazards_are_prepared_where_a_core_is_idle(monkeypatch, tmp_path):
     schools, hazards, entrances = district()
     hazards = hazards[hazards.geom_type == "Point"]
     hazards.to_parquet(tmp_path / "hazards.parquet")
-    real = screen_mod.read_school_input
     calls = []
 
-    def spy(layer, gates, profiles):
-        calls.append((threading.current_thread() is threading.main_thread(), profiles))
-        return real(layer, gates, profiles)
+    def spy(name, real):
+        def call(*args):
+            calls.append((name, threading.current_thread() is threading.main_thread(), args[2]))
+            return real(*args)
 
-    monkeypatch.setattr(screen_mod, "read_school_input", spy)
+        return call
+
+    monkeypatch.setattr(screen_mod, "read_school_input", spy("read", screen_mod.read_school_input))
+    monkeypatch.setattr(screen_mod, "school_sources", spy("project", screen_mod.school_sources))
     frames = screen(schools, hazards, entrances=entrances, profile="entrance", workers=2)
-    assert calls == [(True, set())]  # first, and projected when the groups need them
+    # a GeoDataFrame: read first, projected on this thread while its points are indexed (the
+    # gates, and the outlines: an inside rule measures from them whatever the profile)
+    both = {"boundary", "entrance"}
+    assert calls == [("read", True, set()), ("project", True, both)]
+    calls.clear()
     paths = screen(schools, tmp_path / "hazards.parquet", entrances=entrances, profile="entrance")
-    # beside the file, on a thread, the gates projected at once (and the outlines: an
-    # inside rule measures from them whatever the profile asked)
-    assert calls[1] == (False, {"boundary", "entrance"})
+    # beside a file read as columns: both on a thread while its points are decoded
+    assert calls == [("read", False, set()), ("project", False, both)]
     pd.testing.assert_frame_equal(paths, frames, check_exact=True)
     assert len(frames) > 100
+    # a layer in another CRS is validated (into lon/lat) before it is indexed: no core idle,
+    # the schools read first and projected when the groups need them
+    calls.clear()
+    screen(schools, hazards.to_crs(3857), entrances=entrances, dist=150.0)
+    assert calls == [("read", True, set())]
     # a problem of the schools is still raised, naming them
     broken = schools.copy()
     broken.index = [schools.index[0]] * len(schools)
