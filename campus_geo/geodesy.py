@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Final
+from typing import Final, Literal, overload
 
 import geopandas as gpd
 import numpy as np
@@ -432,6 +432,40 @@ def segment_grids(offsets: npt.NDArray[np.int64], segments: FloatArray) -> Segme
     return SegmentGrids(bucket, row, grids)
 
 
+_Nearest = tuple[FloatArray, FloatArray, npt.NDArray[np.int64]]
+_NearestAlong = tuple[
+    FloatArray, FloatArray, npt.NDArray[np.int64], npt.NDArray[np.int64], FloatArray
+]
+
+
+@overload
+def nearest_on_segments(
+    px: FloatArray,
+    py: FloatArray,
+    owner: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.int64],
+    segments: FloatArray,
+    *,
+    max_rows: int = ...,
+    grids: SegmentGrids | None = ...,
+    along: Literal[False] = ...,
+) -> _Nearest: ...
+
+
+@overload
+def nearest_on_segments(
+    px: FloatArray,
+    py: FloatArray,
+    owner: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.int64],
+    segments: FloatArray,
+    *,
+    max_rows: int = ...,
+    grids: SegmentGrids | None = ...,
+    along: Literal[True],
+) -> _NearestAlong: ...
+
+
 def nearest_on_segments(
     px: FloatArray,
     py: FloatArray,
@@ -441,7 +475,8 @@ def nearest_on_segments(
     *,
     max_rows: int = 1 << 16,
     grids: SegmentGrids | None = None,
-) -> tuple[FloatArray, FloatArray, npt.NDArray[np.int64]]:
+    along: bool = False,
+) -> _Nearest | _NearestAlong:
     """Nearest point to each point (px, py) on the segments of its geometry `owner`.
 
     Planar, in the coordinates of `segments` (see :func:`outline_segments`). This is
@@ -472,12 +507,17 @@ def nearest_on_segments(
         When that point is an end of its segment, which one: ``2 * r`` for the first
         end of segment row ``r``, ``2 * r + 1`` for the second (rows of
         ``segments.reshape(-1, 2)``); -1 when it lies inside the segment.
+    segment, t
+        With `along`: the row of the segment the point is on, and where along it
+        (0 at its first end, 1 at its second).
     """
     qx = np.empty(len(px))
     qy = np.empty(len(px))
     vertex = np.empty(len(px), dtype=np.int64)
+    segment = np.empty(len(px), dtype=np.int64)
+    t = np.empty(len(px))
     if not len(px):
-        return qx, qy, vertex
+        return (qx, qy, vertex, segment, t) if along else (qx, qy, vertex)
     if grids is None:
         grids = segment_grids(offsets, segments)
     first = offsets[owner]
@@ -491,16 +531,17 @@ def nearest_on_segments(
         for lo in range(0, len(rows), step):
             r = rows[lo : lo + step]
             cells = grid.take(grids.row[owner[r]], axis=1)  # (5, pairs, w): row copies
-            qx[r], qy[r], vertex[r] = _nearest_grid(px[r], py[r], first[r], cells)
-    return qx, qy, vertex
+            qx[r], qy[r], vertex[r], segment[r], t[r] = _nearest_grid(px[r], py[r], first[r], cells)
+    return (qx, qy, vertex, segment, t) if along else (qx, qy, vertex)
 
 
 def _nearest_grid(
     px: FloatArray, py: FloatArray, first: npt.NDArray[np.int64], cells: FloatArray
-) -> tuple[FloatArray, FloatArray, npt.NDArray[np.int64]]:
+) -> tuple[FloatArray, FloatArray, npt.NDArray[np.int64], npt.NDArray[np.int64], FloatArray]:
     """Nearest points on a (pair, segment) grid (see nearest_on_segments).
 
     `cells`: (5, pairs, width): x1, y1, dx, dy, squared length of each pair's segments.
+    Returns qx, qy, vertex, and the segment row and parameter t of each nearest point.
     """
     ax, ay, dx, dy, length2 = cells
     # the point relative to the segment's start, its parameter t along it (0 on a point)
@@ -529,7 +570,7 @@ def _nearest_grid(
     qy = ay.ravel().take(flat)
     qy += tb * dy.ravel().take(flat)
     vertex = np.where(tb == 0.0, 2 * sb, np.where(tb == 1.0, 2 * sb + 1, -1))
-    return qx, qy, vertex
+    return qx, qy, vertex, sb, tb
 
 
 def measured_lines(

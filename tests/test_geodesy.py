@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, Polygon
 
+from campus_geo.engine import pairs
 from campus_geo.geodesy import (
     BAND_WIDTH_DEG,
     SHORT_CHORD_M,
@@ -195,6 +196,16 @@ def test_nearest_on_segments_equals_geos_shortest_line():
     # the ends of the outline's segments: their own vertices, the points' own coordinates
     assert (vertex[at_end] // 2 >= offsets[owner[at_end]]).all()
     assert (vertex[at_end] // 2 < offsets[owner[at_end] + 1]).all()
+    # along=True also says on which segment and where along it: the same points again
+    again = nearest_on_segments(x, y, owner, offsets, segments, max_rows=7, along=True)
+    for mine, theirs in zip(again[:3], (qx, qy, vertex), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    segment, t = again[3], again[4]
+    assert ((segment >= offsets[owner]) & (segment < offsets[owner + 1])).all()
+    assert ((t >= 0.0) & (t <= 1.0)).all()
+    a, b = segments[segment, :2], segments[segment, 2:]
+    np.testing.assert_allclose(a + t[:, None] * (b - a), np.column_stack([qx, qy]), atol=1e-9)
+    assert ((vertex[inner] == -1) & (t[inner] > 0) & (t[inner] < 1)).all()
 
 
 def test_nearest_on_segments_grids_pad_with_the_last_segment_never_the_next_geometry():
@@ -391,3 +402,64 @@ def test_a_polygon_edge_is_a_geodesic_not_a_straight_lon_lat_line():
     distance = float(screen(schools, venues)["distance_m"].iloc[0])
     assert distance == pytest.approx(50.0, abs=0.001)
     assert distance + sagitta == pytest.approx(50.119, abs=0.001)  # the lon/lat edge's answer
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lon=st.floats(-179.0, 179.0),
+    lat=st.floats(-80.0, 80.0),
+    size_m=st.floats(5.0, 2500.0),
+    seed=st.integers(0, 2**16),
+)
+def test_points_along_a_bowed_segment_are_within_its_tolerance_of_projecting_back(
+    lon, lat, size_m, seed
+):
+    # a point inside a school's segment (the nearest to a venue) is placed by the segment's
+    # bow, a parabola through its ends and middle, instead of projected back to lon/lat:
+    # within BOW_TOLERANCE_M (0.1 um, checked at a quarter and three quarters of each
+    # segment; the largest stray, near 0.21 and 0.79, a little more); a segment whose
+    # parabola strays more (long ones, at high latitudes) is left to projecting back
+    rng = np.random.default_rng(seed)
+    deg = size_m / 111_000.0
+    corners = np.column_stack(
+        [lon + rng.uniform(-deg, deg, 4) / np.cos(np.radians(lat)), lat + rng.uniform(-deg, deg, 4)]
+    )
+    outline = shapely.convex_hull(shapely.multipoints(corners))
+    if outline.geom_type != "Polygon":
+        return
+    src = pairs.project_sources(
+        np.array([outline], dtype=object),
+        pairs.school_bands(gpd.GeoDataFrame(geometry=[outline], crs=4326)),
+    )
+    segment = np.repeat(np.arange(len(src.segments)), 40)
+    t = rng.uniform(0.0, 1.0, len(segment))
+    lonlat, xyz, unbowed = pairs.along_segments(src, segment, t)
+    plane = src.segments[segment]
+    x, y = plane[:, :2].T + t * (plane[:, 2:] - plane[:, :2]).T
+    back_lon, back_lat = pairs.band_transformers(int(src.bands[0]))[1].transform(x, y)
+    bowed = ~np.isnan(lonlat[:, 0])
+    np.testing.assert_array_equal(np.flatnonzero(~bowed), unbowed)
+    assert np.isnan(xyz[:, ~bowed]).all()
+    if bowed.any():
+        moved = geodesic_distance(
+            lonlat[bowed, 0], lonlat[bowed, 1], back_lon[bowed], back_lat[bowed]
+        )
+        assert moved.max() < 2 * pairs.BOW_TOLERANCE_M
+        exact = np.array(geocentric(back_lon[bowed], back_lat[bowed]))
+        assert np.sqrt(((xyz[:, bowed] - exact) ** 2).sum(axis=0)).max() < 2 * pairs.BOW_TOLERANCE_M
+    # a segment under 200 m is always bowed below 80 degrees
+    short = np.hypot(*(plane[:, 2:] - plane[:, :2]).T) < 200.0
+    assert bowed[short].all()
+
+
+def test_segments_bowed_at_34_n_and_those_left_to_projecting_back():
+    # 100 m to 1.5 km squares at 34 N: the parabola of a 1.5 km edge strays ~1.4 um there
+    outlines = np.array(
+        [shapely.box(113.0, 34.0, 113.0 + d, 34.0 + d) for d in (0.001, 0.005, 0.0135)],
+        dtype=object,
+    )
+    src = pairs.project_sources(outlines, np.full(3, int(band_of(113.0))))
+    length = np.hypot(*(src.segments[:, 2:] - src.segments[:, :2]).T)
+    bowed = ~np.isnan(src.bows[0])
+    assert bowed[length < 600].all()
+    assert not bowed[length > 1200].any()
