@@ -268,7 +268,9 @@ def geodesic_distance(
     """
     ends = np.broadcast_arrays(lon1, lat1, lon2, lat2)
     shape = ends[0].shape
-    lon1, lat1, lon2, lat2 = (np.asarray(v, dtype=np.float64).ravel() for v in ends)
+    # views, not copies, of columns of a table (only lines too long for the series, and
+    # ends without geocentric coordinates, read them)
+    lon1, lat1, lon2, lat2 = (np.asarray(v, dtype=np.float64).reshape(-1) for v in ends)
     n = len(lon1)
     x1, y1, z1 = geocentric(lon1, lat1) if geocentric1 is None else _rows(geocentric1, n)
     x2, y2, z2 = geocentric(lon2, lat2) if geocentric2 is None else _rows(geocentric2, n)

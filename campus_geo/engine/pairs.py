@@ -529,17 +529,20 @@ def _measure_points(
         school_xyz[:, along] = inner_xyz
     ends[:, 2] = lon
     ends[:, 3] = lat
-    # a venue inside the campus: both ends are the venue itself (distance 0 exactly)
-    ends[inside, :2] = xy[inside]
+    # a venue inside the campus: both ends are the venue itself (distance 0 exactly); the
+    # masks made positions once, not read again by each assignment
+    inner = np.flatnonzero(inside)
+    ends[inner, :2] = xy[inner]
     if xyz is not None:
-        school_xyz[:, inside] = xyz[:, inside]
-    elif inside.any():
-        school_xyz[:, inside] = geocentric(xy[inside, 0], xy[inside, 1])
+        school_xyz[:, inner] = xyz[:, inner]
+    elif len(inner):
+        school_xyz[:, inner] = geocentric(xy[inner, 0], xy[inner, 1])
     distance = geodesic_distance(
         ends[:, 0], ends[:, 1], lon, lat, geocentric1=school_xyz, geocentric2=xyz
     )
-    distance[far] = np.inf
-    ends[far] = np.nan
+    beyond = np.flatnonzero(far)
+    distance[beyond] = np.inf
+    ends[beyond] = np.nan
     return distance, ends
 
 
