@@ -396,7 +396,8 @@ def _segment_bows(
         out[2:] = geocentric(out[0], out[1])
         return out
 
-    a, b = np.concatenate([vertices.T, xyz])[:, 0::2], np.concatenate([vertices.T, xyz])[:, 1::2]
+    ends = np.concatenate([vertices.T, xyz])  # (5, 2 * len(segments)): each segment's two
+    a, b = ends[:, 0::2], ends[:, 1::2]
     bows: npt.NDArray[np.float64] = 2 * (a + b) - 4 * back(0.5)
     # the parabola's largest strays are near t = 0.21 and 0.79 (a cubic's): checked at a
     # quarter and three quarters, in metres (degrees of latitude, of longitude at that
