@@ -223,7 +223,10 @@ def screen(
         )
 
     def project(ready: SchoolInput) -> SchoolInput:
-        # the sources of the straight-line rules of any category
+        # the sources of the straight-line rules of any category ("all" profiles: projected
+        # when the groups need them, as its rules are expanded later)
+        if profile == ALL_PROFILES:
+            return ready
         kinds = {r.profile for r in resolve_rules(table, profile, dist, list(registry.keys), skip)}
         sources = school_sources(ready.layer, ready.gates, kinds & {"boundary", "entrance"})
         return replace(ready, sources=sources)
