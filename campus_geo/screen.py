@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -58,11 +58,11 @@ from campus_geo.engine.pairs import (
     merge_groups,
     prepare_setup,
     resolve_rules,
-    school_sources,
     screen_blocks,
     screen_group,
     screening_categories,
     sorted_pairs,
+    straight_profiles,
 )
 from campus_geo.engine.parallel import collector_paused
 from campus_geo.engine.walk import (
@@ -223,15 +223,9 @@ def screen(
         )
 
     def project(ready: SchoolInput) -> SchoolInput:
-        # the sources of the straight-line rules of any category ("all" profiles: projected
-        # when the groups need them, as its rules are expanded later)
-        if profile == ALL_PROFILES:
-            return ready
-        kinds = {r.profile for r in resolve_rules(table, profile, dist, list(registry.keys), skip)}
-        sources = school_sources(ready.layer, ready.gates, kinds & {"boundary", "entrance"})
-        return replace(ready, sources=sources)
+        return ready.projected(straight_profiles(table, profile, dist, list(registry.keys), skip))
 
-    prep = _SchoolsPrep(lambda: read_school_input(schools, entrances, set()), project)
+    prep = _SchoolsPrep(lambda: read_school_input(schools, entrances), project)
     given, ready = _hazard_input(hazards, registry.keys, walks, prep)
     schools, entrances = ready.layer, ready.gates
     hazards, haz, present = given.frame, given.table.haz, given.present

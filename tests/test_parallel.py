@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from campus_geo import screen as screen_mod
 from campus_geo._errors import InputDataError
+from campus_geo.engine import columns as columns_mod
 from campus_geo.engine import findings as findings_mod
 from campus_geo.engine import ids as ids_mod
 from campus_geo.engine import pairs as pairs_mod
@@ -219,13 +220,14 @@ def test_schools_beside_the_hazards_are_prepared_where_a_core_is_idle(monkeypatc
 
     def spy(name, real):
         def call(*args):
-            calls.append((name, threading.current_thread() is threading.main_thread(), args[2]))
+            profiles = args[2] if len(args) > 2 else set()
+            calls.append((name, threading.current_thread() is threading.main_thread(), profiles))
             return real(*args)
 
         return call
 
     monkeypatch.setattr(screen_mod, "read_school_input", spy("read", screen_mod.read_school_input))
-    monkeypatch.setattr(screen_mod, "school_sources", spy("project", screen_mod.school_sources))
+    monkeypatch.setattr(columns_mod, "school_sources", spy("project", columns_mod.school_sources))
     frames = screen(schools, hazards, entrances=entrances, profile="entrance", workers=2)
     # a GeoDataFrame: read first, projected on this thread while its points are indexed (the
     # gates, and the outlines: an inside rule measures from them whatever the profile)
@@ -247,6 +249,11 @@ def test_schools_beside_the_hazards_are_prepared_where_a_core_is_idle(monkeypatc
     broken.index = [schools.index[0]] * len(schools)
     with pytest.raises(InputDataError, match="duplicate school_id"):
         screen(broken, tmp_path / "hazards.parquet", entrances=entrances)
+    # "all" profiles: nothing projected before its rules are expanded; a walk is no
+    # straight line
+    assert pairs_mod.straight_profiles(None, "all", 200.0, ["internet_cafe"]) == set()
+    assert pairs_mod.straight_profiles(None, "walk", 200.0, ["internet_cafe"]) == set()
+    assert pairs_mod.straight_profiles(None, None, 200.0, ["internet_cafe"]) == {"boundary"}
 
 
 def test_gathered_moves_its_columns_when_the_estimate_is_short():

@@ -51,6 +51,7 @@ from campus_geo.engine.ids import (
 )
 from campus_geo.engine.pairs import (
     CHUNK_PAIRS,
+    STRAIGHT_PROFILES,
     GroupPlan,
     Hazards,
     Setup,
@@ -67,6 +68,7 @@ from campus_geo.engine.pairs import (
     school_sources,
     screen_block,
     screening_categories,
+    straight_profiles,
     with_planes,
 )
 from campus_geo.engine.parallel import collector_paused, run_chunks
@@ -77,6 +79,7 @@ __all__ = [
     "FINDING_COLUMNS",
     "MAX_CATEGORIES",
     "NOTE_TEXTS",
+    "STRAIGHT_PROFILES",
     "GroupPlan",
     "HazardTable",
     "Hazards",
@@ -118,6 +121,7 @@ __all__ = [
     "screen_block",
     "screening_categories",
     "str_array",
+    "straight_profiles",
     "texts_in_position_order",
     "with_planes",
 ]

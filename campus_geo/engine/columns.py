@@ -27,7 +27,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -590,22 +590,27 @@ class SchoolInput:
     #: projected when first needed (:func:`~campus_geo.engine.pairs.group_plans`)
     sources: dict[str, Sources]
 
+    def projected(self, profiles: set[str]) -> SchoolInput:
+        """These schools with the sources of `profiles` (straight lines) projected."""
+        if not profiles:
+            return self
+        return replace(self, sources=school_sources(self.layer, self.gates, profiles))
+
 
 def read_school_input(
     schools: gpd.GeoDataFrame | str | Path,
     entrances: gpd.GeoDataFrame | str | Path | None,
-    profiles: set[str],
+    profiles: set[str] | None = None,
 ) -> SchoolInput:
     """Read and validate the schools and gates; project the sources of `profiles` (straight).
 
-    Made on a thread beside the reading of a hazards file (:func:`read_hazard_table`)
-    by the screenings that read one: the schools are projected while the points are
-    decoded and indexed.
+    The screenings that read a hazards file make this beside its reading
+    (:func:`read_hazard_table`): the schools are projected while the points are
+    decoded and indexed. `profiles`: see :func:`~campus_geo.engine.pairs.straight_profiles`.
     """
     layer = read_schools(schools)
     gates = read_entrances(entrances) if entrances is not None else None
-    sources = school_sources(layer, gates, profiles) if profiles else {}
-    return SchoolInput(layer, gates, sources)
+    return SchoolInput(layer, gates, {}).projected(profiles or set())
 
 
 def read_hazards_frame(path: Path, categories: tuple[str, ...]) -> gpd.GeoDataFrame:

@@ -53,6 +53,7 @@ __all__ = [
     "ALL_PROFILES",
     "CHUNK_PAIRS",
     "PLANE_PAIRS_PER_POINT",
+    "STRAIGHT_PROFILES",
     "Context",
     "Group",
     "GroupPlan",
@@ -77,6 +78,7 @@ __all__ = [
     "screen_group",
     "screening_categories",
     "sorted_pairs",
+    "straight_profiles",
     "with_planes",
 ]
 
@@ -106,6 +108,29 @@ def screening_categories(
     if categories is None:
         return table, categories_of(table)
     return table, categories.with_keys(r.category for r in table)
+
+
+#: Profiles measured in straight lines, from a school's outline or its gates (not walk).
+STRAIGHT_PROFILES: Final = ("boundary", "entrance")
+
+
+def straight_profiles(
+    rules: Sequence[Rule] | str | Path | None,
+    profile: str | None,
+    dist: float | None,
+    categories: list[str],
+    context: Collection[str] = (),
+) -> set[str]:
+    """The straight-line profiles the resolved rules of `categories` measure by.
+
+    What the schools' sources are projected for before the hazards are known
+    (:func:`campus_geo.engine.columns.read_school_input`). ``"all"`` profiles: none
+    yet (its rules are expanded later, and their groups project what they need).
+    """
+    if profile == ALL_PROFILES:
+        return set()
+    resolved = resolve_rules(rules, profile, dist, categories, context)
+    return {r.profile for r in resolved} & set(STRAIGHT_PROFILES)
 
 
 def resolve_rules(

@@ -74,7 +74,7 @@ from campus_geo._errors import InputDataError
 from campus_geo._validate import validate_entrances, validate_hazards, validate_schools
 from campus_geo.adapters.dask import meta_of
 from campus_geo.category_registry import CategoryRegistry
-from campus_geo.engine import empty_findings, resolve_rules, screening_categories
+from campus_geo.engine import STRAIGHT_PROFILES, empty_findings, resolve_rules, screening_categories
 from campus_geo.engine.findings import CODED_COLUMNS
 from campus_geo.geodesy import degrees_margin
 from campus_geo.rules import Rule
@@ -82,7 +82,6 @@ from campus_geo.scale.tasks import (
     HELPERS,
     POS,
     SORT,
-    STRAIGHT_PROFILES,
     TILE_DEG,
     FloatArray,
     IntArray,

@@ -60,6 +60,7 @@ from campus_geo.category_registry import CategoryRegistry
 from campus_geo.engine import (
     MAX_CATEGORIES,
     NOTE_TEXTS,
+    STRAIGHT_PROFILES,
     Hazards,
     SchoolInput,
     arrow_text,
@@ -78,12 +79,12 @@ from campus_geo.engine import (
     run_chunks,
     screen_block,
     screening_categories,
+    straight_profiles,
     texts_in_position_order,
 )
 from campus_geo.rules import Rule
 from campus_geo.scale.tasks import (
     HELPERS,
-    STRAIGHT_PROFILES,
     empty_partition,
     require_straight,
 )
@@ -339,10 +340,8 @@ def screen_to_parquet(
         raise InputDataError(msg)
 
     def prepare_schools() -> SchoolInput:
-        kinds = {
-            r.profile for r in resolve_rules(rule_table, profile, dist, list(vocabulary), skip)
-        }
-        prepared = read_school_input(schools, entrances, kinds & set(STREAM_PROFILES))
+        kinds = straight_profiles(rule_table, profile, dist, list(vocabulary), skip)
+        prepared = read_school_input(schools, entrances, kinds)
         log.debug("schools read and projected at %.2f s", time.perf_counter() - start)
         return prepared
 
