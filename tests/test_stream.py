@@ -137,6 +137,9 @@ def test_demo_district_in_memory_layers_gives_screens_findings(district, tmp_pat
         # nothing compressed: snappy cost 16 % more writing for files 12 % smaller
         codecs = {group.column(i).compression for i in range(group.num_columns)}
         assert codecs == {"UNCOMPRESSED"}
+        # every column required (no definition levels written): a finding has every value
+        columns = pq.ParquetFile(part).schema
+        assert [columns.column(i).max_definition_level for i in range(len(columns))] == [0] * 24
 
 
 def test_demo_district_from_geoparquet_files_gives_screens_findings(

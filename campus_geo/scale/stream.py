@@ -144,7 +144,14 @@ def _schema() -> pa.Schema:
 
 
 def _part_schema(ends: FloatArray) -> pa.Schema:
+    """The schema of a part of findings: every column required, its bounding box in "geo".
+
+    Required, not nullable: every finding has every value (a text unknown is ""), and
+    pyarrow then writes no definition levels; six blocks of the dense district were
+    encoded in 92 instead of 137 ms (best of 5, into a null sink).
+    """
     schema = _schema()
+    schema = pa.schema([field.with_nullable(False) for field in schema], schema.metadata)
     geo = json.loads(schema.metadata[b"geo"])
     column = geo["columns"][geo["primary_column"]]
     column["geometry_types"] = ["LineString"]
@@ -234,8 +241,10 @@ def _findings_table(
         "finding_id": hex_array(pairs["_id"]),
     }
     schema = _part_schema(ends)
-    table = pa.Table.from_arrays([columns[name] for name in schema.names], names=schema.names)
-    return table.replace_schema_metadata(schema.metadata)
+    arrays = [columns[name] for name in schema.names]
+    # the dictionary arrays' own types (the file stores them as the schema's text)
+    fields = [field.with_type(a.type) for field, a in zip(schema, arrays, strict=True)]
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields, schema.metadata))
 
 
 def _write(table: pa.Table, path: Path) -> None:
