@@ -140,6 +140,9 @@ def test_demo_district_in_memory_layers_gives_screens_findings(district, tmp_pat
         # every column required (no definition levels written): a finding has every value
         columns = pq.ParquetFile(part).schema
         assert [columns.column(i).max_definition_level for i in range(len(columns))] == [0] * 24
+        # statistics where a filter can skip parts (a run of schools, a distance) only
+        stats = {name for name in encodings if group.column(columns.names.index(name)).is_stats_set}
+        assert stats == {"school_id", "distance_m"}
 
 
 def test_demo_district_from_geoparquet_files_gives_screens_findings(

@@ -254,8 +254,12 @@ def _write(table: pa.Table, path: Path) -> None:
     read back as plain strings, as a findings file written by geopandas has
     them; the pandas and GeoParquet metadata say the rest. Dictionary encoding
     is asked only for the repeated texts (trying it on unique ids, lines and
-    coordinates only costs), statistics only for the columns a reader filters
-    on, no compression (snappy barely shrinks hex ids, coordinates, distances,
+    coordinates only costs), statistics only for the columns whose ranges let a
+    reader's filter skip parts (a part's schools are a run of the schools' rows: where
+    the ids sort as the rows do, a school's findings are in one part's range; a distance
+    cut-off; not the category or the rule,
+    which every part holds all of: their statistics were 16 % of encoding six dense
+    blocks), no compression (snappy barely shrinks hex ids, coordinates, distances,
     lines and venue names, and the dictionary codes are run-length encoded
     already), and pages of up to 1 MB whatever their rows. Measured on a block
     of 156,697 findings: 0.076 s instead of 0.40 s with the defaults, for a file
@@ -270,7 +274,7 @@ def _write(table: pa.Table, path: Path) -> None:
         table.schema,
         use_dictionary=_DICTIONARY_COLUMNS,
         compression="none",
-        write_statistics=["school_id", "category", "rule_id", "distance_m"],
+        write_statistics=["school_id", "distance_m"],
         max_rows_per_page=_PAGE_ROWS,
         store_schema=False,
     ) as writer:
