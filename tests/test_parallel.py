@@ -533,6 +533,51 @@ def test_the_collector_is_paused_while_screening_and_restored(equator_layers, mo
     assert gc.isenabled()
 
 
+def test_arrow_allocates_from_malloc_while_streaming_and_its_pool_is_restored(
+    equator_layers, monkeypatch, tmp_path
+):
+    schools, hazards = equator_layers
+    before = pa.default_memory_pool().backend_name
+    assert before != "system"  # the wheels' mimalloc (or jemalloc): what is restored
+    seen = []
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    for module in (screen_mod, stream_mod):
+        real = module.prepare_setup
+
+        def spy(*args, real=real, **kwargs):
+            seen.append(pa.default_memory_pool().backend_name)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, "prepare_setup", spy)
+    found = screen(schools, hazards)
+    stream_mod.screen_to_parquet(schools, hazards, tmp_path / "f.parquet")
+    # screen() keeps Arrow's pool (malloc's arenas raised its province peak)
+    assert seen == [before, "system"]
+    assert pa.default_memory_pool().backend_name == before
+    assert len(found) > 0
+
+    # nested, or on another thread meanwhile: the last one out restores the pool
+    def other_screening() -> None:
+        with _parallel.arrow_system_pool():
+            pass
+
+    with _parallel.arrow_system_pool():
+        with _parallel.arrow_system_pool():
+            pass
+        thread = threading.Thread(target=other_screening)
+        thread.start()
+        thread.join()
+        assert pa.default_memory_pool().backend_name == "system"
+    assert pa.default_memory_pool().backend_name == before
+    with pytest.raises(RuntimeError), _parallel.arrow_system_pool():
+        raise RuntimeError
+    assert pa.default_memory_pool().backend_name == before
+    # a pool the user chose is left alone
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "mimalloc")
+    with _parallel.arrow_system_pool():
+        assert pa.default_memory_pool().backend_name == before
+
+
 def test_a_layer_stored_in_the_index_order_finds_what_its_rows_order_finds(monkeypatch):
     # screen() of a GeoDataFrame stores the hazards in the points' index order, the other
     # geometries after them, and takes the texts by their rows (HazardTable.rank)

@@ -71,7 +71,12 @@ from campus_geo.engine.pairs import (
     straight_profiles,
     with_planes,
 )
-from campus_geo.engine.parallel import collector_paused, run_chunks
+from campus_geo.engine.parallel import (
+    arrow_system_pool,
+    collector_paused,
+    give_back_arrow_memory,
+    run_chunks,
+)
 from campus_geo.engine.pointindex import PointIndex
 
 __all__ = [
@@ -87,6 +92,7 @@ __all__ = [
     "SchoolInput",
     "Setup",
     "Sources",
+    "arrow_system_pool",
     "arrow_text",
     "block_cuts",
     "canonical",
@@ -95,6 +101,7 @@ __all__ = [
     "empty_findings",
     "findings_frame",
     "fnv1a64",
+    "give_back_arrow_memory",
     "group_plans",
     "has_duplicates",
     "hazard_arrays",

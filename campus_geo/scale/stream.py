@@ -63,9 +63,11 @@ from campus_geo.engine import (
     STRAIGHT_PROFILES,
     Hazards,
     SchoolInput,
+    arrow_system_pool,
     arrow_text,
     check_unique_ids,
     collector_paused,
+    give_back_arrow_memory,
     group_plans,
     hazard_table,
     hex_array,
@@ -299,6 +301,7 @@ def _clear(out: Path) -> None:
 
 @collector_paused()  # as screen(): no full collection walks the objects meanwhile
 @huge_pages_off()  # as screen(): see campus_geo.adapters.numpy
+@arrow_system_pool()  # parts encoded block after block (engine.parallel)
 def screen_to_parquet(
     schools: gpd.GeoDataFrame | str | Path,
     hazards: gpd.GeoDataFrame | str | Path,
@@ -366,6 +369,7 @@ def screen_to_parquet(
         checked = validate_hazards(hazards, categories=vocabulary)
         table = hazard_table(checked, vocabulary, index_order=True)
         prepared = prepare_schools()
+    give_back_arrow_memory()  # what reading a file freed (engine.parallel)
     school_layer, gates = prepared.layer, prepared.gates
     present = sorted(vocabulary[c] for c in np.unique(table.haz.category))
     rule_list = resolve_rules(rule_table, profile, dist, present, skip)
