@@ -209,6 +209,8 @@ def _coded(codes: npt.NDArray[Any], texts: pa.LargeStringArray) -> pa.Dictionary
     township) as plain strings, every row in full, at three times the cost.
     """
     unique = texts.dictionary_encode()
+    if len(unique.dictionary) == len(texts):  # distinct texts: the codes are the indices
+        return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), unique.dictionary)
     lookup = np.asarray(unique.indices.to_numpy(zero_copy_only=False), dtype=np.int32)
     return pa.DictionaryArray.from_arrays(pa.array(lookup.take(codes)), unique.dictionary)
 
