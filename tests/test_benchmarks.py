@@ -111,11 +111,27 @@ def test_scale_bench_targets_give_screens_own_share_beside_the_users_frames():
     # ... and the call's own share is said beside them
     assert (
         "- screen() alone, its GeoDataFrames in memory already: peak 1,200 MiB above the "
-        "1,900 MiB resident when it starts (< 1,536 at 50k x 5M)"
+        "1,900 MiB resident when it starts (< 1,536 at 50k x 5M: met)"
+    ) in lines
+    assert (
+        "- the user's two GeoDataFrames alone: 1,900 MiB before screen() starts, more than "
+        "1,536: no call given them can peak under it, counting them"
     ) in lines
     assert (
         "- screen() alone, without the user's geopandas read: 10.00 s, 0.83 of DuckDB UTM "
-        "total (its load included)"
+        "total (its load included; <= 1.0: met)"
+    ) in lines
+    # judged by the same bounds: a slower call, or one above them, misses
+    results["screen"] = run(20.0, 13.0, 3500, loaded_mib=1000)
+    lines = scale_bench._targets(results, rows, province=True)
+    assert (
+        "- screen() alone, its GeoDataFrames in memory already: peak 2,500 MiB above the "
+        "1,000 MiB resident when it starts (< 1,536 at 50k x 5M: MISSED)"
+    ) in lines
+    assert not any("GeoDataFrames alone" in line for line in lines)
+    assert (
+        "- screen() alone, without the user's geopandas read: 13.00 s, 1.08 of DuckDB UTM "
+        "total (its load included; <= 1.0: MISSED)"
     ) in lines
     # the paths' run reads no frames of the user's: no such lines
     results["screen"].pop("above_kib")
