@@ -260,12 +260,12 @@ def _write(table: pa.Table, path: Path) -> None:
     is asked only for the repeated texts (trying it on unique ids, lines and
     coordinates only costs), statistics only for the columns whose ranges let a
     reader's filter skip parts (a part's schools are a run of the schools' rows: where
-    the ids sort as the rows do, a school's findings are in one part's range; a distance
-    cut-off; not the category or the rule,
-    which every part holds all of: their statistics were 16 % of encoding six dense
-    blocks), no compression (snappy barely shrinks hex ids, coordinates, distances,
-    lines and venue names, and the dictionary codes are run-length encoded
-    already), and pages of up to 1 MB whatever their rows. Measured on a block
+    the ids sort as the rows do, a school's findings are in one part's range; a
+    distance cut-off; not the category or the rule, which every part holds all of:
+    their statistics were 16 % of encoding six dense blocks), no compression (snappy
+    barely shrinks hex ids, coordinates, distances, lines and venue names, and the
+    dictionary codes are run-length encoded already), and pages of up to 1 MB
+    whatever their rows. Measured on a block
     of 156,697 findings: 0.076 s instead of 0.40 s with the defaults, for a file
     17 % larger than with snappy everywhere; on one of 164,821, pages of 1 MB and
     the lines uncompressed cut another 22 % (medians of 15: 87 against 111 ms,
