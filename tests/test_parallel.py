@@ -256,6 +256,90 @@ def test_schools_beside_the_hazards_are_prepared_where_a_core_is_idle(monkeypatc
     assert pairs_mod.straight_profiles(None, None, 200.0, ["internet_cafe"]) == {"boundary"}
 
 
+KINDERGARTEN_ONLY_RULES = """
+[meta]
+extends = "default"
+
+[[category]]
+key = "trampoline_park"
+label = "蹦床馆"
+label_en = "trampoline park"
+osm_tags = ["leisure=trampoline_park"]
+
+[[rule]]
+id = "trampoline_park_150m"
+category = "trampoline_park"
+kinds = ["幼儿园"]
+distance_m = 150
+severity = "notice"
+lead_units = ["区委政法委"]
+responsible_units = ["区文化广电和旅游局", "区市场监督管理局"]
+enforcing_units = ["区市场监督管理局"]
+"""
+
+
+def test_pairs_no_rule_covers_are_left_out_before_measuring_only_when_some_are(
+    monkeypatch, tmp_path
+):
+    from conftest import EQ_M_PER_DEG, equator_school
+    from shapely import affinity
+    from shapely.geometry import Point
+
+    rules = tmp_path / "rules.toml"
+    rules.write_text(KINDERGARTEN_ONLY_RULES, encoding="utf-8")
+    # a primary school and a kindergarten 0.01 degree apart, an internet cafe and a
+    # trampoline park 100 m east of each
+    h = 0.001
+    schools = gpd.GeoDataFrame(
+        {"name": ["小学", "幼儿园"], "kind": ["primary", "kindergarten"]},
+        geometry=[equator_school(h), affinity.translate(equator_school(h), 0.01)],
+        index=pd.Index(["p", "k"], name="school_id"),
+        crs=4326,
+    )
+    east = h + 100.0 / EQ_M_PER_DEG
+    hazards = gpd.GeoDataFrame(
+        {"category": ["internet_cafe", "trampoline_park"] * 2},
+        geometry=[Point(east + dx, dy) for dx in (0.0, 0.01) for dy in (0.0, 0.0002)],
+        index=pd.Index(["cafe_p", "park_p", "cafe_k", "park_k"], name="hazard_id"),
+        crs=4326,
+    )
+    applies = {}
+    real = screen_mod.group_plans
+
+    def spy(setup):
+        plans = list(real(setup))
+        applies.update({plan.group.distance_m: plan.applies for plan in plans})
+        return iter(plans)
+
+    monkeypatch.setattr(screen_mod, "group_plans", spy)
+    # the default rules cover every kind and category: no pair looked up before measuring
+    cafes = hazards[hazards["category"] == "internet_cafe"]
+    assert sorted(screen(schools, cafes)["hazard_id"]) == ["cafe_k", "cafe_p"]
+    assert applies[200.0] is None
+    # the park rule covers the kindergarten only: the primary's park pair is left out
+    applies.clear()
+    found = screen(schools, hazards, rules=rules)
+    assert sorted(zip(found["school_id"], found["hazard_id"], strict=True)) == [
+        ("k", "cafe_k"),
+        ("k", "park_k"),
+        ("p", "cafe_p"),
+    ]
+    table = applies[150.0]
+    assert table is not None
+    assert not table.all()
+    # ... before it is measured: the chunks measure three pairs, not four
+    measured = []
+    real_band = pairs_mod._measure_band
+
+    def count(src, s, *args):
+        measured.append(len(s))
+        return real_band(src, s, *args)
+
+    monkeypatch.setattr(pairs_mod, "_measure_band", count)
+    screen(schools, hazards, rules=rules)
+    assert sum(measured) == 3
+
+
 def test_gathered_moves_its_columns_when_the_estimate_is_short():
     parts = [
         {
@@ -550,11 +634,14 @@ def test_arrow_allocates_from_malloc_while_streaming_and_its_pool_is_restored(
 
         monkeypatch.setattr(module, "prepare_setup", spy)
     found = screen(schools, hazards)
-    stream_mod.screen_to_parquet(schools, hazards, tmp_path / "f.parquet")
+    count = stream_mod.screen_to_parquet(schools, hazards, tmp_path / "f.parquet")
     # screen() keeps Arrow's pool (malloc's arenas raised its province peak)
     assert seen == [before, "system"]
     assert pa.default_memory_pool().backend_name == before
-    assert len(found) > 0
+    # the same findings either way: the venues 199.99 and 150 m east of the school
+    assert count == len(found) == 2
+    written = gpd.read_parquet(tmp_path / "f.parquet")
+    np.testing.assert_array_equal(written["distance_m"], found["distance_m"])
 
     # nested, or on another thread meanwhile: the last one out restores the pool
     def other_screening() -> None:

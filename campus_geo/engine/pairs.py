@@ -661,7 +661,9 @@ class GroupPlan:
 
     group: Group
     tables: list[IntArray]  # see _rule_lookup
-    applies: npt.NDArray[np.bool_]  # [kind code, category code]: some rule of the group applies
+    #: [kind code, category code]: some rule of the group applies; None: one does to every
+    #: kind and category present, so no candidate pair is left out before measuring
+    applies: npt.NDArray[np.bool_] | None
     sources: Sources
     eligible: IntArray  # positions of the schools some rule of the group applies to
     boxes: npt.NDArray[np.float64]  # their bounds grown by the distance (minx, miny, maxx, maxy)
@@ -721,12 +723,11 @@ def _group_plan(
     # lookup took 53 ms of the dense district's 2.1 s of measuring on one thread)
     kinds = np.bincount(ctx.school_kind[eligible]) > 0
     present = np.bincount(ctx.haz.category, minlength=applies.shape[1]) > 0
-    if applies[: len(kinds)][kinds][:, present].all():
-        applies = np.ones_like(applies)
+    everywhere = bool(applies[: len(kinds)][kinds][:, present].all())
     b = shapely.bounds(src[eligible])
     dlon, dlat = degrees_margin(group.distance_m, b)
     grown = np.column_stack([b[:, 0] - dlon, b[:, 1] - dlat, b[:, 2] + dlon, b[:, 3] + dlat])
-    return GroupPlan(group, tables, applies, sources, eligible, grown)
+    return GroupPlan(group, tables, None if everywhere else applies, sources, eligible, grown)
 
 
 def _inside_distance(
@@ -936,14 +937,14 @@ def _screen_chunk(
     ctx: Context,
     group: Group,
     tables: list[npt.NDArray[np.int64]],
-    applies: npt.NDArray[np.bool_],
+    applies: npt.NDArray[np.bool_] | None,
     src: Sources,
     s: npt.NDArray[np.int64],
     h: npt.NDArray[np.int64],
 ) -> dict[str, npt.NDArray[Any]]:
     """Measure the candidate pairs (s, h) of some schools; keep those within the distance."""
     haz = ctx.haz
-    if not applies.all():  # all: a rule for every (kind, category) present (_group_plan)
+    if applies is not None:  # pairs of a kind and category no rule of the group covers
         relevant = applies[ctx.school_kind[s], haz.category[h]]
         if not relevant.all():
             s, h = s[relevant], h[relevant]

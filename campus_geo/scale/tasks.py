@@ -21,8 +21,7 @@ import shapely
 from campus_geo._errors import InputDataError
 from campus_geo._validate import validate_hazards, validate_schools
 from campus_geo.category_registry import CategoryRegistry
-from campus_geo.engine import canonical
-from campus_geo.engine.pairs import STRAIGHT_PROFILES  # what the engines outside screen() support
+from campus_geo.engine import STRAIGHT_PROFILES, canonical  # the engines outside screen()
 from campus_geo.geodesy import degrees_margin
 from campus_geo.rules import Rule
 from campus_geo.screen import CSV_COLUMNS, screen
@@ -51,7 +50,6 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-
 
 #: Hazards are routed to the school partitions by reach boxes around tiles of schools
 #: spanning at most this many degrees (0.05: about 5 km).
