@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 import shapely
@@ -140,9 +141,26 @@ def test_demo_district_in_memory_layers_gives_screens_findings(district, tmp_pat
         # every column required (no definition levels written): a finding has every value
         columns = pq.ParquetFile(part).schema
         assert [columns.column(i).max_definition_level for i in range(len(columns))] == [0] * 24
-        # statistics where a filter can skip parts (a run of schools, a distance) only
+        # statistics where a filter can skip parts only: a part holds a run of schools
         stats = {name for name in encodings if group.column(columns.names.index(name)).is_stats_set}
-        assert stats == {"school_id", "distance_m"}
+        assert stats == {"school_id"}
+    # a part holds a run of the schools' rows, and the demo's ids sort as its rows: a
+    # filter on one school skips every part but those holding its findings
+    assert district.schools.index.is_monotonic_increasing
+    fragments = list(ds.dataset(tmp_path / "findings.parquet", format="parquet").get_fragments())
+    for school in expected["school_id"].unique()[:5]:
+        kept = [
+            f.path
+            for f in fragments
+            if f.subset(filter=ds.field("school_id") == school).num_row_groups
+        ]
+        holding = [
+            f.path
+            for f in fragments
+            if school in f.to_table(columns=["school_id"]).column(0).to_pylist()
+        ]
+        assert kept == holding
+        assert len(kept) < len(fragments)
 
 
 def test_demo_district_from_geoparquet_files_gives_screens_findings(
