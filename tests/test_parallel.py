@@ -256,37 +256,15 @@ def test_schools_beside_the_hazards_are_prepared_where_a_core_is_idle(monkeypatc
     assert pairs_mod.straight_profiles(None, None, 200.0, ["internet_cafe"]) == {"boundary"}
 
 
-KINDERGARTEN_ONLY_RULES = """
-[meta]
-extends = "default"
-
-[[category]]
-key = "trampoline_park"
-label = "蹦床馆"
-label_en = "trampoline park"
-osm_tags = ["leisure=trampoline_park"]
-
-[[rule]]
-id = "trampoline_park_150m"
-category = "trampoline_park"
-kinds = ["幼儿园"]
-distance_m = 150
-severity = "notice"
-lead_units = ["区委政法委"]
-responsible_units = ["区文化广电和旅游局", "区市场监督管理局"]
-enforcing_units = ["区市场监督管理局"]
-"""
-
-
 def test_pairs_no_rule_covers_are_left_out_before_measuring_only_when_some_are(
     monkeypatch, tmp_path
 ):
     from conftest import EQ_M_PER_DEG, equator_school
     from shapely import affinity
     from shapely.geometry import Point
+    from test_screen import _user_rules
 
-    rules = tmp_path / "rules.toml"
-    rules.write_text(KINDERGARTEN_ONLY_RULES, encoding="utf-8")
+    rules = _user_rules(tmp_path)  # a trampoline park rule for primary schools only, 150 m
     # a primary school and a kindergarten 0.01 degree apart, an internet cafe and a
     # trampoline park 100 m east of each
     h = 0.001
@@ -316,13 +294,13 @@ def test_pairs_no_rule_covers_are_left_out_before_measuring_only_when_some_are(
     cafes = hazards[hazards["category"] == "internet_cafe"]
     assert sorted(screen(schools, cafes)["hazard_id"]) == ["cafe_k", "cafe_p"]
     assert applies[200.0] is None
-    # the park rule covers the kindergarten only: the primary's park pair is left out
+    # the park rule covers the primary school only: the kindergarten's park pair is left out
     applies.clear()
     found = screen(schools, hazards, rules=rules)
     assert sorted(zip(found["school_id"], found["hazard_id"], strict=True)) == [
         ("k", "cafe_k"),
-        ("k", "park_k"),
         ("p", "cafe_p"),
+        ("p", "park_p"),
     ]
     table = applies[150.0]
     assert table is not None
